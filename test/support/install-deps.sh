@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Makes sure the real DNS tools the tests and benchmarks drive are installed:
+# dig (bind9-dnsutils), kdig (knot-dnsutils), knotd/knotc (knot), dnsperf.
+# Idempotent and quick when everything is already there.
+set -euo pipefail
+
+tools=(dig kdig knotd knotc dnsperf)
+missing=()
+for t in "${tools[@]}"; do
+  if ! command -v "$t" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$t" ]; then
+    missing+=("$t")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+
+pkgs=(knot knot-dnsutils bind9-dnsutils dnsperf)
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing tools: ${missing[*]}" >&2
+  echo "install-deps: run as root, or install them with:" >&2
+  echo "  sudo apt-get install -y ${pkgs[*]}" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${pkgs[*]} (missing: ${missing[*]})" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >&2
+# policy-rc.d 101 keeps the package's own knot service from being started:
+# the tests run their own knotd on a free high port and never use port 53.
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created_policy=1
+fi
+status=0
+apt-get install -y -q --no-install-recommends "${pkgs[@]}" >&2 || status=$?
+if [ "$created_policy" -eq 1 ]; then rm -f "$policy"; fi
+if [ "$status" -ne 0 ]; then
+  echo "install-deps: apt-get install failed (exit $status)" >&2
+  exit "$status"
+fi
+
+for t in "${tools[@]}"; do
+  if ! command -v "$t" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$t" ]; then
+    echo "install-deps: $t still missing after install" >&2
+    exit 1
+  fi
+done

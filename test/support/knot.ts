@@ -1,0 +1,133 @@
+// Launches a real knotd (Debian `knot`) on a free port with zones given as zone-file
+// text: the reference server for benchmarks and, later, the secondary in AXFR/IXFR tests.
+// Everything (config, zones, rundir, database, control socket) lives in a temp dir.
+import { spawn, type ChildProcess, execFile } from 'node:child_process';
+import { mkdtemp, writeFile, mkdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from './ports.js';
+import { waitForDns } from './wire.js';
+
+export interface KnotZone {
+  apex: string;
+  /** zone file text; relative names are relative to the apex ($ORIGIN is prepended) */
+  zoneText: string;
+}
+
+export interface KnotOptions {
+  zones: KnotZone[];
+  port?: number;
+  /** also listen on ::1 (default true) */
+  ipv6?: boolean;
+  /** UDP/TCP worker threads (default: knot's own default) */
+  workers?: number;
+  /** extra lines appended verbatim to the `server:` section */
+  serverExtra?: string[];
+  /** wait this long for the first zone's SOA (default 20 s: big zones take a while) */
+  startTimeoutMs?: number;
+}
+
+export interface Knot {
+  port: number;
+  dir: string;
+  proc: ChildProcess;
+  pid: number;
+  logs(): string;
+  /** knotc against this instance */
+  knotc(...args: string[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const KNOTD = existsSync('/usr/sbin/knotd') ? '/usr/sbin/knotd' : 'knotd';
+const KNOTC = existsSync('/usr/sbin/knotc') ? '/usr/sbin/knotc' : 'knotc';
+
+function fqdn(name: string): string {
+  return name.endsWith('.') ? name : `${name}.`;
+}
+
+export async function startKnot(opts: KnotOptions): Promise<Knot> {
+  if (opts.zones.length === 0) throw new Error('startKnot: at least one zone');
+  const port = opts.port ?? (await freePort());
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'knot-'));
+  await mkdir(path.join(dir, 'db'), { recursive: true });
+  await mkdir(path.join(dir, 'zones'), { recursive: true });
+  const listen = [`127.0.0.1@${port}`];
+  if (opts.ipv6 ?? true) listen.push(`::1@${port}`);
+  const conf = [
+    'server:',
+    `    rundir: "${dir}"`,
+    `    pidfile: "${dir}/knot.pid"`,
+    `    listen: [ ${listen.join(', ')} ]`,
+    ...(opts.workers ? [`    udp-workers: ${opts.workers}`, `    tcp-workers: ${opts.workers}`] : []),
+    ...(opts.serverExtra ?? []).map((l) => `    ${l}`),
+    'database:',
+    `    storage: "${dir}/db"`,
+    'control:',
+    `    listen: "${dir}/knot.sock"`,
+    'log:',
+    '  - target: stderr',
+    '    any: notice',
+    'template:',
+    '  - id: default',
+    `    storage: "${dir}/zones"`,
+    '    file: "%s.zone"',
+    '    zonefile-sync: -1',
+    '    zonefile-load: whole',
+    '    journal-content: none',
+    '    semantic-checks: off',
+    'zone:',
+    ...opts.zones.map((z) => `  - domain: ${fqdn(z.apex)}`),
+    '',
+  ].join('\n');
+  await writeFile(path.join(dir, 'knot.conf'), conf);
+  for (const z of opts.zones) {
+    const apex = fqdn(z.apex);
+    await writeFile(path.join(dir, 'zones', `${apex}zone`), `$ORIGIN ${apex}\n$TTL 300\n${z.zoneText}\n`);
+  }
+
+  let log = '';
+  const proc = spawn(KNOTD, ['-c', path.join(dir, 'knot.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout!.on('data', (d) => (log += d));
+  proc.stderr!.on('data', (d) => (log += d));
+  let exited = false;
+  const exitP = new Promise<void>((r) => proc.once('exit', () => ((exited = true), r())));
+
+  const stop = async () => {
+    if (!exited) {
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => !exited && proc.kill('SIGKILL'), 3000);
+      await exitP;
+      clearTimeout(t);
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  try {
+    await waitForDns({
+      port,
+      name: opts.zones[0].apex,
+      type: 'SOA',
+      timeoutMs: opts.startTimeoutMs ?? 20_000,
+      isDead: () => (exited ? `knotd exited:\n${log}` : undefined),
+    });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  return {
+    port,
+    dir,
+    proc,
+    pid: proc.pid!,
+    logs: () => log,
+    knotc: (...args: string[]) =>
+      new Promise((resolve, reject) =>
+        execFile(KNOTC, ['-s', path.join(dir, 'knot.sock'), ...args], { timeout: 10_000 }, (err, out, errOut) =>
+          err ? reject(new Error(`knotc ${args.join(' ')}: ${errOut || err.message}`)) : resolve(String(out)),
+        ),
+      ),
+    stop,
+  };
+}
