@@ -1,0 +1,250 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { findZone, isInZone } from '../model/index.js';
+import type { GlobalDnsEntry } from '../model/index.js';
+import { ConfigError, formatPath } from './errors.js';
+import { groupRecordLines, parseRecordLine } from './records.js';
+import type { RecordLine } from './records.js';
+import {
+  clusterSchema,
+  dnsSchema,
+  entrySchema,
+  errorMap,
+  logLevelSchema,
+  providerSchema,
+  rootSchema,
+  zoneSchema,
+} from './schema.js';
+import type { ClusterConfig, Config, ProviderConfig, ZoneConfig } from './types.js';
+
+export interface ParseOptions {
+  /** Folder that relative paths in the config are resolved against. */
+  baseDir: string;
+  /** Shown in the error message; usually the file path. */
+  source?: string;
+}
+
+/** Reads, validates and resolves a config file. Throws ConfigError listing every problem. */
+export function loadConfig(path: string): Config {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError([`cannot read config: ${(e as Error).message}`], file);
+  }
+  return parseConfig(text, { baseDir: dirname(file), source: file });
+}
+
+/** Validates config text. Throws ConfigError listing every problem. */
+export function parseConfig(text: string, opts: ParseOptions): Config {
+  const problems: string[] = [];
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => `line ${lineCounter.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`),
+      opts.source,
+    );
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  const root = check(rootSchema, raw, [], problems);
+  if (!root) throw new ConfigError(problems, opts.source);
+
+  const dns = check(dnsSchema, root.dns, ['dns'], problems);
+  const logLevel = check(logLevelSchema, root.logLevel, ['logLevel'], problems);
+  const zones = checkZones(root.zones, problems);
+  const clusters = checkClusters(root.clusters, opts.baseDir, problems);
+  const providers = checkProviders(root.providers, problems);
+  const entries = checkEntries(root.entries, { zones, clusters: rawNames(root.clusters), providers, rawProviders: root.providers }, problems);
+
+  if (problems.length > 0 || !dns || !logLevel) throw new ConfigError(problems, opts.source);
+  return {
+    source: opts.source,
+    dns,
+    stateDir: resolve(opts.baseDir, root.stateDir ?? '.state'),
+    logLevel,
+    zones,
+    clusters,
+    providers,
+    entries,
+  };
+}
+
+function check<S extends z.ZodTypeAny>(
+  schema: S,
+  value: unknown,
+  path: (string | number)[],
+  problems: string[],
+): z.output<S> | undefined {
+  const r = schema.safeParse(value, { errorMap });
+  if (r.success) return r.data as z.output<S>;
+  for (const issue of r.error.issues) problems.push(`${formatPath([...path, ...issue.path]) || '(top level)'}: ${issue.message}`);
+  return undefined;
+}
+
+/** Names of list items, taken from the raw input so that a broken item still counts as declared. */
+function rawNames(items: unknown[] | undefined): Set<string> {
+  const names = new Set<string>();
+  for (const item of items ?? []) {
+    if (item && typeof item === 'object' && 'name' in item && typeof item.name === 'string') names.add(item.name);
+  }
+  return names;
+}
+
+function checkZones(items: unknown[], problems: string[]): ZoneConfig[] {
+  const zones: ZoneConfig[] = [];
+  const seen = new Map<string, number>();
+  items.forEach((item, i) => {
+    const z = check(zoneSchema, item, ['zones', i], problems);
+    if (!z) return;
+    const first = seen.get(z.apex);
+    if (first !== undefined) {
+      problems.push(`zones[${i}].apex: zone ${z.apex} is already defined at zones[${first}]`);
+      return;
+    }
+    seen.set(z.apex, i);
+    const ns = z.ns ?? [`ns1.${z.apex}`];
+    zones.push({
+      apex: z.apex,
+      ns,
+      nsTtl: z.nsTtl,
+      soa: {
+        mname: z.soa.mname ?? ns[0],
+        rname: z.soa.rname ?? `hostmaster.${z.apex}`,
+        refresh: z.soa.refresh,
+        retry: z.soa.retry,
+        expire: z.soa.expire,
+        minimum: z.soa.minimum,
+        ttl: z.soa.ttl,
+      },
+      records: checkRecords(z.apex, z.records, i, problems),
+    });
+  });
+  return zones;
+}
+
+function checkRecords(apex: string, lines: string[], zoneIndex: number, problems: string[]): ZoneConfig['records'] {
+  const parsed: { line: RecordLine; index: number }[] = [];
+  lines.forEach((text, j) => {
+    const at = `zones[${zoneIndex}].records[${j}]`;
+    let line: RecordLine;
+    try {
+      line = parseRecordLine(text, apex);
+    } catch (e) {
+      problems.push(`${at}: ${(e as Error).message}`);
+      return;
+    }
+    if (!isInZone(line.name, apex)) {
+      problems.push(`${at}: ${line.name} is outside zone ${apex}`);
+    } else if (line.name === apex && line.type === 'NS') {
+      problems.push(`${at}: NS records at the apex come from zones[${zoneIndex}].ns`);
+    } else if (line.name === apex && line.type === 'CNAME') {
+      problems.push(`${at}: the zone apex cannot be a CNAME (it has SOA and NS records)`);
+    } else {
+      parsed.push({ line, index: j });
+    }
+  });
+  // RFC 1034 §3.6.2: a CNAME owner has no other data, and only one CNAME.
+  const typesByName = new Map<string, { types: Set<string>; cnames: number }>();
+  for (const { line } of parsed) {
+    const t = typesByName.get(line.name) ?? { types: new Set<string>(), cnames: 0 };
+    t.types.add(line.type);
+    if (line.type === 'CNAME') t.cnames++;
+    typesByName.set(line.name, t);
+  }
+  for (const { line, index } of parsed) {
+    if (line.type !== 'CNAME') continue;
+    const t = typesByName.get(line.name);
+    if (!t) continue;
+    const at = `zones[${zoneIndex}].records[${index}]`;
+    if (t.types.size > 1) problems.push(`${at}: ${line.name} has a CNAME and other records (${[...t.types].filter((x) => x !== 'CNAME').join(', ')})`);
+    else if (t.cnames > 1) problems.push(`${at}: ${line.name} has more than one CNAME`);
+  }
+  return groupRecordLines(parsed.map((p) => p.line));
+}
+
+function checkClusters(items: unknown[], baseDir: string, problems: string[]): ClusterConfig[] {
+  const clusters: ClusterConfig[] = [];
+  const seen = new Map<string, number>();
+  items.forEach((item, i) => {
+    const c = check(clusterSchema, item, ['clusters', i], problems);
+    if (!c) return;
+    const first = seen.get(c.name);
+    if (first !== undefined) {
+      problems.push(`clusters[${i}].name: cluster ${c.name} is already defined at clusters[${first}]`);
+      return;
+    }
+    seen.set(c.name, i);
+    clusters.push({ name: c.name, manifests: resolve(baseDir, c.manifests) });
+  });
+  return clusters;
+}
+
+/** With no providers section the embedded server is the provider, so a minimal config works. */
+function checkProviders(items: unknown[] | undefined, problems: string[]): ProviderConfig[] {
+  if (items === undefined) return [{ name: 'embedded', type: 'embedded' }];
+  const providers: ProviderConfig[] = [];
+  const seen = new Map<string, number>();
+  items.forEach((item, i) => {
+    const p = check(providerSchema, item, ['providers', i], problems);
+    if (!p) return;
+    const first = seen.get(p.name);
+    if (first !== undefined) {
+      problems.push(`providers[${i}].name: provider ${p.name} is already defined at providers[${first}]`);
+      return;
+    }
+    seen.set(p.name, i);
+    providers.push(p);
+  });
+  return providers;
+}
+
+interface EntryContext {
+  zones: ZoneConfig[];
+  clusters: Set<string>;
+  providers: ProviderConfig[];
+  rawProviders: unknown[] | undefined;
+}
+
+function checkEntries(items: unknown[], ctx: EntryContext, problems: string[]): GlobalDnsEntry[] {
+  const entries: GlobalDnsEntry[] = [];
+  const seen = new Map<string, number>();
+  const providerNames = ctx.rawProviders === undefined ? new Set(['embedded']) : rawNames(ctx.rawProviders);
+  const apexes = ctx.zones.map((z) => z.apex);
+  items.forEach((item, i) => {
+    const e = check(entrySchema, item, ['entries', i], problems);
+    if (!e) return;
+    const at = `entries[${i}]`;
+    const before = problems.length;
+    const first = seen.get(e.fqdn);
+    if (first !== undefined) problems.push(`${at}.fqdn: ${e.fqdn} is already an entry at entries[${first}]`);
+    seen.set(e.fqdn, i);
+
+    if (!providerNames.has(e.provider)) problems.push(`${at}.provider: unknown provider "${e.provider}"`);
+    const provider = ctx.providers.find((p) => p.name === e.provider);
+    if (provider?.type === 'embedded') {
+      const apex = findZone(e.fqdn, apexes);
+      if (apex === undefined) {
+        problems.push(`${at}.fqdn: ${e.fqdn} is not inside any zone served by the embedded provider (zones: ${apexes.join(', ') || 'none'})`);
+      } else {
+        const zone = ctx.zones.find((z) => z.apex === apex);
+        const clash = zone?.records.filter((r) => r.name === e.fqdn && ['A', 'AAAA', 'CNAME'].includes(r.type)) ?? [];
+        if (clash.length > 0) {
+          problems.push(`${at}.fqdn: ${e.fqdn} already has static ${clash.map((r) => r.type).join('/')} records in zone ${apex}`);
+        }
+      }
+    }
+
+    const targetSeen = new Set<string>();
+    e.targets.forEach((t, j) => {
+      if (!ctx.clusters.has(t.cluster)) problems.push(`${at}.targets[${j}].cluster: unknown cluster "${t.cluster}"`);
+      if (targetSeen.has(t.cluster)) problems.push(`${at}.targets[${j}].cluster: ${t.cluster} is already a target of this entry`);
+      targetSeen.add(t.cluster);
+    });
+    if (problems.length === before) entries.push(e);
+  });
+  return entries;
+}
