@@ -1,0 +1,52 @@
+/** DNS over UDP: one datagram in, at most one datagram out. */
+import { createSocket, type Socket } from 'node:dgram';
+import { isIP } from 'node:net';
+import type { DnsLogger, QueryHandler } from './transport.js';
+
+export class UdpListener {
+  private socket: Socket | undefined;
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly handle: QueryHandler,
+    private readonly log: DnsLogger,
+  ) {}
+
+  async start(): Promise<number> {
+    const socket = createSocket({ type: isIP(this.host) === 6 ? 'udp6' : 'udp4', ipv6Only: isIP(this.host) === 6 });
+    this.socket = socket;
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.port, this.host, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    // A send failure (EPERM from a firewall, ENOBUFS under load) concerns one datagram only.
+    socket.on('error', (err) => this.log.warn({ err: err.message, transport: 'udp' }, 'udp socket error'));
+    try {
+      socket.setRecvBufferSize(4 * 1024 * 1024);
+      socket.setSendBufferSize(4 * 1024 * 1024);
+    } catch {
+      // The kernel caps these (net.core.rmem_max); the defaults still work.
+    }
+    socket.on('message', (msg, rinfo) => {
+      let out: Buffer | null;
+      try {
+        out = this.handle(msg, 0);
+      } catch (err) {
+        this.log.error({ err: String(err), transport: 'udp' }, 'query handling failed');
+        return;
+      }
+      if (out) socket.send(out, rinfo.port, rinfo.address);
+    });
+    return socket.address().port;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.socket;
+    this.socket = undefined;
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+}

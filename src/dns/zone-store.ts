@@ -1,0 +1,171 @@
+/**
+ * The zones the embedded server answers from. Each zone is an immutable ZoneSnapshot swapped
+ * in one assignment. The store owns SOA serials: a zone's serial grows on every change of its
+ * content, and survives restarts through the state-directory snapshot.
+ */
+import type { RecordSet, ZoneContent } from '../model/index.js';
+import { normalizeName } from '../model/index.js';
+import { readSnapshot, writeSnapshot } from './snapshot-file.js';
+import { ZoneSnapshot } from './zone.js';
+
+export interface ZoneStoreOptions {
+  /** Where zones.json is kept; no persistence without it. */
+  stateDir?: string;
+  /** Milliseconds since the epoch; injected for tests. */
+  clock?: () => number;
+  /** Delay before a change is written to disk; changes within it are coalesced. */
+  persistDelayMs?: number;
+  logger?: { warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
+}
+
+/** `apex` changed; `structural` when a zone was added or removed (names may move between zones). */
+export type ZoneChangeListener = (apex: string, structural: boolean) => void;
+
+export class ZoneStore {
+  private readonly zones = new Map<string, ZoneSnapshot>();
+  private readonly fingerprints = new Map<string, string>();
+  private readonly listeners: ZoneChangeListener[] = [];
+  private readonly clock: () => number;
+  private persistTimer: NodeJS.Timeout | undefined;
+  private persisting: Promise<void> = Promise.resolve();
+  /** Length in labels of the deepest apex, so lookups stop walking early. */
+  private maxApexLabels = 0;
+
+  constructor(private readonly opts: ZoneStoreOptions = {}) {
+    this.clock = opts.clock ?? Date.now;
+  }
+
+  /** Serves the zones of the last snapshot, if any, with their serials. */
+  async load(): Promise<void> {
+    if (!this.opts.stateDir) return;
+    let zones: ZoneContent[];
+    try {
+      zones = await readSnapshot(this.opts.stateDir);
+    } catch (err) {
+      this.opts.logger?.error({ err: String(err) }, 'zone snapshot unreadable; starting without it');
+      return;
+    }
+    for (const z of zones) {
+      try {
+        this.install(z);
+      } catch (err) {
+        this.opts.logger?.error({ zone: z.apex, err: String(err) }, 'zone in snapshot skipped');
+      }
+    }
+  }
+
+  /**
+   * Replaces a zone's content. Returns false when nothing changed (the serial stays). The serial
+   * becomes max(previous + 1, content.soa.serial, unix time), so it only grows.
+   */
+  setZone(content: ZoneContent): boolean {
+    const apex = normalizeName(content.apex);
+    const fingerprint = fingerprintOf(content);
+    const previous = this.zones.get(apex);
+    if (previous && this.fingerprints.get(apex) === fingerprint) return false;
+    const now = Math.floor(this.clock() / 1000);
+    const serial = Math.max(previous ? previous.serial + 1 : 0, content.soa.serial, now) >>> 0;
+    this.install({ ...content, apex, soa: { ...content.soa, serial } }, fingerprint);
+    return true;
+  }
+
+  removeZone(apex: string): void {
+    const a = normalizeName(apex);
+    if (!this.zones.delete(a)) return;
+    this.fingerprints.delete(a);
+    this.recountApexLabels();
+    this.emit(a, true);
+    this.schedulePersist();
+  }
+
+  apexes(): string[] {
+    return [...this.zones.keys()];
+  }
+
+  get(apex: string): ZoneSnapshot | undefined {
+    return this.zones.get(normalizeName(apex));
+  }
+
+  /** The zone with the longest apex containing canonical `name`. */
+  find(name: string): ZoneSnapshot | undefined {
+    let n = name;
+    // Skip labels deeper than any apex: they cannot be one.
+    let labels = 1;
+    for (let i = 0; i < n.length; i++) if (n.charCodeAt(i) === 0x2e) labels++;
+    while (labels > this.maxApexLabels && n.length > 0) {
+      const dot = n.indexOf('.');
+      n = dot < 0 ? '' : n.slice(dot + 1);
+      labels--;
+    }
+    for (;;) {
+      const z = this.zones.get(n);
+      if (z) return z;
+      if (n.length === 0) return undefined;
+      const dot = n.indexOf('.');
+      n = dot < 0 ? '' : n.slice(dot + 1);
+    }
+  }
+
+  onChange(listener: ZoneChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Writes the pending snapshot now. */
+  async flush(): Promise<void> {
+    if (this.persistTimer) {
+      clearTimeout(this.persistTimer);
+      this.persistTimer = undefined;
+      this.persist();
+    }
+    await this.persisting;
+  }
+
+  private install(content: ZoneContent, fingerprint = fingerprintOf(content)): void {
+    const snapshot = new ZoneSnapshot(content);
+    for (const problem of snapshot.problems) this.opts.logger?.warn({ zone: content.apex, problem }, 'record skipped');
+    const structural = !this.zones.has(snapshot.apex);
+    this.zones.set(snapshot.apex, snapshot);
+    this.fingerprints.set(snapshot.apex, fingerprint);
+    if (structural) this.recountApexLabels();
+    this.emit(snapshot.apex, structural);
+    this.schedulePersist();
+  }
+
+  private emit(apex: string, structural: boolean): void {
+    for (const l of this.listeners) l(apex, structural);
+  }
+
+  private recountApexLabels(): void {
+    let max = 0;
+    for (const apex of this.zones.keys()) max = Math.max(max, apex === '' ? 0 : apex.split('.').length);
+    this.maxApexLabels = max;
+  }
+
+  private schedulePersist(): void {
+    if (!this.opts.stateDir || this.persistTimer) return;
+    this.persistTimer = setTimeout(() => {
+      this.persistTimer = undefined;
+      this.persist();
+    }, this.opts.persistDelayMs ?? 200);
+    this.persistTimer.unref();
+  }
+
+  private persist(): void {
+    const dir = this.opts.stateDir;
+    if (!dir) return;
+    const zones = [...this.zones.values()].map((z) => z.content);
+    // Chained so two writes never interleave; a failed write is logged and retried on the next change.
+    this.persisting = this.persisting
+      .then(() => writeSnapshot(dir, zones))
+      .catch((err: unknown) => this.opts.logger?.error({ err: String(err), stateDir: dir }, 'zone snapshot write failed'));
+  }
+}
+
+/** Content identity without the serial: record sets and their values in a canonical order. */
+function fingerprintOf(c: ZoneContent): string {
+  const { serial: _serial, ...soa } = c.soa;
+  const records = [...c.records]
+    .map((r: RecordSet) => [normalizeName(r.name), r.type, r.ttl, [...r.values].sort(), r.setIdentifier ?? '', r.weight ?? ''] as const)
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  return JSON.stringify([soa, [...c.ns].map(normalizeName).sort(), c.nsTtl, records]);
+}
