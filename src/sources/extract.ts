@@ -1,0 +1,141 @@
+import { addressType, isValidHostname, normalizeName } from '../model/index.js';
+import type { Endpoint } from '../model/index.js';
+
+/**
+ * Kubernetes object → Endpoint, as pure functions over plain parsed objects. Both the
+ * folder source and the Kubernetes watcher use them, so a manifest means the same thing
+ * wherever it comes from.
+ */
+
+export const HOSTNAME_ANNOTATION = 'globaldns.io/hostname';
+/** The annotation of Rancher's retired Global DNS, honoured so users can migrate unchanged. */
+export const RANCHER_HOSTNAME_ANNOTATION = 'rancher.io/globalDNS.hostname';
+export const TTL_ANNOTATION = 'globaldns.io/ttl';
+export const PROJECT_KEY = 'field.cattle.io/projectId';
+
+const MAX_TTL = 2147483647;
+
+export interface ExtractContext {
+  cluster: string;
+  /** Rancher project of a namespace, if known. */
+  projectOf(namespace: string): string | undefined;
+}
+
+export interface Extraction {
+  /** Undefined when the object claims nothing or cannot be used. */
+  endpoint?: Endpoint;
+  /** What was wrong, one reason each; non-empty with no endpoint means the object was skipped. */
+  problems: string[];
+}
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function field(v: unknown, ...path: string[]): unknown {
+  let cur = v;
+  for (const p of path) {
+    if (!isObj(cur)) return undefined;
+    cur = cur[p];
+  }
+  return cur;
+}
+
+function stringMap(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isObj(v)) return out;
+  for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
+  return out;
+}
+
+/** `kind/namespace/name` of an object for messages; parts that are missing are shown as '?'. */
+export function describeObject(obj: unknown): string {
+  const kind = field(obj, 'kind');
+  const ns = field(obj, 'metadata', 'namespace');
+  const name = field(obj, 'metadata', 'name');
+  const k = typeof kind === 'string' ? kind : '?';
+  const n = typeof name === 'string' ? name : '?';
+  return k === 'Namespace' ? `${k} ${n}` : `${k} ${typeof ns === 'string' ? ns : 'default'}/${n}`;
+}
+
+/** The Rancher project a Namespace object puts its contents in; the annotation carries the cluster-qualified id, so it wins over the label. */
+export function namespaceProject(obj: unknown): { name: string; project?: string } | undefined {
+  if (field(obj, 'kind') !== 'Namespace') return undefined;
+  const name = field(obj, 'metadata', 'name');
+  if (typeof name !== 'string' || name === '') return undefined;
+  const project =
+    stringMap(field(obj, 'metadata', 'annotations'))[PROJECT_KEY] || stringMap(field(obj, 'metadata', 'labels'))[PROJECT_KEY];
+  return project ? { name, project } : { name };
+}
+
+/**
+ * The endpoint an Ingress or LoadBalancer Service contributes. Other kinds, Services of
+ * other types and objects without hostname annotations contribute nothing and are not
+ * problems. Invalid hostnames and targets are dropped one by one; a bad TTL or a missing
+ * name skips the object, since guessing would publish something the user did not ask for.
+ */
+export function extractEndpoint(obj: unknown, ctx: ExtractContext): Extraction {
+  if (!isObj(obj)) return { problems: ['not an object'] };
+  const kind = obj.kind;
+  if (kind !== 'Ingress' && kind !== 'Service') return { problems: [] };
+  if (kind === 'Service' && field(obj, 'spec', 'type') !== 'LoadBalancer') return { problems: [] };
+
+  const annotations = stringMap(field(obj, 'metadata', 'annotations'));
+  const claims = [annotations[HOSTNAME_ANNOTATION], annotations[RANCHER_HOSTNAME_ANNOTATION]].filter((x): x is string => x !== undefined);
+  if (claims.length === 0) return { problems: [] };
+
+  const name = field(obj, 'metadata', 'name');
+  if (typeof name !== 'string' || name === '') return { problems: ['missing metadata.name'] };
+  const nsField = field(obj, 'metadata', 'namespace');
+  const namespace = typeof nsField === 'string' && nsField !== '' ? nsField : 'default';
+
+  const problems: string[] = [];
+  const hostnames = new Set<string>();
+  for (const raw of claims.flatMap((c) => c.split(','))) {
+    const h = raw.trim();
+    if (h === '') continue;
+    if (isValidHostname(h, { allowWildcard: true })) hostnames.add(normalizeName(h));
+    else problems.push(`invalid hostname "${h}"`);
+  }
+
+  let ttl: number | undefined;
+  const ttlText = annotations[TTL_ANNOTATION];
+  if (ttlText !== undefined) {
+    const t = ttlText.trim();
+    if (!/^\d+$/.test(t) || Number(t) > MAX_TTL) {
+      return { problems: [...problems, `${TTL_ANNOTATION} must be an integer 0..${MAX_TTL}, got "${ttlText}"`] };
+    }
+    ttl = Number(t);
+  }
+
+  if (hostnames.size === 0) return { problems };
+
+  const targets = new Set<string>();
+  const ingress = field(obj, 'status', 'loadBalancer', 'ingress');
+  for (const item of Array.isArray(ingress) ? ingress : []) {
+    const ip = field(item, 'ip');
+    const host = field(item, 'hostname');
+    if (typeof ip === 'string' && ip !== '') {
+      if (addressType(ip)) targets.add(ip.toLowerCase());
+      else problems.push(`invalid load-balancer ip "${ip}"`);
+    } else if (typeof host === 'string' && host !== '') {
+      if (isValidHostname(host, { allowWildcard: false })) targets.add(normalizeName(host));
+      else problems.push(`invalid load-balancer hostname "${host}"`);
+    }
+  }
+
+  const endpoint: Endpoint = {
+    cluster: ctx.cluster,
+    namespace,
+    kind,
+    name,
+    hostnames: [...hostnames].sort(),
+    targets: [...targets].sort(),
+  };
+  const project = ctx.projectOf(namespace);
+  if (project !== undefined) endpoint.project = project;
+  if (ttl !== undefined) endpoint.ttl = ttl;
+  return { endpoint, problems };
+}
