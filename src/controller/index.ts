@@ -1,0 +1,4 @@
+export { Controller } from './controller.js';
+export type { ControllerLogger, ControllerOptions, ZoneSink } from './controller.js';
+export { HostnameResolver, systemLookup } from './resolver.js';
+export type { HostnameResolverOptions, LookupFn } from './resolver.js';

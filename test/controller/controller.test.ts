@@ -1,0 +1,181 @@
+import test from 'ava';
+import { parseConfig } from '../../src/config/index.js';
+import { Controller, HostnameResolver } from '../../src/controller/index.js';
+import type { ZoneSink } from '../../src/controller/index.js';
+import type { Endpoint, ZoneContent } from '../../src/model/index.js';
+import { EndpointStore } from '../../src/sources/index.js';
+
+const config = parseConfig(
+  `
+zones:
+  - apex: example.test
+    records: ["ns1 A 127.0.0.1"]
+  - apex: other.test
+clusters:
+  - { name: east, manifests: e }
+  - { name: west, manifests: w }
+entries:
+  - fqdn: shop.example.test
+    targets: [{ cluster: east }, { cluster: west }]
+  - fqdn: api.other.test
+    ttl: 60
+    targets: [{ cluster: east }]
+`,
+  { baseDir: '/tmp' },
+);
+
+class FakeSink implements ZoneSink {
+  zones = new Map<string, ZoneContent>();
+  calls: string[] = [];
+  removed: string[] = [];
+  constructor(preloaded: string[] = []) {
+    for (const apex of preloaded) this.zones.set(apex, { apex, soa: { ...config.zones[0].soa, serial: 1 }, ns: [], nsTtl: 1, records: [] });
+  }
+  setZone(content: ZoneContent): boolean {
+    this.calls.push(content.apex);
+    this.zones.set(content.apex, content);
+    return true;
+  }
+  removeZone(apex: string): void {
+    this.removed.push(apex);
+    this.zones.delete(apex);
+  }
+  apexes(): string[] {
+    return [...this.zones.keys()];
+  }
+  values(apex: string, name: string, type: string): string[] | undefined {
+    return this.zones.get(apex)?.records.find((r) => r.name === name && r.type === type)?.values;
+  }
+}
+
+class FakeLogger {
+  lines: { level: string; obj: object; msg?: string }[] = [];
+  debug(obj: object, msg?: string) { this.lines.push({ level: 'debug', obj, msg }); }
+  info(obj: object, msg?: string) { this.lines.push({ level: 'info', obj, msg }); }
+  warn(obj: object, msg?: string) { this.lines.push({ level: 'warn', obj, msg }); }
+  error(obj: object, msg?: string) { this.lines.push({ level: 'error', obj, msg }); }
+  messages(msg: string) { return this.lines.filter((l) => l.msg === msg); }
+}
+
+const ep = (over: Partial<Endpoint> & Pick<Endpoint, 'cluster'>): Endpoint => ({
+  namespace: 'shop', kind: 'Ingress', name: 'web', hostnames: ['shop.example.test'], targets: [], ...over,
+});
+
+function setup(opts: { preloaded?: string[]; lookup?: (h: string) => Promise<{ v4: string[]; v6: string[] }>; resolveRefreshMs?: number } = {}) {
+  const store = new EndpointStore();
+  const sink = new FakeSink(opts.preloaded);
+  const logger = new FakeLogger();
+  const resolver = new HostnameResolver({ lookup: opts.lookup ?? (async () => ({ v4: [], v6: [] })) });
+  const controller = new Controller({
+    zones: config.zones, entries: config.entries, store, sink, logger, resolver, resolveRefreshMs: opts.resolveRefreshMs ?? 0,
+  });
+  return { store, sink, logger, controller };
+}
+
+test('configured zones without a snapshot are served at once with their static records', async (t) => {
+  const { sink, controller } = setup({ preloaded: ['gone.test'] });
+  controller.start();
+  t.deepEqual(sink.removed, ['gone.test'], 'a zone dropped from the config is no longer served');
+  t.deepEqual(sink.calls.sort(), ['example.test', 'other.test']);
+  t.deepEqual(sink.values('example.test', 'ns1.example.test', 'A'), ['127.0.0.1']);
+  t.is(sink.zones.get('example.test')?.soa.mname, 'ns1.example.test');
+  controller.stop();
+});
+
+test('store changes re-plan touched names and rebuild only their zone', async (t) => {
+  const { store, sink, controller } = setup();
+  controller.start();
+  await controller.ready();
+  sink.calls = [];
+  store.upsert(ep({ cluster: 'east', targets: ['192.0.2.10'] }));
+  store.upsert(ep({ cluster: 'west', targets: ['198.51.100.20', '2001:db8::20'] }));
+  await new Promise((r) => setTimeout(r, 50)); // past the debounce
+  await controller.flush();
+  t.deepEqual(sink.calls, ['example.test'], 'two events in the debounce window, one rebuild of one zone');
+  t.deepEqual(sink.values('example.test', 'shop.example.test', 'A'), ['192.0.2.10', '198.51.100.20']);
+  t.deepEqual(sink.values('example.test', 'shop.example.test', 'AAAA'), ['2001:db8::20']);
+  t.deepEqual(sink.values('example.test', 'ns1.example.test', 'A'), ['127.0.0.1'], 'static records stay');
+
+  store.remove('west/shop/Ingress/web');
+  await controller.flush();
+  await new Promise((r) => setTimeout(r, 30));
+  await controller.flush();
+  t.deepEqual(sink.values('example.test', 'shop.example.test', 'A'), ['192.0.2.10']);
+  t.is(sink.values('example.test', 'shop.example.test', 'AAAA'), undefined);
+  controller.stop();
+});
+
+test('rejected claims are logged once per endpoint and name, and never reach DNS', async (t) => {
+  const { store, sink, logger, controller } = setup();
+  controller.start();
+  await controller.ready();
+  const stray = ep({ cluster: 'west', name: 'api', hostnames: ['api.other.test'], targets: ['198.51.100.1'] });
+  store.upsert(stray);
+  await new Promise((r) => setTimeout(r, 30));
+  await controller.flush();
+  store.upsert({ ...stray, targets: ['198.51.100.2'] }); // same claim again
+  await new Promise((r) => setTimeout(r, 30));
+  await controller.flush();
+  const rejected = logger.messages('claim rejected');
+  t.is(rejected.length, 1);
+  t.deepEqual(rejected[0].obj, { fqdn: 'api.other.test', endpoint: 'west/shop/Ingress/api', reason: 'cluster west is not a target of entry api.other.test' });
+  t.is(sink.values('other.test', 'api.other.test', 'A'), undefined);
+  controller.stop();
+});
+
+test('zones served from the snapshot are held until the sources have synced', async (t) => {
+  const { store, sink, controller } = setup({ preloaded: ['example.test'] });
+  controller.start();
+  t.deepEqual(sink.calls, ['other.test']);
+  store.upsert(ep({ cluster: 'east', targets: ['192.0.2.10'] }));
+  await new Promise((r) => setTimeout(r, 30));
+  await controller.flush();
+  t.deepEqual(sink.calls, ['other.test'], 'not rebuilt from a half-filled store');
+  await controller.ready();
+  t.deepEqual(sink.values('example.test', 'shop.example.test', 'A'), ['192.0.2.10']);
+  controller.stop();
+});
+
+test('load-balancer hostnames are resolved, flattened, and re-resolved on refresh', async (t) => {
+  let answer = { v4: ['203.0.113.7'], v6: [] as string[] };
+  const asked: string[] = [];
+  const { store, sink, controller } = setup({
+    lookup: async (h) => {
+      asked.push(h);
+      return answer;
+    },
+    resolveRefreshMs: 40,
+  });
+  controller.start();
+  await controller.ready();
+  store.upsert(ep({ cluster: 'east', targets: ['lb.cloud.example'] }));
+  await new Promise((r) => setTimeout(r, 20));
+  await controller.flush();
+  t.deepEqual(sink.values('example.test', 'shop.example.test', 'A'), ['203.0.113.7']);
+  t.is(sink.values('example.test', 'shop.example.test', 'CNAME'), undefined);
+
+  answer = { v4: ['203.0.113.8'], v6: ['2001:db8::8'] };
+  await new Promise((r) => setTimeout(r, 120));
+  await controller.flush();
+  t.deepEqual(sink.values('example.test', 'shop.example.test', 'A'), ['203.0.113.8']);
+  t.deepEqual(sink.values('example.test', 'shop.example.test', 'AAAA'), ['2001:db8::8']);
+  t.true(asked.every((h) => h === 'lb.cloud.example'));
+  controller.stop();
+});
+
+test('a failed lookup keeps the last good addresses', async (t) => {
+  let fail = false;
+  const errors: string[] = [];
+  const resolver = new HostnameResolver({
+    lookup: async () => {
+      if (fail) throw new Error('ENOTFOUND');
+      return { v4: ['192.0.2.1'], v6: [] };
+    },
+    onError: (h, e) => errors.push(`${h}: ${e.message}`),
+  });
+  await resolver.ensure(['lb.example']);
+  fail = true;
+  t.deepEqual([...(await resolver.refresh(['lb.example']))], []);
+  t.deepEqual(resolver.resolved.get('lb.example')?.v4, ['192.0.2.1']);
+  t.deepEqual(errors, ['lb.example: ENOTFOUND']);
+});
