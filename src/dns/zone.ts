@@ -178,7 +178,7 @@ export class ZoneSnapshot {
       if (target === undefined || !(target === this.apex || target.endsWith('.' + this.apex))) {
         return this.result(LookupKind.Answer, answer);
       }
-      if (answer.some((r) => r.name === target)) return this.result(LookupKind.Answer, answer); // loop
+      if (target === qname || answer.some((r) => r.name === target)) return this.result(LookupKind.Answer, answer); // loop
       name = target;
       owner = target;
     }
