@@ -121,8 +121,28 @@ export function buildArgs(o: QueryOptions): { tool: Tool; args: string[] } {
   return { tool, args };
 }
 
+// Tests in a file run concurrently; on a 2-core machine dozens of dig processes at once
+// make replies look slow. A small limit keeps timing meaningful.
+const MAX_PARALLEL = 6;
+let running = 0;
+const waiting: (() => void)[] = [];
+async function limited<T>(fn: () => Promise<T>): Promise<T> {
+  if (running >= MAX_PARALLEL) await new Promise<void>((r) => waiting.push(r));
+  running++;
+  try {
+    return await fn();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
 /** Run one query and parse the reply. Never throws on DNS errors; only on spawn failure. */
 export function query(o: QueryOptions): Promise<DigResult> {
+  return limited(() => runQuery(o));
+}
+
+function runQuery(o: QueryOptions): Promise<DigResult> {
   const { tool, args } = buildArgs(o);
   const limitMs = ((o.timeout ?? 2) + 5) * 1000;
   return new Promise((resolve, reject) => {
@@ -180,7 +200,8 @@ export function parseOutput(tool: Tool, raw: string): Parsed {
   out.status = h[2];
   out.id = Number(h[3]);
 
-  let section: 'QUESTION' | 'ANSWER' | 'AUTHORITY' | 'ADDITIONAL' | null = null;
+  type Section = 'QUESTION' | 'ANSWER' | 'AUTHORITY' | 'ADDITIONAL';
+  let section: Section | null = null;
   for (let i = start + 1; i < lines.length; i++) {
     const line = lines[i].replace(/\s+$/, '');
     const f = FLAGS_RE.exec(line);
@@ -201,7 +222,7 @@ export function parseOutput(tool: Tool, raw: string): Parsed {
     }
     const s = SECTION_RE.exec(line);
     if (s) {
-      section = s[1] as typeof section;
+      section = s[1] as Section;
       continue;
     }
     if (line === '') {

@@ -12,7 +12,8 @@ import { freePort } from './ports.js';
 import { waitForDns, headerOf } from './wire.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const cliPath = path.join(repoRoot, 'dist', 'src', 'cli.js');
+/** GLOBALDNS_CLI overrides the entry point (e.g. to test another build). */
+export const cliPath = process.env.GLOBALDNS_CLI ?? path.join(repoRoot, 'dist', 'src', 'cli.js');
 
 export interface GlobaldnsOptions {
   /** YAML text or an object serialised to YAML; written to <dir>/globaldns.yaml */

@@ -92,7 +92,7 @@ export function tcpExchange(
   return new Promise((resolve) => {
     const t0 = process.hrtime.bigint();
     const sock = net.connect({ port, host });
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     const replies: Buffer[] = [];
     let done = false;
     let closed = false;
