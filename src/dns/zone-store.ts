@@ -3,7 +3,7 @@
  * in one assignment. The store owns SOA serials: a zone's serial grows on every change of its
  * content, and survives restarts through the state-directory snapshot.
  */
-import type { RecordSet, ZoneContent } from '../model/index.js';
+import type { ZoneContent } from '../model/index.js';
 import { normalizeName } from '../model/index.js';
 import { readSnapshot, writeSnapshot } from './snapshot-file.js';
 import { ZoneSnapshot } from './zone.js';
@@ -23,7 +23,6 @@ export type ZoneChangeListener = (apex: string, structural: boolean) => void;
 
 export class ZoneStore {
   private readonly zones = new Map<string, ZoneSnapshot>();
-  private readonly fingerprints = new Map<string, string>();
   private readonly listeners: ZoneChangeListener[] = [];
   private readonly clock: () => number;
   private persistTimer: NodeJS.Timeout | undefined;
@@ -47,7 +46,7 @@ export class ZoneStore {
     }
     for (const z of zones) {
       try {
-        this.install(z);
+        this.install(new ZoneSnapshot({ ...z, apex: normalizeName(z.apex) }));
       } catch (err) {
         this.opts.logger?.error({ zone: z.apex, err: String(err) }, 'zone in snapshot skipped');
       }
@@ -60,19 +59,18 @@ export class ZoneStore {
    */
   setZone(content: ZoneContent): boolean {
     const apex = normalizeName(content.apex);
-    const fingerprint = fingerprintOf(content);
     const previous = this.zones.get(apex);
-    if (previous && this.fingerprints.get(apex) === fingerprint) return false;
     const now = Math.floor(this.clock() / 1000);
-    const serial = Math.max(previous ? previous.serial + 1 : 0, content.soa.serial, now) >>> 0;
-    this.install({ ...content, apex, soa: { ...content.soa, serial } }, fingerprint);
+    const snapshot = new ZoneSnapshot({ ...content, apex }, previous, (changed) =>
+      previous && !changed ? previous.serial : Math.max(previous ? previous.serial + 1 : 0, content.soa.serial, now));
+    if (!snapshot.changed) return false;
+    this.install(snapshot);
     return true;
   }
 
   removeZone(apex: string): void {
     const a = normalizeName(apex);
     if (!this.zones.delete(a)) return;
-    this.fingerprints.delete(a);
     this.recountApexLabels();
     this.emit(a, true);
     this.schedulePersist();
@@ -120,12 +118,10 @@ export class ZoneStore {
     await this.persisting;
   }
 
-  private install(content: ZoneContent, fingerprint = fingerprintOf(content)): void {
-    const snapshot = new ZoneSnapshot(content);
-    for (const problem of snapshot.problems) this.opts.logger?.warn({ zone: content.apex, problem }, 'record skipped');
+  private install(snapshot: ZoneSnapshot): void {
+    for (const problem of snapshot.problems) this.opts.logger?.warn({ zone: snapshot.apex, problem }, 'record skipped');
     const structural = !this.zones.has(snapshot.apex);
     this.zones.set(snapshot.apex, snapshot);
-    this.fingerprints.set(snapshot.apex, fingerprint);
     if (structural) this.recountApexLabels();
     this.emit(snapshot.apex, structural);
     this.schedulePersist();
@@ -159,13 +155,4 @@ export class ZoneStore {
       .then(() => writeSnapshot(dir, zones))
       .catch((err: unknown) => this.opts.logger?.error({ err: String(err), stateDir: dir }, 'zone snapshot write failed'));
   }
-}
-
-/** Content identity without the serial: record sets and their values in a canonical order. */
-function fingerprintOf(c: ZoneContent): string {
-  const { serial: _serial, ...soa } = c.soa;
-  const records = [...c.records]
-    .map((r: RecordSet) => [normalizeName(r.name), r.type, r.ttl, [...r.values].sort(), r.setIdentifier ?? '', r.weight ?? ''] as const)
-    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
-  return JSON.stringify([soa, [...c.ns].map(normalizeName).sort(), c.nsTtl, records]);
 }

@@ -17,11 +17,22 @@ export interface WireRRset {
   rdata: Buffer[];
   /** For NS/MX/SRV: target names, so additional-section addresses can be found. */
   targets?: string[];
+  /** The record set it was encoded from; lets the next snapshot reuse it when unchanged. */
+  source?: RecordSet;
 }
 
-interface ZoneNode {
-  rrsets: WireRRset[];
+/** Whether SOA fields (serial aside), NS names and NS TTL are the same. */
+function sameApexData(a: ZoneContent, b: ZoneContent): boolean {
+  const x = a.soa;
+  const y = b.soa;
+  return x.mname === y.mname && x.rname === y.rname && x.refresh === y.refresh && x.retry === y.retry &&
+    x.expire === y.expire && x.minimum === y.minimum && x.ttl === y.ttl && a.nsTtl === b.nsTtl &&
+    a.ns.length === b.ns.length && a.ns.every((n, i) => n === b.ns[i]);
 }
+
+/** The RRsets at one owner name; empty for an empty non-terminal. */
+type ZoneNode = WireRRset[];
+const EMPTY_NODE: ZoneNode = Object.freeze([]) as unknown as ZoneNode;
 
 export const enum LookupKind {
   Answer,
@@ -52,25 +63,29 @@ export class ZoneSnapshot {
   readonly content: ZoneContent;
   /** Record sets left out because they could not be served (outside the zone, bad value). */
   readonly problems: string[] = [];
+  /** True when the served data differs from `previous` (or there was none); serials follow it. */
+  readonly changed: boolean;
   private readonly nodes = new Map<string, ZoneNode>();
   private readonly soa: WireRRset;
   /** SOA as used in negative answers: TTL = min(SOA TTL, MINIMUM) (RFC 2308 §3). */
   private readonly negativeSoa: WireRRset;
   private readonly hasCuts: boolean;
 
-  constructor(content: ZoneContent) {
-    this.content = content;
+  /**
+   * Builds a snapshot. With `previous`, record sets whose TTL and values did not change are
+   * taken over already encoded, so a one-name change to a large zone costs a map rebuild, not a
+   * re-encode. `serialFor(changed)` picks the SOA serial once the change is known.
+   */
+  constructor(content: ZoneContent, previous?: ZoneSnapshot, serialFor: (changed: boolean) => number = () => content.soa.serial) {
     this.apex = content.apex;
-    this.serial = content.soa.serial;
-    const soaRdata = encodeSoaRdata(content.soa);
-    this.soa = { name: this.apex, type: TYPE.SOA, ttl: content.soa.ttl, rdata: [soaRdata] };
-    this.negativeSoa = { ...this.soa, ttl: Math.min(content.soa.ttl, content.soa.minimum) };
-    this.add(this.soa);
-    this.add({
+    let changed = !previous || !sameApexData(previous.content, content);
+    const ns: WireRRset = {
       name: this.apex, type: TYPE.NS, ttl: content.nsTtl,
       rdata: content.ns.map((n) => encodeRdata('NS', n)), targets: content.ns.map(lower),
-    });
+    };
+    this.nodes.set(this.apex, [ns]);
     let cuts = false;
+    let served = 0;
     for (const rs of content.records) {
       if (rs.values.length === 0) continue;
       if (rs.type === 'NS' && rs.name === this.apex) continue; // the apex NS set comes from content.ns
@@ -79,41 +94,72 @@ export class ZoneSnapshot {
         this.problems.push(`${rs.name} ${rs.type}: outside zone ${this.apex}`);
         continue;
       }
-      let wire: WireRRset;
-      try {
-        wire = toWire(rs);
-      } catch (err) {
-        this.problems.push(`${rs.name} ${rs.type}: ${(err as Error).message}`);
-        continue;
+      let wire = previous?.reusable(name, rs);
+      if (!wire) {
+        try {
+          wire = toWire(name, rs);
+        } catch (err) {
+          this.problems.push(`${rs.name} ${rs.type}: ${(err as Error).message}`);
+          continue;
+        }
+        changed = true;
       }
       if (rs.type === 'NS') cuts = true;
+      served++;
       this.add(wire);
     }
+    if (previous && !changed && served !== previous.served) changed = true;
+    this.served = served;
+    this.changed = changed;
     this.hasCuts = cuts;
+    this.serial = serialFor(changed) >>> 0;
+    this.content = { ...content, soa: { ...content.soa, serial: this.serial } };
+    this.soa = { name: this.apex, type: TYPE.SOA, ttl: content.soa.ttl, rdata: [encodeSoaRdata(this.content.soa)] };
+    this.negativeSoa = { ...this.soa, ttl: Math.min(content.soa.ttl, content.soa.minimum) };
+    this.nodes.get(this.apex)?.unshift(this.soa);
   }
+
+  /** Record sets served, apex SOA and NS not counted. */
+  private readonly served: number;
 
   /** Number of owner names holding data. */
   get size(): number {
     let n = 0;
-    for (const node of this.nodes.values()) if (node.rrsets.length > 0) n++;
+    for (const node of this.nodes.values()) if (node.length > 0) n++;
     return n;
   }
 
+  /** The encoded set for `rs` if this snapshot serves exactly the same set. */
+  private reusable(name: string, rs: RecordSet): WireRRset | undefined {
+    const wire = this.nodes.get(name)?.find((r) => r.source !== undefined && r.type === TYPE_CODE[rs.type]);
+    const src = wire?.source;
+    if (!wire || !src || src.ttl !== rs.ttl || src.values.length !== rs.values.length) return undefined;
+    for (let i = 0; i < rs.values.length; i++) if (src.values[i] !== rs.values[i]) return undefined;
+    return wire;
+  }
+
   private add(rs: WireRRset): void {
-    let node = this.nodes.get(rs.name);
+    const node = this.nodes.get(rs.name);
     if (!node) {
-      node = { rrsets: [] };
-      this.nodes.set(rs.name, node);
+      this.nodes.set(rs.name, [rs]);
       this.addEmptyNonTerminals(rs.name);
+      return;
     }
-    const same = node.rrsets.find((r) => r.type === rs.type);
-    if (same) {
-      same.rdata.push(...rs.rdata);
-      same.ttl = Math.min(same.ttl, rs.ttl);
-      if (rs.targets) same.targets = [...(same.targets ?? []), ...rs.targets];
-    } else {
-      node.rrsets.push(rs);
+    if (node === EMPTY_NODE) {
+      this.nodes.set(rs.name, [rs]);
+      return;
     }
+    const i = node.findIndex((r) => r.type === rs.type);
+    if (i < 0) {
+      node.push(rs);
+      return;
+    }
+    // Two record sets of one name and type: serve them as one, built anew (never reused).
+    const same = node[i];
+    node[i] = {
+      name: rs.name, type: rs.type, ttl: Math.min(same.ttl, rs.ttl), rdata: [...same.rdata, ...rs.rdata],
+      targets: same.targets || rs.targets ? [...(same.targets ?? []), ...(rs.targets ?? [])] : undefined,
+    };
   }
 
   /** Every name between an owner and the apex exists (RFC 4592 §2.2.2), even with no data. */
@@ -124,7 +170,7 @@ export class ZoneSnapshot {
       if (dot < 0) return;
       n = n.slice(dot + 1);
       if (this.nodes.has(n)) return;
-      this.nodes.set(n, { rrsets: [] });
+      this.nodes.set(n, EMPTY_NODE);
     }
   }
 
@@ -150,7 +196,7 @@ export class ZoneSnapshot {
         }
       }
       // A wildcard answers under the name asked for (RFC 4592 §2.1.1), so `owner` stays as it is.
-      let node = this.nodes.get(name);
+      let node: ZoneNode | undefined = this.nodes.get(name);
       if (!node) {
         const source = this.wildcardFor(name);
         if (!source) {
@@ -162,16 +208,16 @@ export class ZoneSnapshot {
       }
       const ownerName = owner;
       if (qtype === TYPE.ANY) {
-        if (node.rrsets.length === 0) return this.result(LookupKind.NoData, answer, [this.negativeSoa]);
-        answer.push({ name: ownerName, type: TYPE.HINFO, ttl: Math.min(...node.rrsets.map((r) => r.ttl)), rdata: [RFC8482_HINFO] });
+        if (node.length === 0) return this.result(LookupKind.NoData, answer, [this.negativeSoa]);
+        answer.push({ name: ownerName, type: TYPE.HINFO, ttl: Math.min(...node.map((r) => r.ttl)), rdata: [RFC8482_HINFO] });
         return this.result(LookupKind.Answer, answer);
       }
-      const exact = node.rrsets.find((r) => r.type === qtype);
+      const exact = node.find((r) => r.type === qtype);
       if (exact) {
         answer.push(ownerName === exact.name ? exact : { ...exact, name: ownerName });
         return this.result(LookupKind.Answer, answer, [], this.additionalFor(exact));
       }
-      const cname = node.rrsets.find((r) => r.type === TYPE.CNAME);
+      const cname = node.find((r) => r.type === TYPE.CNAME);
       if (!cname) return this.result(LookupKind.NoData, answer, [this.negativeSoa]);
       answer.push(ownerName === cname.name ? cname : { ...cname, name: ownerName });
       const target = cnameTarget(cname);
@@ -198,7 +244,7 @@ export class ZoneSnapshot {
       if (this.nodes.has(n)) {
         // n is the closest encloser.
         const source = this.nodes.get(n === '' ? '*' : `*.${n}`);
-        return source && source.rrsets.length > 0 ? source : undefined;
+        return source && source.length > 0 ? source : undefined;
       }
     }
     return undefined;
@@ -210,7 +256,7 @@ export class ZoneSnapshot {
     let n = this.apex;
     for (let i = labels.length - 1; i >= 0; i--) {
       n = n === '' ? labels[i] : `${labels[i]}.${n}`;
-      const ns = this.nodes.get(n)?.rrsets.find((r) => r.type === TYPE.NS);
+      const ns = this.nodes.get(n)?.find((r) => r.type === TYPE.NS);
       if (ns && !(n === name && qtype === 43 /* DS */)) return ns;
     }
     return undefined;
@@ -230,15 +276,15 @@ export class ZoneSnapshot {
     for (const t of names) {
       const node = this.nodes.get(t);
       if (!node) continue;
-      for (const r of node.rrsets) if (r.type === TYPE.A || r.type === TYPE.AAAA) out.push(r);
+      for (const r of node) if (r.type === TYPE.A || r.type === TYPE.AAAA) out.push(r);
     }
     return out;
   }
 }
 
-function toWire(rs: RecordSet): WireRRset {
+function toWire(name: string, rs: RecordSet): WireRRset {
   const type = TYPE_CODE[rs.type];
-  const wire: WireRRset = { name: lower(rs.name), type, ttl: rs.ttl, rdata: rs.values.map((v) => encodeRdata(rs.type, v)) };
+  const wire: WireRRset = { name, type, ttl: rs.ttl, rdata: rs.values.map((v) => encodeRdata(rs.type, v)), source: rs };
   if (rs.type === 'NS' || rs.type === 'CNAME' || rs.type === 'PTR') wire.targets = rs.values.map((v) => lower(stripDot(v)));
   else if (rs.type === 'MX') wire.targets = rs.values.map((v) => lower(stripDot(v.trim().split(/\s+/)[1] ?? '')));
   else if (rs.type === 'SRV') wire.targets = rs.values.map((v) => lower(stripDot(v.trim().split(/\s+/)[3] ?? '')));
