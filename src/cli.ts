@@ -13,6 +13,9 @@ import { DnsServer, ZoneStore } from './dns/index.js';
 import { createLogger } from './observe/index.js';
 import { EndpointStore, FolderSource } from './sources/index.js';
 
+/** How long zones from the snapshot wait for unreadable clusters before being rebuilt without them. */
+const SOURCE_GRACE_MS = 5 * 60_000;
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 interface ServeFlags {
@@ -126,8 +129,23 @@ async function serve(flags: ServeFlags): Promise<void> {
   process.on('SIGTERM', (s) => void shutdown(s));
 
   await Promise.all(sources.map((s) => s.start()));
+  const unread = sources.filter((s) => !s.synced).map((s) => s.cluster);
+  if (unread.length > 0) {
+    // A cluster that cannot be read is a failure, not an empty cluster: zones served from the
+    // snapshot keep their last known answers until every cluster has been read, or the grace ends.
+    log.warn({ clusters: unread, graceSeconds: SOURCE_GRACE_MS / 1000 }, 'clusters not readable yet; snapshot zones kept as they are');
+  }
+  let grace: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(sources.map((s) => s.whenSynced())),
+    new Promise<void>((r) => {
+      grace = setTimeout(r, SOURCE_GRACE_MS);
+    }),
+  ]);
+  clearTimeout(grace);
+  if (stopping) return;
   await controller.ready();
-  log.info({ clusters: sources.map((s) => s.cluster), endpoints: store.size, zones: zones.apexes() }, 'sources synced');
+  log.info({ clusters: sources.filter((s) => s.synced).map((s) => s.cluster), endpoints: store.size, zones: zones.apexes() }, 'sources synced');
 }
 
 function validate(flags: { config: string }): void {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EndpointStore, FolderSource, formatProblem } from '../../src/sources/index.js';
@@ -112,4 +112,24 @@ test('a missing folder is reported and the last endpoints stay', async (t) => {
   t.deepEqual(targetsOf(store, 'shop.example.test'), ['192.0.2.10']);
   t.is(problems.length, 1);
   t.regex(formatProblem(problems[0]), /cannot read folder/);
+});
+
+test('a folder missing at start is not synced until it appears', async (t) => {
+  const parent = mkdtempSync(join(tmpdir(), 'gdns-folder-'));
+  const dir = join(parent, 'east');
+  const store = new EndpointStore();
+  const problems: ManifestProblem[] = [];
+  const source = new FolderSource({ cluster: 'east', dir, store, report: (p) => problems.push(p), pollIntervalMs: 50 });
+  t.teardown(() => {
+    source.stop();
+    rmSync(parent, { recursive: true, force: true });
+  });
+  await source.start();
+  t.false(source.synced);
+  t.is(problems.length, 1);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'shop.yaml'), ingress('shop', 'shop.example.test', '192.0.2.10'));
+  await source.whenSynced();
+  t.true(source.synced);
+  t.deepEqual(targetsOf(store, 'shop.example.test'), ['192.0.2.10']);
 });

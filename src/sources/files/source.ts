@@ -45,16 +45,30 @@ export class FolderSource {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  private hasSynced = false;
+  private readonly firstSync: Promise<void>;
+  private markSynced: () => void = () => {};
 
   constructor(opts: FolderSourceOptions) {
     this.opts = { debounceMs: 50, pollIntervalMs: 5000, ...opts };
+    this.firstSync = new Promise((resolve) => (this.markSynced = resolve));
+  }
+
+  /** True once the folder has been read successfully; until then the store has nothing of this cluster. */
+  get synced(): boolean {
+    return this.hasSynced;
+  }
+
+  /** Resolves at the first successful read (which may come long after start, when the folder appears). */
+  whenSynced(): Promise<void> {
+    return this.firstSync;
   }
 
   get cluster(): string {
     return this.opts.cluster;
   }
 
-  /** Reads the folder once, then follows it. Resolves when the first read is in the store. */
+  /** Reads the folder once, then follows it. Resolves after the first attempt; see `synced`. */
   async start(): Promise<void> {
     this.stopped = false;
     this.startWatching();
@@ -164,7 +178,12 @@ export class FolderSource {
 
     const built = endpointsFromObjects(cluster, objects);
     this.reportAll([...problems, ...built.problems]);
-    if (!this.stopped) this.opts.store.replaceCluster(cluster, built.endpoints);
+    if (this.stopped) return;
+    this.opts.store.replaceCluster(cluster, built.endpoints);
+    if (!this.hasSynced) {
+      this.hasSynced = true;
+      this.markSynced();
+    }
   }
 
   private reportAll(problems: ParsedFile['problems']): void {
