@@ -85,6 +85,10 @@ function check<S extends z.ZodTypeAny>(
   return undefined;
 }
 
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 /** Names of list items, taken from the raw input so that a broken item still counts as declared. */
 function rawNames(items: unknown[] | undefined): Set<string> {
   const names = new Set<string>();
@@ -215,9 +219,18 @@ function checkEntries(items: unknown[], ctx: EntryContext, problems: string[]): 
   const providerNames = ctx.rawProviders === undefined ? new Set(['embedded']) : rawNames(ctx.rawProviders);
   const apexes = ctx.zones.map((z) => z.apex);
   items.forEach((item, i) => {
-    const e = check(entrySchema, item, ['entries', i], problems);
-    if (!e) return;
     const at = `entries[${i}]`;
+    const e = check(entrySchema, item, ['entries', i], problems);
+    if (!e) {
+      // Still name unknown references of a broken entry, so one run lists everything.
+      const raw = isRecord(item) ? item : {};
+      if (typeof raw.provider === 'string' && !providerNames.has(raw.provider)) problems.push(`${at}.provider: unknown provider "${raw.provider}"`);
+      (Array.isArray(raw.targets) ? raw.targets : []).forEach((t: unknown, j) => {
+        const cluster = isRecord(t) ? t.cluster : undefined;
+        if (typeof cluster === 'string' && !ctx.clusters.has(cluster)) problems.push(`${at}.targets[${j}].cluster: unknown cluster "${cluster}"`);
+      });
+      return;
+    }
     const before = problems.length;
     const first = seen.get(e.fqdn);
     if (first !== undefined) problems.push(`${at}.fqdn: ${e.fqdn} is already an entry at entries[${first}]`);

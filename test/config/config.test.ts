@@ -113,7 +113,8 @@ entries:
   - fqdn: shop.example.test
     targets: [{ cluster: east }]
   - fqdn: -bad-.example.test
-    targets: [{ cluster: east }]
+    provider: gone
+    targets: [{ cluster: east }, { cluster: south }]
   - fqdn: shop.elsewhere.test
     targets: [{ cluster: west }]
   - fqdn: www.example.test
@@ -140,6 +141,8 @@ entries:
     'entries[0].targets[1].cluster: unknown cluster "north"',
     'entries[1].fqdn: shop.example.test is already an entry at entries[0]',
     'entries[2].fqdn: not a valid hostname',
+    'entries[2].provider: unknown provider "gone"',
+    'entries[2].targets[1].cluster: unknown cluster "south"',
     'entries[3].fqdn: shop.elsewhere.test is not inside any zone served by the embedded provider (zones: example.test)',
     'entries[4].fqdn: www.example.test already has static CNAME/A records in zone example.test',
     'entries[5]: unknown key "colour"',
