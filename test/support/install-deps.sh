@@ -17,7 +17,7 @@ if [ "${#missing[@]}" -eq 0 ]; then
 fi
 
 pkgs=(knot knot-dnsutils bind9-dnsutils dnsperf)
-if [ "$(id -u)" -ne 0 ]; then
+if [ "${EUID:-$(id -u)}" -ne 0 ]; then
   echo "install-deps: missing tools: ${missing[*]}" >&2
   echo "install-deps: run as root, or install them with:" >&2
   echo "  sudo apt-get install -y ${pkgs[*]}" >&2
