@@ -38,15 +38,22 @@ const store = new ZoneStore();
 store.setZone(rfc4592);
 const responder = new Responder(store);
 
-function ask(name: string, type: string): DecodedPacket {
+/** dns-packet decodes the rcode but its types do not declare it. */
+type Reply = DecodedPacket & { rcode: string };
+
+function ask(name: string, type: string): Reply {
   const q = dnsPacket.encode({ type: 'query', id: 7, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name, type: type as 'A', class: 'IN' }] });
   const out = responder.respond(q, TCP_MAX);
   if (!out) throw new Error('no response');
-  return dnsPacket.decode(out);
+  return dnsPacket.decode(out) as Reply;
 }
 
 const show = (rrs: Answer[] | undefined) =>
-  (rrs ?? []).map((r) => `${r.name} ${r.type} ${typeof r.data === 'object' && !Buffer.isBuffer(r.data) && !Array.isArray(r.data) ? JSON.stringify(r.data) : String(r.data)}`);
+  (rrs ?? []).map((r) => {
+    if (!('data' in r)) return `${r.name} ${r.type}`;
+    const d: unknown = r.data;
+    return `${r.name} ${r.type} ${typeof d === 'object' && d !== null && !Buffer.isBuffer(d) && !Array.isArray(d) ? JSON.stringify(d) : String(d)}`;
+  });
 
 test('a wildcard synthesises records under the query name (host3.example MX)', (t) => {
   const r = ask('host3.example', 'MX');
@@ -132,7 +139,8 @@ test('MX answers carry in-zone exchange addresses in the additional section', (t
 
 test('the negative answer SOA TTL is min(SOA TTL, MINIMUM) (RFC 2308)', (t) => {
   const r = ask('_telnet._tcp.host1.example', 'SRV');
-  t.is(r.authorities?.[0]?.ttl, 60);
+  const soa = r.authorities?.[0];
+  t.is(soa && 'ttl' in soa ? soa.ttl : undefined, 60);
 });
 
 test('a zone swap is seen by the next query and the serial grows', (t) => {
@@ -143,7 +151,7 @@ test('a zone swap is seen by the next query and the serial grows', (t) => {
     const q = dnsPacket.encode({ type: 'query', id: 1, questions: [{ name: 'swap.test', type: 'SOA' }] });
     const out = rsp.respond(q, TCP_MAX);
     const a = out ? dnsPacket.decode(out).answers?.[0] : undefined;
-    return a && a.type === 'SOA' ? a.data.serial : -1;
+    return a && a.type === 'SOA' ? (a.data.serial ?? -1) : -1;
   };
   const first = serialOf();
   t.false(s.setZone(zone('swap.test', ['a 60 A 192.0.2.1'])), 'identical content is no change');
@@ -163,5 +171,5 @@ test('records that cannot be served are skipped, the rest of the zone is served'
   const q = dnsPacket.encode({ type: 'query', id: 1, questions: [{ name: 'a.bad.test', type: 'A' }] });
   const out = rsp.respond(q, TCP_MAX);
   t.truthy(out);
-  t.is(dnsPacket.decode(out as Buffer).answers?.[0]?.data, '192.0.2.1');
+  t.deepEqual(show(dnsPacket.decode(out as Buffer).answers), ['a.bad.test A 192.0.2.1']);
 });
