@@ -10,6 +10,7 @@ import { TYPE } from './wire.js';
 
 interface RecordCodec {
   encode(data: unknown, buf?: Buffer, offset?: number): Buffer;
+  encodingLength(data: unknown): number;
 }
 const codecs = dnsPacket as unknown as { record(type: string): RecordCodec };
 
@@ -22,7 +23,33 @@ export class RdataError extends Error {}
 
 /** Encodes one value; throws RdataError naming the value when it does not parse. */
 export function encodeRdata(type: RRType, value: string): Buffer {
-  return codecs.record(type).encode(toPacketData(type, value));
+  const codec = codecs.record(type);
+  const data = toPacketData(type, value);
+  return intoSlab(codec.encodingLength(data), (buf, offset) => codec.encode(data, buf, offset));
+}
+
+/**
+ * Rdata lives in shared 64 KiB slabs: a zone of 100,000 names would otherwise hold 100,000
+ * separately allocated backing stores. A slab is freed once no snapshot refers to any of it.
+ */
+const SLAB_SIZE = 64 * 1024;
+let slab = Buffer.allocUnsafe(0);
+let slabUsed = 0;
+
+function intoSlab(length: number, write: (buf: Buffer, offset: number) => void): Buffer {
+  if (length > SLAB_SIZE / 4) {
+    const own = Buffer.alloc(length);
+    write(own, 0);
+    return own;
+  }
+  if (slabUsed + length > slab.length) {
+    slab = Buffer.alloc(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  write(slab, slabUsed);
+  const view = slab.subarray(slabUsed, slabUsed + length);
+  slabUsed += length;
+  return view;
 }
 
 export function encodeSoaRdata(soa: {
