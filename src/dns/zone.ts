@@ -1,38 +1,17 @@
 /**
  * An immutable, wire-ready snapshot of one zone, and the lookup over it.
  *
- * A snapshot is built off to the side from a ZoneContent and swapped in by the ZoneStore in
- * one assignment; a query reads exactly one snapshot.
+ * A snapshot is built off to the side and swapped in by the ZoneStore in one assignment; a
+ * query reads exactly one snapshot. Two ways to build one: from a whole ZoneContent, or as a
+ * patch of the previous snapshot for a few names (what the controller does per change). Both
+ * reuse encoded RRsets whose record sets did not change.
  */
 import type { RecordSet, ZoneContent } from '../model/index.js';
 import { encodeHinfoRdata, encodeRdata, encodeSoaRdata, TYPE_CODE } from './rdata.js';
 import { TYPE } from './wire.js';
+import { ZoneTree, type WireRRset, type ZoneNode } from './zone-tree.js';
 
-/** One RRset in wire form: every rdata already holds RDLENGTH + RDATA. */
-export interface WireRRset {
-  /** Owner name, canonical. For a wildcard synthesis the responder writes the query name instead. */
-  name: string;
-  type: number;
-  ttl: number;
-  rdata: Buffer[];
-  /** For NS/MX/SRV: target names, so additional-section addresses can be found. */
-  targets?: string[];
-  /** The record set it was encoded from; lets the next snapshot reuse it when unchanged. */
-  source?: RecordSet;
-}
-
-/** Whether SOA fields (serial aside), NS names and NS TTL are the same. */
-function sameApexData(a: ZoneContent, b: ZoneContent): boolean {
-  const x = a.soa;
-  const y = b.soa;
-  return x.mname === y.mname && x.rname === y.rname && x.refresh === y.refresh && x.retry === y.retry &&
-    x.expire === y.expire && x.minimum === y.minimum && x.ttl === y.ttl && a.nsTtl === b.nsTtl &&
-    a.ns.length === b.ns.length && a.ns.every((n, i) => n === b.ns[i]);
-}
-
-/** The RRsets at one owner name; empty for an empty non-terminal. */
-type ZoneNode = WireRRset[];
-const EMPTY_NODE: ZoneNode = Object.freeze([]) as unknown as ZoneNode;
+export type { WireRRset } from './zone-tree.js';
 
 export const enum LookupKind {
   Answer,
@@ -51,6 +30,15 @@ export interface LookupResult {
   authoritative: boolean;
 }
 
+/** The zone's own data: everything but the records. */
+export type ZoneSettings = Omit<ZoneContent, 'records'>;
+
+/** Record sets by owner name; an empty list removes the name's data. */
+export type NameChanges = ReadonlyMap<string, readonly RecordSet[]>;
+
+/** Picks the serial once it is known whether the served data changed. */
+export type SerialFor = (changed: boolean) => number;
+
 /** CNAME chains longer than this are cut short (loops included). */
 const MAX_CHAIN = 8;
 
@@ -60,118 +48,97 @@ const RFC8482_HINFO = encodeHinfoRdata('RFC8482', '');
 export class ZoneSnapshot {
   readonly apex: string;
   readonly serial: number;
-  readonly content: ZoneContent;
+  readonly settings: ZoneSettings;
   /** Record sets left out because they could not be served (outside the zone, bad value). */
-  readonly problems: string[] = [];
-  /** True when the served data differs from `previous` (or there was none); serials follow it. */
+  readonly problems: string[];
+  /** True when the served data differs from the previous snapshot (or there was none). */
   readonly changed: boolean;
-  private readonly nodes = new Map<string, ZoneNode>();
-  private readonly soa: WireRRset;
+  private readonly tree: ZoneTree;
   /** SOA as used in negative answers: TTL = min(SOA TTL, MINIMUM) (RFC 2308 §3). */
   private readonly negativeSoa: WireRRset;
-  private readonly hasCuts: boolean;
+  /** Number of NS sets below the apex; lookups skip the zone-cut walk when there are none. */
+  private readonly cuts: number;
 
-  /**
-   * Builds a snapshot. With `previous`, record sets whose TTL and values did not change are
-   * taken over already encoded, so a one-name change to a large zone costs a map rebuild, not a
-   * re-encode. `serialFor(changed)` picks the SOA serial once the change is known.
-   */
-  constructor(content: ZoneContent, previous?: ZoneSnapshot, serialFor: (changed: boolean) => number = () => content.soa.serial) {
-    this.apex = content.apex;
-    let changed = !previous || !sameApexData(previous.content, content);
-    const ns: WireRRset = {
-      name: this.apex, type: TYPE.NS, ttl: content.nsTtl,
-      rdata: content.ns.map((n) => encodeRdata('NS', n)), targets: content.ns.map(lower),
-    };
-    this.nodes.set(this.apex, [ns]);
-    let cuts = false;
-    let served = 0;
-    for (const rs of content.records) {
-      if (rs.values.length === 0) continue;
-      if (rs.type === 'NS' && rs.name === this.apex) continue; // the apex NS set comes from content.ns
-      const name = lower(rs.name);
-      if (!(name === this.apex || name.endsWith('.' + this.apex) || this.apex === '')) {
-        this.problems.push(`${rs.name} ${rs.type}: outside zone ${this.apex}`);
-        continue;
-      }
-      let wire = previous?.reusable(name, rs);
-      if (!wire) {
-        try {
-          wire = toWire(name, rs);
-        } catch (err) {
-          this.problems.push(`${rs.name} ${rs.type}: ${(err as Error).message}`);
-          continue;
-        }
-        changed = true;
-      }
-      if (rs.type === 'NS') cuts = true;
-      served++;
-      this.add(wire);
-    }
-    if (previous && !changed && served !== previous.served) changed = true;
-    this.served = served;
+  private constructor(settings: ZoneSettings, tree: ZoneTree, cuts: number, problems: string[], changed: boolean, serial: number) {
+    this.apex = settings.apex;
+    this.settings = { ...settings, soa: { ...settings.soa, serial } };
+    this.serial = serial;
+    this.tree = tree;
+    this.cuts = cuts;
+    this.problems = problems;
     this.changed = changed;
-    this.hasCuts = cuts;
-    this.serial = serialFor(changed) >>> 0;
-    this.content = { ...content, soa: { ...content.soa, serial: this.serial } };
-    this.soa = { name: this.apex, type: TYPE.SOA, ttl: content.soa.ttl, rdata: [encodeSoaRdata(this.content.soa)] };
-    this.negativeSoa = { ...this.soa, ttl: Math.min(content.soa.ttl, content.soa.minimum) };
-    this.nodes.get(this.apex)?.unshift(this.soa);
+    const soa: WireRRset = { name: this.apex, type: TYPE.SOA, ttl: settings.soa.ttl, rdata: [encodeSoaRdata(this.settings.soa)], sources: [] };
+    this.negativeSoa = { ...soa, ttl: Math.min(settings.soa.ttl, settings.soa.minimum) };
+    const ns: WireRRset = {
+      name: this.apex, type: TYPE.NS, ttl: settings.nsTtl,
+      rdata: settings.ns.map((n) => encodeRdata('NS', n)), targets: settings.ns.map(lower), sources: [],
+    };
+    const apexData = (tree.get(this.apex)?.rrsets ?? []).filter((r) => r.type !== TYPE.SOA && r.type !== TYPE.NS);
+    tree.set(this.apex, [soa, ns, ...apexData]);
   }
 
-  /** Record sets served, apex SOA and NS not counted. */
-  private readonly served: number;
+  /** A snapshot of a whole zone; RRsets unchanged from `previous` are taken over encoded. */
+  static build(content: ZoneContent, previous?: ZoneSnapshot, serialFor: SerialFor = () => content.soa.serial): ZoneSnapshot {
+    const { records, ...settings } = content;
+    const byName = new Map<string, RecordSet[]>();
+    for (const rs of records) {
+      const name = lower(rs.name);
+      let list = byName.get(name);
+      if (!list) byName.set(name, (list = []));
+      list.push(rs);
+    }
+    const tree = ZoneTree.empty(settings.apex);
+    const problems: string[] = [];
+    let changed = !previous || !sameSettings(previous.settings, settings);
+    let cuts = 0;
+    let sets = 0;
+    for (const [name, list] of byName) {
+      const rrsets = encodeName(settings.apex, name, list, previous?.tree.get(name), problems);
+      if (!rrsets.reused) changed = true;
+      cuts += countCuts(settings.apex, name, rrsets.wire);
+      sets += rrsets.wire.length;
+      tree.set(name, rrsets.wire);
+    }
+    if (previous && !changed && sets !== previous.dataSets()) changed = true;
+    return new ZoneSnapshot(settings, tree, cuts, problems, changed, serialFor(changed) >>> 0);
+  }
+
+  /** The previous snapshot with the data at a few names replaced: O(names changed + map copy). */
+  static patch(previous: ZoneSnapshot, changes: NameChanges, serialFor: SerialFor): ZoneSnapshot {
+    const tree = previous.tree.clone();
+    const problems: string[] = [];
+    let changed = false;
+    let cuts = previous.cuts;
+    for (const [rawName, list] of changes) {
+      const name = lower(rawName);
+      const before = previous.tree.get(name);
+      const own = (before?.rrsets ?? []).filter((r) => r.sources.length > 0);
+      const rrsets = encodeName(previous.apex, name, list, before, problems);
+      if (!rrsets.reused || rrsets.wire.length !== own.length) changed = true;
+      cuts += countCuts(previous.apex, name, rrsets.wire) - countCuts(previous.apex, name, own);
+      tree.set(name, rrsets.wire);
+    }
+    return new ZoneSnapshot(previous.settings, tree, cuts, problems, changed, serialFor(changed) >>> 0);
+  }
+
+  /** The zone as a ZoneContent (for the state snapshot): settings plus every record set served. */
+  content(): ZoneContent {
+    const records: RecordSet[] = [];
+    for (const node of this.tree.nodes()) for (const r of node.rrsets) records.push(...r.sources);
+    return { ...this.settings, records };
+  }
 
   /** Number of owner names holding data. */
   get size(): number {
     let n = 0;
-    for (const node of this.nodes.values()) if (node.length > 0) n++;
+    for (const node of this.tree.nodes()) if (node.rrsets.length > 0) n++;
     return n;
   }
 
-  /** The encoded set for `rs` if this snapshot serves exactly the same set. */
-  private reusable(name: string, rs: RecordSet): WireRRset | undefined {
-    const wire = this.nodes.get(name)?.find((r) => r.source !== undefined && r.type === TYPE_CODE[rs.type]);
-    const src = wire?.source;
-    if (!wire || !src || src.ttl !== rs.ttl || src.values.length !== rs.values.length) return undefined;
-    for (let i = 0; i < rs.values.length; i++) if (src.values[i] !== rs.values[i]) return undefined;
-    return wire;
-  }
-
-  private add(rs: WireRRset): void {
-    const node = this.nodes.get(rs.name);
-    if (!node) {
-      this.nodes.set(rs.name, [rs]);
-      this.addEmptyNonTerminals(rs.name);
-      return;
-    }
-    if (node === EMPTY_NODE) {
-      this.nodes.set(rs.name, [rs]);
-      return;
-    }
-    const i = node.findIndex((r) => r.type === rs.type);
-    if (i < 0) {
-      node.push(rs);
-      return;
-    }
-    // Two record sets of one name and type: serve them as one, built anew (never reused).
-    const same = node[i];
-    node[i] = {
-      name: rs.name, type: rs.type, ttl: Math.min(same.ttl, rs.ttl), rdata: [...same.rdata, ...rs.rdata],
-      targets: same.targets || rs.targets ? [...(same.targets ?? []), ...(rs.targets ?? [])] : undefined,
-    };
-  }
-
-  /** Every name between an owner and the apex exists (RFC 4592 §2.2.2), even with no data. */
-  private addEmptyNonTerminals(name: string): void {
-    let n = name;
-    while (n !== this.apex) {
-      const dot = n.indexOf('.');
-      if (dot < 0) return;
-      n = n.slice(dot + 1);
-      if (this.nodes.has(n)) return;
-      this.nodes.set(n, EMPTY_NODE);
-    }
+  private dataSets(): number {
+    let n = 0;
+    for (const node of this.tree.nodes()) for (const r of node.rrsets) if (r.sources.length > 0) n++;
+    return n;
   }
 
   /**
@@ -188,7 +155,7 @@ export class ZoneSnapshot {
     let name = qname;
     let owner = ''; // '' = write the query name
     for (let hop = 0; hop <= MAX_CHAIN; hop++) {
-      if (this.hasCuts) {
+      if (this.cuts > 0) {
         const cut = this.findCut(name, qtype);
         if (cut) {
           if (answer.length > 0) return this.result(LookupKind.Answer, answer);
@@ -196,7 +163,7 @@ export class ZoneSnapshot {
         }
       }
       // A wildcard answers under the name asked for (RFC 4592 §2.1.1), so `owner` stays as it is.
-      let node: ZoneNode | undefined = this.nodes.get(name);
+      let node: readonly WireRRset[] | undefined = this.tree.get(name)?.rrsets;
       if (!node) {
         const source = this.wildcardFor(name);
         if (!source) {
@@ -209,7 +176,7 @@ export class ZoneSnapshot {
       const ownerName = owner;
       if (qtype === TYPE.ANY) {
         if (node.length === 0) return this.result(LookupKind.NoData, answer, [this.negativeSoa]);
-        answer.push({ name: ownerName, type: TYPE.HINFO, ttl: Math.min(...node.map((r) => r.ttl)), rdata: [RFC8482_HINFO] });
+        answer.push({ name: ownerName, type: TYPE.HINFO, ttl: Math.min(...node.map((r) => r.ttl)), rdata: [RFC8482_HINFO], sources: [] });
         return this.result(LookupKind.Answer, answer);
       }
       const exact = node.find((r) => r.type === qtype);
@@ -235,15 +202,15 @@ export class ZoneSnapshot {
     return { kind, answer, authority, additional, authoritative: true };
   }
 
-  private wildcardFor(name: string): ZoneNode | undefined {
+  private wildcardFor(name: string): readonly WireRRset[] | undefined {
     let n = name;
     while (n !== this.apex) {
       const dot = n.indexOf('.');
       if (dot < 0) return undefined;
       n = n.slice(dot + 1);
-      if (this.nodes.has(n)) {
+      if (this.tree.has(n)) {
         // n is the closest encloser.
-        const source = this.nodes.get(n === '' ? '*' : `*.${n}`);
+        const source = this.tree.get(n === '' ? '*' : `*.${n}`)?.rrsets;
         return source && source.length > 0 ? source : undefined;
       }
     }
@@ -256,7 +223,7 @@ export class ZoneSnapshot {
     let n = this.apex;
     for (let i = labels.length - 1; i >= 0; i--) {
       n = n === '' ? labels[i] : `${labels[i]}.${n}`;
-      const ns = this.nodes.get(n)?.find((r) => r.type === TYPE.NS);
+      const ns = this.tree.get(n)?.rrsets.find((r) => r.type === TYPE.NS);
       if (ns && !(n === name && qtype === 43 /* DS */)) return ns;
     }
     return undefined;
@@ -274,21 +241,100 @@ export class ZoneSnapshot {
   private addresses(names: string[]): WireRRset[] {
     const out: WireRRset[] = [];
     for (const t of names) {
-      const node = this.nodes.get(t);
+      const node = this.tree.get(t);
       if (!node) continue;
-      for (const r of node) if (r.type === TYPE.A || r.type === TYPE.AAAA) out.push(r);
+      for (const r of node.rrsets) if (r.type === TYPE.A || r.type === TYPE.AAAA) out.push(r);
     }
     return out;
   }
 }
 
-function toWire(name: string, rs: RecordSet): WireRRset {
-  const type = TYPE_CODE[rs.type];
-  const wire: WireRRset = { name, type, ttl: rs.ttl, rdata: rs.values.map((v) => encodeRdata(rs.type, v)), source: rs };
-  if (rs.type === 'NS' || rs.type === 'CNAME' || rs.type === 'PTR') wire.targets = rs.values.map((v) => lower(stripDot(v)));
-  else if (rs.type === 'MX') wire.targets = rs.values.map((v) => lower(stripDot(v.trim().split(/\s+/)[1] ?? '')));
-  else if (rs.type === 'SRV') wire.targets = rs.values.map((v) => lower(stripDot(v.trim().split(/\s+/)[3] ?? '')));
-  return wire;
+/**
+ * Encodes the record sets of one name, reusing the previous node's RRsets where a set is
+ * unchanged. `reused` is true only when every set was reused.
+ */
+function encodeName(apex: string, name: string, list: readonly RecordSet[], before: ZoneNode | undefined, problems: string[]): { wire: WireRRset[]; reused: boolean } {
+  const wire: WireRRset[] = [];
+  let reused = true;
+  if (!(name === apex || name.endsWith('.' + apex) || apex === '')) {
+    for (const rs of list) problems.push(`${rs.name} ${rs.type}: outside zone ${apex}`);
+    return { wire, reused: list.length === 0 };
+  }
+  for (const rs of list) {
+    if (rs.values.length === 0) continue;
+    if (rs.type === 'NS' && name === apex) continue; // the apex NS set comes from the zone's settings
+    const type = TYPE_CODE[rs.type];
+    const i = wire.findIndex((w) => w.type === type);
+    if (i >= 0) {
+      // Two record sets of one name and type: served as one, encoded anew.
+      const merged = [...wire[i].sources, rs];
+      const m = tryEncode(name, merged, problems);
+      if (m) wire[i] = m;
+      reused = false;
+      continue;
+    }
+    const prev = before?.rrsets.find((r) => r.type === type && r.sources.length === 1 && sameSet(r.sources[0], rs));
+    if (prev) {
+      wire.push(prev);
+      continue;
+    }
+    reused = false;
+    const w = tryEncode(name, [rs], problems);
+    if (w) wire.push(w);
+  }
+  return { wire, reused };
+}
+
+function tryEncode(name: string, sets: RecordSet[], problems: string[]): WireRRset | undefined {
+  const first = sets[0];
+  try {
+    const rdata: Buffer[] = [];
+    let targets: string[] | undefined;
+    let ttl = first.ttl;
+    for (const s of sets) {
+      if (s.ttl < ttl) ttl = s.ttl;
+      for (const v of s.values) {
+        rdata.push(encodeRdata(s.type, v));
+        const t = targetOf(s.type, v);
+        if (t !== undefined) (targets ??= []).push(t);
+      }
+    }
+    const wire: WireRRset = { name, type: TYPE_CODE[first.type], ttl, rdata, sources: sets };
+    if (targets) wire.targets = targets;
+    return wire;
+  } catch (err) {
+    problems.push(`${first.name} ${first.type}: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+function targetOf(type: RecordSet['type'], value: string): string | undefined {
+  switch (type) {
+    case 'NS': case 'CNAME': case 'PTR': return lower(stripDot(value));
+    case 'MX': return lower(stripDot(value.trim().split(/\s+/)[1] ?? ''));
+    case 'SRV': return lower(stripDot(value.trim().split(/\s+/)[3] ?? ''));
+    default: return undefined;
+  }
+}
+
+function sameSet(a: RecordSet, b: RecordSet): boolean {
+  if (a === b) return true;
+  if (a.ttl !== b.ttl || a.type !== b.type || a.values.length !== b.values.length) return false;
+  for (let i = 0; i < a.values.length; i++) if (a.values[i] !== b.values[i]) return false;
+  return true;
+}
+
+function countCuts(apex: string, name: string, rrsets: readonly WireRRset[]): number {
+  return name !== apex && rrsets.some((r) => r.type === TYPE.NS) ? 1 : 0;
+}
+
+/** Whether SOA fields (serial aside), NS names and NS TTL are the same. */
+function sameSettings(a: ZoneSettings, b: ZoneSettings): boolean {
+  const x = a.soa;
+  const y = b.soa;
+  return x.mname === y.mname && x.rname === y.rname && x.refresh === y.refresh && x.retry === y.retry &&
+    x.expire === y.expire && x.minimum === y.minimum && x.ttl === y.ttl && a.nsTtl === b.nsTtl &&
+    a.ns.length === b.ns.length && a.ns.every((n, i) => n === b.ns[i]);
 }
 
 function cnameTarget(rs: WireRRset): string | undefined {
