@@ -525,3 +525,27 @@ test('robustness: clients vanishing mid-watch; stop() ends open watches quickly'
   await informer.stop();
   t.true(errors.length <= 1);
 });
+
+test('an informer restarted after a fault resumes from its resourceVersion and misses nothing', async (t) => {
+  const fake = await startFakeKube();
+  t.teardown(() => fake.stop());
+  fake.apply(ingress('a'));
+  const { informer, log, errors } = ingressInformer(kubeConfig(fake));
+  await informer.start();
+  await waitFor('watch open', () => fake.openWatchCount() === 1);
+  await fake.goDown();
+  await waitFor('error', () => errors.length === 1);
+  // changes while the informer is down
+  fake.apply(ingress('a', 'default', {}, '10.9.9.9'));
+  fake.apply(ingress('b'));
+  await fake.comeUp();
+  await informer.start();
+  await waitFor('caught up', () => log.includes('add default/b') && log.includes('update default/a 10.9.9.9'));
+  const watches = fake.requests.filter((r) => r.watch).map((r) => r.query.resourceVersion);
+  t.is(watches[watches.length - 1], '1', 'resumed from the old resourceVersion (replayed from history)');
+  t.is(fake.requests.filter((r) => !r.watch).length, 1, 'no re-list');
+  const before = errors.length;
+  await informer.stop();
+  await new Promise((r) => setTimeout(r, 100));
+  t.log('errors reported by informer.stop():', errors.slice(before).map(describeError));
+});
