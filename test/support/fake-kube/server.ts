@@ -205,6 +205,7 @@ class FakeKubeServer implements FakeKube {
         this.downTimer = undefined;
         this.comeUp().catch(() => undefined);
       }, ms);
+      this.downTimer.unref();
     }
   }
 
@@ -586,8 +587,8 @@ class FakeKubeServer implements FakeKube {
     req.on('close', forget);
     res.on('error', forget);
     const timeout = Number(query.timeoutSeconds ?? '');
-    if (Number.isFinite(timeout) && timeout > 0) w.timers.push(setTimeout(() => this.endWatch(w), timeout * 1000));
-    if (w.bookmarks && this.bookmarkIntervalMs > 0) w.timers.push(setInterval(() => this.bookmark(w), this.bookmarkIntervalMs));
+    if (Number.isFinite(timeout) && timeout > 0) w.timers.push(setTimeout(() => this.endWatch(w), timeout * 1000).unref());
+    if (w.bookmarks && this.bookmarkIntervalMs > 0) w.timers.push(setInterval(() => this.bookmark(w), this.bookmarkIntervalMs).unref());
   }
 
   private write(w: Watcher, type: string, object: unknown): void {
