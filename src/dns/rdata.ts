@@ -21,11 +21,33 @@ export const TYPE_CODE: Record<RRType | 'SOA' | 'HINFO', number> = {
 
 export class RdataError extends Error {}
 
-/** Encodes one value; throws RdataError naming the value when it does not parse. */
-export function encodeRdata(type: RRType, value: string): Buffer {
+/**
+ * Encodes every value of a set into one buffer (throws RdataError naming a value that does not parse), each still prefixed by its RDLENGTH, so the
+ * records can be walked without an array of buffers per set.
+ */
+export function encodeRdataSet(type: RRType, values: readonly string[]): Buffer {
   const codec = codecs.record(type);
-  const data = toPacketData(type, value);
-  return intoSlab(codec.encodingLength(data), (buf, offset) => codec.encode(data, buf, offset));
+  const data = values.map((v) => toPacketData(type, v));
+  const lengths = data.map((d) => codec.encodingLength(d));
+  const total = lengths.reduce((a, b) => a + b, 0);
+  return intoSlab(total, (buf, offset) => {
+    let off = offset;
+    for (let i = 0; i < data.length; i++) {
+      codec.encode(data[i], buf, off);
+      off += lengths[i];
+    }
+  });
+}
+
+/** The records of an encoded set, one buffer each (RDLENGTH + RDATA). */
+export function splitRdata(set: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let off = 0; off + 2 <= set.length; ) {
+    const end = off + 2 + set.readUInt16BE(off);
+    out.push(set.subarray(off, end));
+    off = end;
+  }
+  return out;
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 import { AnswerCache, EdnsMode, type CachedAnswer } from './answer-cache.js';
 import { MessageWriter } from './writer.js';
+import { splitRdata } from './rdata.js';
 import { CLASS_IN, DO_BIT, EXT_RCODE_BADVERS, FLAG, RCODE, TYPE, parseQuery, type Edns } from './wire.js';
 import { LookupKind, type WireRRset } from './zone.js';
 import type { ZoneStore } from './zone-store.js';
@@ -85,9 +86,9 @@ export class Responder {
     const rcode = result.kind === LookupKind.NameError ? RCODE.NXDOMAIN : RCODE.NOERROR;
     const flags = FLAG.QR | (result.authoritative ? FLAG.AA : 0) | rcode;
     // Rotate the first address RRset of the answer with more than one record.
-    const rotateIndex = result.answer.findIndex((r) => (r.type === TYPE.A || r.type === TYPE.AAAA) && r.rdata.length > 1);
-    const rotations = rotateIndex < 0 ? 1 : Math.min(result.answer[rotateIndex].rdata.length, MAX_VARIANTS);
-    const step = rotateIndex < 0 ? 0 : Math.ceil(result.answer[rotateIndex].rdata.length / MAX_VARIANTS);
+    const rotateIndex = result.answer.findIndex((r) => (r.type === TYPE.A || r.type === TYPE.AAAA) && r.count > 1);
+    const rotations = rotateIndex < 0 ? 1 : Math.min(result.answer[rotateIndex].count, MAX_VARIANTS);
+    const step = rotateIndex < 0 ? 0 : Math.ceil(result.answer[rotateIndex].count / MAX_VARIANTS);
     const variants: Buffer[] = [];
     for (let v = 0; v < rotations; v++) {
       const answer = rotateIndex < 0 ? result.answer : result.answer.map((r, i) => (i === rotateIndex ? rotate(r, v * step) : r));
@@ -132,17 +133,13 @@ export class Responder {
 
 function writeSection(w: MessageWriter, rrsets: WireRRset[]): number {
   let n = 0;
-  for (const rs of rrsets) {
-    for (const rdata of rs.rdata) {
-      w.rr(rs.name, rs.type, CLASS_IN, rs.ttl, rdata);
-      n++;
-    }
-  }
+  for (const rs of rrsets) n += w.rrset(rs.name, rs.type, CLASS_IN, rs.ttl, rs.rdata);
   return n;
 }
 
 function rotate(rs: WireRRset, by: number): WireRRset {
-  const k = by % rs.rdata.length;
+  const k = by % rs.count;
   if (k === 0) return rs;
-  return { ...rs, rdata: [...rs.rdata.slice(k), ...rs.rdata.slice(0, k)] };
+  const records = splitRdata(rs.rdata);
+  return { ...rs, rdata: Buffer.concat([...records.slice(k), ...records.slice(0, k)]) };
 }

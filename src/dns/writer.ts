@@ -79,6 +79,17 @@ export class MessageWriter {
     this.pos += 8 + rdata.length;
   }
 
+  /** Every record of an encoded set (`rdata` = RDLENGTH + RDATA, repeated) under one owner. */
+  rrset(owner: string, type: number, klass: number, ttl: number, rdata: Buffer): number {
+    let n = 0;
+    for (let off = 0; off + 2 <= rdata.length; n++) {
+      const end = off + 2 + rdata.readUInt16BE(off);
+      this.rr(owner, type, klass, ttl, rdata.subarray(off, end));
+      off = end;
+    }
+    return n;
+  }
+
   /** An OPT pseudo-record (RFC 6891 §6.1.2). */
   opt(udpSize: number, extRcode: number, version: number, flags: number): void {
     this.ensure(11);

@@ -13,13 +13,14 @@
  */
 import type { RecordSet } from '../model/index.js';
 
-/** One RRset in wire form: every rdata already holds RDLENGTH + RDATA. */
+/** One RRset in wire form: `rdata` holds its `count` records, each as RDLENGTH + RDATA. */
 export interface WireRRset {
   /** Owner name, canonical. '' in an answer means "the query name" (wildcards, CNAME heads). */
   name: string;
   type: number;
   ttl: number;
-  rdata: Buffer[];
+  rdata: Buffer;
+  count: number;
   /** For NS/MX/SRV/CNAME/PTR: target names, for additional-section addresses and chains. */
   targets?: string[];
   /** The record sets it was encoded from: the next snapshot reuses it when they are unchanged. */

@@ -7,7 +7,7 @@
  * reuse encoded RRsets whose record sets did not change.
  */
 import type { RecordSet, ZoneContent } from '../model/index.js';
-import { encodeHinfoRdata, encodeRdata, encodeSoaRdata, TYPE_CODE } from './rdata.js';
+import { encodeHinfoRdata, encodeRdataSet, encodeSoaRdata, TYPE_CODE } from './rdata.js';
 import { TYPE } from './wire.js';
 import { ZoneTree, type WireRRset, type ZoneNode } from './zone-tree.js';
 
@@ -67,11 +67,11 @@ export class ZoneSnapshot {
     this.cuts = cuts;
     this.problems = problems;
     this.changed = changed;
-    const soa: WireRRset = { name: this.apex, type: TYPE.SOA, ttl: settings.soa.ttl, rdata: [encodeSoaRdata(this.settings.soa)], sources: [] };
+    const soa: WireRRset = { name: this.apex, type: TYPE.SOA, ttl: settings.soa.ttl, rdata: encodeSoaRdata(this.settings.soa), count: 1, sources: [] };
     this.negativeSoa = { ...soa, ttl: Math.min(settings.soa.ttl, settings.soa.minimum) };
     const ns: WireRRset = {
       name: this.apex, type: TYPE.NS, ttl: settings.nsTtl,
-      rdata: settings.ns.map((n) => encodeRdata('NS', n)), targets: settings.ns.map(lower), sources: [],
+      rdata: encodeRdataSet('NS', settings.ns), count: settings.ns.length, targets: settings.ns.map(lower), sources: [],
     };
     const apexData = (tree.get(this.apex)?.rrsets ?? []).filter((r) => r.type !== TYPE.SOA && r.type !== TYPE.NS);
     tree.set(this.apex, [soa, ns, ...apexData]);
@@ -176,7 +176,7 @@ export class ZoneSnapshot {
       const ownerName = owner;
       if (qtype === TYPE.ANY) {
         if (node.length === 0) return this.result(LookupKind.NoData, answer, [this.negativeSoa]);
-        answer.push({ name: ownerName, type: TYPE.HINFO, ttl: Math.min(...node.map((r) => r.ttl)), rdata: [RFC8482_HINFO], sources: [] });
+        answer.push({ name: ownerName, type: TYPE.HINFO, ttl: Math.min(...node.map((r) => r.ttl)), rdata: RFC8482_HINFO, count: 1, sources: [] });
         return this.result(LookupKind.Answer, answer);
       }
       const exact = node.find((r) => r.type === qtype);
@@ -288,18 +288,19 @@ function encodeName(apex: string, name: string, list: readonly RecordSet[], befo
 function tryEncode(name: string, sets: RecordSet[], problems: string[]): WireRRset | undefined {
   const first = sets[0];
   try {
-    const rdata: Buffer[] = [];
     let targets: string[] | undefined;
     let ttl = first.ttl;
+    let count = 0;
     for (const s of sets) {
       if (s.ttl < ttl) ttl = s.ttl;
+      count += s.values.length;
       for (const v of s.values) {
-        rdata.push(encodeRdata(s.type, v));
         const t = targetOf(s.type, v);
         if (t !== undefined) (targets ??= []).push(t);
       }
     }
-    const wire: WireRRset = { name, type: TYPE_CODE[first.type], ttl, rdata, sources: sets };
+    const rdata = sets.length === 1 ? encodeRdataSet(first.type, first.values) : encodeRdataSet(first.type, sets.flatMap((s) => s.values));
+    const wire: WireRRset = { name, type: TYPE_CODE[first.type], ttl, rdata, count, sources: sets };
     if (targets) wire.targets = targets;
     return wire;
   } catch (err) {
