@@ -7,14 +7,13 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, parseListenAddress } from './config/index.js';
+import { isKubeCluster } from './config/index.js';
 import type { Config, ListenAddress } from './config/index.js';
 import { Controller } from './controller/index.js';
 import { DnsServer, ZoneStore } from './dns/index.js';
 import { createLogger } from './observe/index.js';
-import { EndpointStore, FolderSource } from './sources/index.js';
-
-/** How long zones from the snapshot wait for unreadable clusters before being rebuilt without them. */
-const SOURCE_GRACE_MS = 5 * 60_000;
+import { ClusterFleet, createKubeClusterSource, EndpointStore, FolderSource, loadKubeConfig } from './sources/index.js';
+import type { KubeClusterSource } from './sources/index.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -44,13 +43,36 @@ function readConfig(file: string): Config {
   }
 }
 
-/** Checks that need the file system: not part of loadConfig, since `serve` tolerates a folder that appears later. */
-function folderProblems(config: Config): string[] {
-  return config.clusters.flatMap((c, i) => {
-    if (!existsSync(c.manifests)) return [`clusters[${i}].manifests: folder not found: ${c.manifests}`];
-    if (!statSync(c.manifests).isDirectory()) return [`clusters[${i}].manifests: not a folder: ${c.manifests}`];
+/**
+ * Checks that need the file system beyond what loadConfig reads: not part of it, since
+ * `serve` tolerates a manifest folder that appears later. Kubeconfigs are loaded with the
+ * client library, which is stricter than the config check.
+ */
+function fileProblems(config: Config): string[] {
+  return config.clusters.flatMap((c) => {
+    if (isKubeCluster(c)) {
+      if ('inCluster' in c.connection) return [];
+      try {
+        loadKubeConfig(c.connection);
+        return [];
+      } catch (e) {
+        return [`cluster ${c.name}: ${(e as Error).message}`];
+      }
+    }
+    if (!existsSync(c.manifests)) return [`cluster ${c.name}: manifests folder not found: ${c.manifests}`];
+    if (!statSync(c.manifests).isDirectory()) return [`cluster ${c.name}: manifests: not a folder: ${c.manifests}`];
     return [];
   });
+}
+
+/** A source as serve starts, waits for and stops it. */
+interface RunningSource {
+  cluster: string;
+  start(): void | Promise<void>;
+  stop(): void;
+  /** Resolves when the source has read its cluster, or given up waiting for it. */
+  settled(): Promise<void>;
+  synced(): boolean;
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
@@ -100,15 +122,41 @@ async function serve(flags: ServeFlags): Promise<void> {
   log.info({ addresses: server.addresses().map((a) => `${a.transport}://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`) }, 'dns listening');
 
   const sourceLog = log.child({ module: 'sources' });
-  const sources = config.clusters.map(
-    (c) =>
-      new FolderSource({
+  const fleet = new ClusterFleet(store);
+  const sources: RunningSource[] = [];
+  for (const c of config.clusters) {
+    if (isKubeCluster(c)) {
+      let source: KubeClusterSource;
+      try {
+        source = createKubeClusterSource(c, { store, fleet, sources: config.sources, logger: sourceLog });
+      } catch (e) {
+        log.fatal({ cluster: c.name, err: (e as Error).message }, `cluster ${c.name}: ${(e as Error).message}`);
+        process.exit(1);
+      }
+      sources.push({
+        cluster: c.name,
+        start: () => source.start(),
+        stop: () => source.stop(),
+        // Synced, or Lost after its own grace period.
+        settled: () => source.whenSettled(),
+        synced: () => source.phase === 'Synced',
+      });
+    } else {
+      const folder = new FolderSource({
         cluster: c.name,
         dir: c.manifests,
         store,
         report: (p) => sourceLog.warn({ cluster: c.name, ...p }, 'manifest problem'),
-      }),
-  );
+      });
+      sources.push({
+        cluster: c.name,
+        start: () => folder.start(),
+        stop: () => folder.stop(),
+        settled: () => withTimeout(folder.whenSynced(), config.sources.gracePeriodMs),
+        synced: () => folder.synced,
+      });
+    }
+  }
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -129,28 +177,33 @@ async function serve(flags: ServeFlags): Promise<void> {
   process.on('SIGTERM', (s) => void shutdown(s));
 
   await Promise.all(sources.map((s) => s.start()));
-  const unread = sources.filter((s) => !s.synced).map((s) => s.cluster);
+  const unread = sources.filter((s) => !s.synced()).map((s) => s.cluster);
   if (unread.length > 0) {
     // A cluster that cannot be read is a failure, not an empty cluster: zones served from the
-    // snapshot keep their last known answers until every cluster has been read, or the grace ends.
-    log.warn({ clusters: unread, graceSeconds: SOURCE_GRACE_MS / 1000 }, 'clusters not readable yet; snapshot zones kept as they are');
+    // snapshot keep their last known answers until every cluster has been read, or its grace ends.
+    log.info({ clusters: unread }, 'waiting for clusters to be read; snapshot zones kept as they are until then');
   }
-  let grace: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.all(sources.map((s) => s.whenSynced())),
-    new Promise<void>((r) => {
-      grace = setTimeout(r, SOURCE_GRACE_MS);
-    }),
-  ]);
-  clearTimeout(grace);
+  await Promise.all(sources.map((s) => s.settled()));
   if (stopping) return;
   await controller.ready();
-  log.info({ clusters: sources.filter((s) => s.synced).map((s) => s.cluster), endpoints: store.size, zones: zones.apexes() }, 'sources synced');
+  log.info({ clusters: sources.filter((s) => s.synced()).map((s) => s.cluster), endpoints: store.size, zones: zones.apexes() }, 'sources synced');
+}
+
+/** Resolves when `p` does or after `ms`, whichever is first. */
+function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    void p.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 function validate(flags: { config: string }): void {
   const config = readConfig(flags.config);
-  const problems = folderProblems(config);
+  const problems = fileProblems(config);
   if (problems.length > 0) failConfig(new ConfigError(problems), flags.config);
   process.stdout.write('ok\n');
 }

@@ -5,4 +5,21 @@ export { parseListenAddress } from './listen.js';
 export type { ListenAddress } from './listen.js';
 export { parseRecordLine, groupRecordLines, DEFAULT_RECORD_TTL } from './records.js';
 export type { RecordLine } from './records.js';
-export type { Config, ClusterConfig, DnsConfig, LogLevel, ProviderConfig, SoaSettings, ZoneConfig } from './types.js';
+export type {
+  Config,
+  ClusterConfig,
+  DnsConfig,
+  HostnameSources,
+  KubeClusterConfig,
+  KubeConnection,
+  LogLevel,
+  ManifestClusterConfig,
+  ProviderConfig,
+  SoaSettings,
+  SourcesConfig,
+  ZoneConfig,
+} from './types.js';
+export { isKubeCluster } from './types.js';
+export { parseLabelSelector, matchesLabels } from './selector.js';
+export type { LabelSelector, LabelRequirement } from './selector.js';
+export { parseDuration } from './schema.js';

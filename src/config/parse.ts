@@ -1,23 +1,40 @@
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { findZone, isInZone } from '../model/index.js';
 import type { GlobalDnsEntry } from '../model/index.js';
 import { ConfigError, formatPath } from './errors.js';
+import { defaultContext, fileStem, listKubeconfigFiles, readKubeconfigSummary } from './kubeconfig-files.js';
+import type { KubeconfigSummary } from './kubeconfig-files.js';
 import { groupRecordLines, parseRecordLine } from './records.js';
 import type { RecordLine } from './records.js';
 import {
-  clusterSchema,
+  clusterNameSchema,
   dnsSchema,
   entrySchema,
   errorMap,
+  inClusterSchema,
+  kubeconfigClusterSchema,
+  kubeconfigDirClusterSchema,
   logLevelSchema,
+  manifestClusterSchema,
   providerSchema,
   rootSchema,
+  sourcesSchema,
   zoneSchema,
 } from './schema.js';
-import type { ClusterConfig, Config, ProviderConfig, ZoneConfig } from './types.js';
+import type { LabelSelector } from './selector.js';
+import type {
+  ClusterConfig,
+  Config,
+  HostnameSources,
+  KubeClusterConfig,
+  KubeConnection,
+  ProviderConfig,
+  SourcesConfig,
+  ZoneConfig,
+} from './types.js';
 
 export interface ParseOptions {
   /** Folder that relative paths in the config are resolved against. */
@@ -56,9 +73,10 @@ export function parseConfig(text: string, opts: ParseOptions): Config {
   const dns = check(dnsSchema, root.dns, ['dns'], problems);
   const logLevel = check(logLevelSchema, root.logLevel, ['logLevel'], problems);
   const zones = checkZones(root.zones, problems);
-  const clusters = checkClusters(root.clusters, opts.baseDir, problems);
+  const sources = checkSources(root.sources, problems);
+  const { clusters, names: clusterNames } = checkClusters(root.clusters, opts.baseDir, sources, problems);
   const providers = checkProviders(root.providers, problems);
-  const entries = checkEntries(root.entries, { zones, clusters: rawNames(root.clusters), providers, rawProviders: root.providers }, problems);
+  const entries = checkEntries(root.entries, { zones, clusters: clusterNames, providers, rawProviders: root.providers }, problems);
 
   if (problems.length > 0 || !dns || !logLevel) throw new ConfigError(problems, opts.source);
   return {
@@ -67,6 +85,7 @@ export function parseConfig(text: string, opts: ParseOptions): Config {
     stateDir: resolve(opts.baseDir, root.stateDir ?? '.state'),
     logLevel,
     zones,
+    sources,
     clusters,
     providers,
     entries,
@@ -170,21 +189,163 @@ function checkRecords(apex: string, lines: string[], zoneIndex: number, problems
   return groupRecordLines(parsed.map((p) => p.line));
 }
 
-function checkClusters(items: unknown[], baseDir: string, problems: string[]): ClusterConfig[] {
+const CLUSTER_FORMS = ['manifests', 'kubeconfig', 'kubeconfigDir', 'inCluster'] as const;
+
+interface ClusterCheck {
+  clusters: ClusterConfig[];
+  /** Every cluster name declared, including those of broken items, so entries are not blamed for them. */
+  names: Set<string>;
+}
+
+/**
+ * Each item is one of four forms, told apart by its key: `manifests` (a folder standing for
+ * a cluster), `kubeconfig` (+ `context`), `kubeconfigDir` (one cluster per file) or
+ * `inCluster`. Kubeconfig files are read here, so that `validate` finds a missing file or
+ * context, and a folder's clusters get their names before entries are checked.
+ */
+function checkClusters(items: unknown[], baseDir: string, defaults: SourcesConfig, problems: string[]): ClusterCheck {
   const clusters: ClusterConfig[] = [];
-  const seen = new Map<string, number>();
-  items.forEach((item, i) => {
-    const c = check(clusterSchema, item, ['clusters', i], problems);
-    if (!c) return;
+  const names = new Set<string>();
+  const seen = new Map<string, string>();
+  const add = (c: ClusterConfig, at: string, namePath: string): void => {
     const first = seen.get(c.name);
     if (first !== undefined) {
-      problems.push(`clusters[${i}].name: cluster ${c.name} is already defined at clusters[${first}]`);
+      problems.push(`${namePath}: cluster ${c.name} is already defined at ${first}`);
       return;
     }
-    seen.set(c.name, i);
-    clusters.push({ name: c.name, manifests: resolve(baseDir, c.manifests) });
+    seen.set(c.name, at);
+    clusters.push(c);
+  };
+
+  items.forEach((item, i) => {
+    const at = `clusters[${i}]`;
+    if (!isRecord(item)) {
+      problems.push(`${at}: expected object, got ${Array.isArray(item) ? 'array' : item === null ? 'null' : typeof item}`);
+      return;
+    }
+    if (typeof item.name === 'string') names.add(item.name);
+    const forms = CLUSTER_FORMS.filter((k) => k in item);
+    if (forms.length === 0) {
+      problems.push(`${at}: needs one of ${CLUSTER_FORMS.map((k) => `"${k}"`).join(', ')}`);
+      return;
+    }
+    if (forms.length > 1) {
+      problems.push(`${at}: ${forms.map((k) => `"${k}"`).join(' and ')} cannot be combined; one cluster, one source`);
+      return;
+    }
+    switch (forms[0]) {
+      case 'manifests': {
+        const c = check(manifestClusterSchema, item, ['clusters', i], problems);
+        if (c) add({ name: c.name, manifests: resolve(baseDir, c.manifests) }, at, `${at}.name`);
+        return;
+      }
+      case 'inCluster': {
+        const c = check(inClusterSchema, item, ['clusters', i], problems);
+        if (c) add(kubeCluster(c.name, { inCluster: true }, c, defaults), at, `${at}.name`);
+        return;
+      }
+      case 'kubeconfig': {
+        const c = check(kubeconfigClusterSchema, item, ['clusters', i], problems);
+        if (!c) return;
+        const file = resolve(baseDir, c.kubeconfig);
+        let context = c.context;
+        try {
+          const summary = readKubeconfigSummary(file);
+          if (context !== undefined && !summary.contexts.includes(context)) {
+            problems.push(`${at}.context: no context "${context}" in ${file} (contexts: ${summary.contexts.join(', ') || 'none'})`);
+            return;
+          }
+          context ??= defaultContext(summary);
+          if (context === undefined) {
+            problems.push(`${at}.context: required: ${file} has no current-context (contexts: ${summary.contexts.join(', ') || 'none'})`);
+            return;
+          }
+        } catch (e) {
+          problems.push(`${at}.kubeconfig: ${(e as Error).message}`);
+          names.add(c.name ?? c.context ?? fileStem(file));
+          return;
+        }
+        const name = c.name ?? context;
+        names.add(name);
+        if (c.name === undefined && !clusterNameSchema.safeParse(name).success) {
+          problems.push(`${at}.name: required: context name "${name}" cannot be a cluster name (1-63 letters, digits, ".", "_" or "-")`);
+          return;
+        }
+        add(kubeCluster(name, { kubeconfig: file, context }, c, defaults), at, c.name === undefined ? `${at}.context` : `${at}.name`);
+        return;
+      }
+      case 'kubeconfigDir': {
+        const c = check(kubeconfigDirClusterSchema, item, ['clusters', i], problems);
+        if (!c) return;
+        const dir = resolve(baseDir, c.kubeconfigDir);
+        let files: string[];
+        try {
+          files = listKubeconfigFiles(dir);
+        } catch (e) {
+          problems.push(`${at}.kubeconfigDir: cannot read folder ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+          return;
+        }
+        if (files.length === 0) problems.push(`${at}.kubeconfigDir: no kubeconfig files in ${dir}`);
+        for (const file of files) {
+          const where = `${at}.kubeconfigDir: ${basename(file)}`;
+          let summary: KubeconfigSummary;
+          try {
+            summary = readKubeconfigSummary(file);
+          } catch (e) {
+            problems.push(`${at}.kubeconfigDir: ${(e as Error).message}`);
+            names.add(fileStem(file));
+            continue;
+          }
+          const context = defaultContext(summary);
+          // Rancher names the context after the cluster; a file without a usable one is named by its file.
+          const name = context !== undefined && clusterNameSchema.safeParse(context).success ? context : fileStem(file);
+          names.add(name);
+          if (context === undefined) {
+            problems.push(`${where}: no current-context, and ${summary.contexts.length} contexts to choose from`);
+            continue;
+          }
+          if (!clusterNameSchema.safeParse(name).success) {
+            problems.push(`${where}: neither the context nor the file name can be a cluster name (1-63 letters, digits, ".", "_" or "-")`);
+            continue;
+          }
+          add(kubeCluster(name, { kubeconfig: file, context }, c, defaults), `${at}.kubeconfigDir ${basename(file)}`, where);
+        }
+        return;
+      }
+    }
   });
-  return clusters;
+  return { clusters, names };
+}
+
+interface KubeClusterOptions {
+  namespaceSelector?: LabelSelector;
+  hostnameSources: HostnameSources;
+  gracePeriod?: number;
+  watchdogSeconds?: number;
+}
+
+function kubeCluster(name: string, connection: KubeConnection, o: KubeClusterOptions, defaults: SourcesConfig): KubeClusterConfig {
+  const c: KubeClusterConfig = {
+    name,
+    connection,
+    hostnameSources: { ...o.hostnameSources },
+    gracePeriodMs: o.gracePeriod ?? defaults.gracePeriodMs,
+    watchdogMs: o.watchdogSeconds !== undefined ? o.watchdogSeconds * 1000 : defaults.watchdogMs,
+  };
+  if (o.namespaceSelector) c.namespaceSelector = o.namespaceSelector;
+  return c;
+}
+
+function checkSources(value: unknown, problems: string[]): SourcesConfig {
+  const s = check(sourcesSchema, value, ['sources'], problems);
+  // Broken sources settings are reported; the clusters are still checked against the defaults.
+  const v = s ?? sourcesSchema.parse(undefined);
+  if (v.backoff.initial > v.backoff.max) problems.push('sources.backoff.initial: must not be larger than sources.backoff.max');
+  return {
+    gracePeriodMs: v.gracePeriod,
+    watchdogMs: v.watchdogSeconds * 1000,
+    backoff: { initialMs: Math.max(1, v.backoff.initial), maxMs: Math.max(1, v.backoff.max) },
+  };
 }
 
 /** With no providers section the embedded server is the provider, so a minimal config works. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isValidHostname, normalizeName } from '../model/index.js';
 import { parseListenAddress } from './listen.js';
+import { parseLabelSelector } from './selector.js';
 
 /**
  * The shape of each part of the config file. Sections and list items are parsed one by one
@@ -71,12 +72,108 @@ export const zoneSchema = z
   })
   .strict();
 
-export const clusterSchema = z
+/**
+ * A duration: seconds as a number, or text like "300s", "5m", "1h30m", "500ms".
+ * Output in milliseconds.
+ */
+export const durationSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const ms = typeof v === 'number' ? (Number.isFinite(v) && v >= 0 ? v * 1000 : NaN) : parseDuration(v);
+  if (Number.isNaN(ms)) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not a duration ${JSON.stringify(v)} (seconds, or like "300s", "5m", "1h30m")` });
+    return z.NEVER;
+  }
+  return Math.round(ms);
+});
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Milliseconds of "1h30m"-style text; NaN when it is not one. */
+export function parseDuration(text: string): number {
+  const t = text.trim();
+  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(t)) return NaN;
+  let total = 0;
+  for (const m of t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(m[1]) * UNIT_MS[m[2]];
+  return total;
+}
+
+const labelSelectorSchema = z.string().transform((s, ctx) => {
+  try {
+    return parseLabelSelector(s);
+  } catch (e) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not a label selector: ${(e as Error).message}` });
+    return z.NEVER;
+  }
+});
+
+const watchdogSeconds = z.number().positive().max(86400);
+
+/** What a Kubernetes cluster entry may set, whichever way it is reached. */
+const kubeClusterOptions = {
+  /** Only namespaces whose labels match are watched for claims. */
+  namespaceSelector: labelSelectorSchema.optional(),
+  hostnameSources: z
+    .object({
+      /** Accept external-dns' hostname annotations as claims. */
+      externalDnsAnnotations: z.boolean().default(false),
+      /** Treat every spec.rules[].host of an annotated-or-not Ingress as a claim. */
+      ingressRules: z.boolean().default(false),
+    })
+    .strict()
+    .default({}),
+  gracePeriod: durationSchema.optional(),
+  watchdogSeconds: watchdogSeconds.optional(),
+};
+
+export const manifestClusterSchema = z
   .object({
     name: objectName,
     manifests: z.string().min(1),
   })
   .strict();
+
+export const kubeconfigClusterSchema = z
+  .object({
+    /** Defaults to the context name. */
+    name: objectName.optional(),
+    kubeconfig: z.string().min(1),
+    context: z.string().min(1).optional(),
+    ...kubeClusterOptions,
+  })
+  .strict();
+
+export const kubeconfigDirClusterSchema = z
+  .object({
+    kubeconfigDir: z.string().min(1),
+    ...kubeClusterOptions,
+  })
+  .strict();
+
+export const inClusterSchema = z
+  .object({
+    name: objectName,
+    inCluster: z.literal(true),
+    ...kubeClusterOptions,
+  })
+  .strict();
+
+export const sourcesSchema = z
+  .object({
+    /** How long a failing cluster's endpoints stay published. */
+    gracePeriod: durationSchema.default(300),
+    /** A watch with no event, bookmark or reconnect for this long is restarted. */
+    watchdogSeconds: watchdogSeconds.default(120),
+    backoff: z
+      .object({
+        initial: durationSchema.default(1),
+        max: durationSchema.default(30),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict()
+  .default({});
+
+export { objectName as clusterNameSchema };
 
 export const providerSchema = z
   .object({
@@ -108,6 +205,7 @@ export const rootSchema = z
     stateDir: z.string().min(1).optional(),
     logLevel: z.unknown(),
     zones: z.array(z.unknown()).default([]),
+    sources: z.unknown(),
     clusters: z.array(z.unknown()).default([]),
     providers: z.array(z.unknown()).optional(),
     entries: z.array(z.unknown()).default([]),

@@ -1,5 +1,6 @@
 import type { GlobalDnsEntry, RecordSet, Soa } from '../model/index.js';
 import type { ListenAddress } from './listen.js';
+import type { LabelSelector } from './selector.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -22,10 +23,55 @@ export interface ZoneConfig {
   records: RecordSet[];
 }
 
-export interface ClusterConfig {
+/** A folder of manifests standing for a cluster. */
+export interface ManifestClusterConfig {
   name: string;
   /** Absolute path of the folder of manifests that stands for this cluster. */
   manifests: string;
+}
+
+/** Which fields of an object, besides globaldns' own annotations, claim hostnames. */
+export interface HostnameSources {
+  /** `external-dns.alpha.kubernetes.io/hostname` and `external-dns.kubernetes.io/hostname`. */
+  externalDnsAnnotations: boolean;
+  /** `spec.rules[].host` of Ingresses. */
+  ingressRules: boolean;
+}
+
+/** How to reach a cluster's API server. */
+export type KubeConnection =
+  | {
+      /** Absolute path of the kubeconfig file. */
+      kubeconfig: string;
+      /** Context to use; the file's current-context when absent. */
+      context?: string;
+    }
+  | { inCluster: true };
+
+/** A real cluster, watched through its API server. */
+export interface KubeClusterConfig {
+  name: string;
+  connection: KubeConnection;
+  /** Only objects in namespaces matching this are read. */
+  namespaceSelector?: LabelSelector;
+  hostnameSources: HostnameSources;
+  /** How long the last endpoints of a failing cluster stay published. */
+  gracePeriodMs: number;
+  /** A watch silent for longer than this is restarted. */
+  watchdogMs: number;
+}
+
+export type ClusterConfig = ManifestClusterConfig | KubeClusterConfig;
+
+export function isKubeCluster(c: ClusterConfig): c is KubeClusterConfig {
+  return 'connection' in c;
+}
+
+/** Defaults for every source. */
+export interface SourcesConfig {
+  gracePeriodMs: number;
+  watchdogMs: number;
+  backoff: { initialMs: number; maxMs: number };
 }
 
 export interface ProviderConfig {
@@ -41,6 +87,7 @@ export interface Config {
   stateDir: string;
   logLevel: LogLevel;
   zones: ZoneConfig[];
+  sources: SourcesConfig;
   clusters: ClusterConfig[];
   providers: ProviderConfig[];
   entries: GlobalDnsEntry[];

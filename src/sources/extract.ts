@@ -15,10 +15,21 @@ export const PROJECT_KEY = 'field.cattle.io/projectId';
 
 const MAX_TTL = 2147483647;
 
+/** external-dns' annotations, read only where a cluster opts in (`hostnameSources.externalDnsAnnotations`). */
+export const EXTERNAL_DNS_HOSTNAME_ANNOTATIONS = ['external-dns.alpha.kubernetes.io/hostname', 'external-dns.kubernetes.io/hostname'];
+
+/** Claims beyond globaldns' own annotations; both off unless a cluster's config turns them on. */
+export interface HostnameSourceOptions {
+  externalDnsAnnotations?: boolean;
+  /** An Ingress's `spec.rules[].host` values claim those names, annotated or not. */
+  ingressRules?: boolean;
+}
+
 export interface ExtractContext {
   cluster: string;
   /** Rancher project of a namespace, if known. */
   projectOf(namespace: string): string | undefined;
+  hostnameSources?: HostnameSourceOptions;
 }
 
 export interface Extraction {
@@ -70,6 +81,21 @@ export function namespaceProject(obj: unknown): { name: string; project?: string
   return project ? { name, project } : { name };
 }
 
+/** Comma-separated hostname lists the object claims, from each enabled source. */
+function claimTexts(obj: Obj, kind: 'Ingress' | 'Service', annotations: Record<string, string>, opts: HostnameSourceOptions): string[] {
+  const keys = [HOSTNAME_ANNOTATION, RANCHER_HOSTNAME_ANNOTATION];
+  if (opts.externalDnsAnnotations) keys.push(...EXTERNAL_DNS_HOSTNAME_ANNOTATIONS);
+  const claims = keys.map((k) => annotations[k]).filter((x): x is string => x !== undefined);
+  if (opts.ingressRules && kind === 'Ingress') {
+    const rules = field(obj, 'spec', 'rules');
+    for (const rule of Array.isArray(rules) ? rules : []) {
+      const host = field(rule, 'host');
+      if (typeof host === 'string' && host !== '') claims.push(host);
+    }
+  }
+  return claims;
+}
+
 /**
  * The endpoint an Ingress or LoadBalancer Service contributes. Other kinds, Services of
  * other types and objects without hostname annotations contribute nothing and are not
@@ -83,7 +109,7 @@ export function extractEndpoint(obj: unknown, ctx: ExtractContext): Extraction {
   if (kind === 'Service' && field(obj, 'spec', 'type') !== 'LoadBalancer') return { problems: [] };
 
   const annotations = stringMap(field(obj, 'metadata', 'annotations'));
-  const claims = [annotations[HOSTNAME_ANNOTATION], annotations[RANCHER_HOSTNAME_ANNOTATION]].filter((x): x is string => x !== undefined);
+  const claims = claimTexts(obj, kind, annotations, ctx.hostnameSources ?? {});
   if (claims.length === 0) return { problems: [] };
 
   const name = field(obj, 'metadata', 'name');

@@ -8,6 +8,8 @@ export {
   RANCHER_HOSTNAME_ANNOTATION,
   TTL_ANNOTATION,
   PROJECT_KEY,
+  EXTERNAL_DNS_HOSTNAME_ANNOTATIONS,
 } from './extract.js';
-export type { ExtractContext, Extraction } from './extract.js';
+export type { ExtractContext, Extraction, HostnameSourceOptions } from './extract.js';
 export * from './files/index.js';
+export * from './kubernetes/index.js';

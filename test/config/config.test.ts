@@ -135,7 +135,7 @@ entries:
     'zones[1].apex: zone example.test is already defined at zones[0]',
     'zones[2].apex: required',
     'clusters[1].name: cluster east is already defined at clusters[0]',
-    'clusters[2].manifests: required',
+    'clusters[2]: needs one of "manifests", "kubeconfig", "kubeconfigDir", "inCluster"',
     'providers[1].type: must be "embedded"',
     'entries[0].provider: unknown provider "nope"',
     'entries[0].targets[1].cluster: unknown cluster "north"',
@@ -167,7 +167,7 @@ test('loadConfig resolves paths against the config file folder', (t) => {
   writeFileSync(file, 'stateDir: ../.state\nclusters:\n  - name: east\n    manifests: clusters/east\n');
   const c = loadConfig(file);
   t.is(c.stateDir, join(dir, '..', '.state'));
-  t.is(c.clusters[0].manifests, join(dir, 'clusters', 'east'));
+  t.deepEqual(c.clusters[0], { name: 'east', manifests: join(dir, 'clusters', 'east') });
   t.is(c.source, file);
   t.deepEqual(c.dns.listen, [{ host: '127.0.0.1', port: 5353 }]);
 });

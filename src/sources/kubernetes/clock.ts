@@ -1,0 +1,26 @@
+/**
+ * Time and randomness, injected so that backoff, watchdog and grace-period tests run fast
+ * and deterministically on a manual clock.
+ */
+export interface TimerHandle {
+  cancel(): void;
+}
+
+export interface Clock {
+  /** Milliseconds, monotonic enough for durations. */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+}
+
+/** A number in [0, 1). */
+export type Random = () => number;
+
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    // Source timers never keep the process alive on their own: the servers do that.
+    t.unref();
+    return { cancel: () => clearTimeout(t) };
+  },
+};
