@@ -9,6 +9,8 @@ import { HostnameResolver } from './resolver.js';
 /** Where zones are published; the embedded DNS ZoneStore fits. */
 export interface ZoneSink {
   setZone(content: ZoneContent): boolean;
+  /** Replaces the record sets at a few names of a published zone; optional, for speed. */
+  patchZone?(apex: string, changes: ReadonlyMap<string, readonly RecordSet[]>): boolean;
   removeZone(apex: string): void;
   apexes(): string[];
 }
@@ -43,6 +45,10 @@ export class Controller {
   private readonly resolver: HostnameResolver;
   private readonly entries: EntryIndex;
   private readonly zonesByApex: Map<string, ZoneConfig>;
+  /** Static records by zone, then by name: a patch needs those of the names it touches. */
+  private readonly staticByName = new Map<string, Map<string, RecordSet[]>>();
+  /** Zones published whole at least once since start: only those can be patched. */
+  private readonly published = new Set<string>();
   /** Planned records by zone, then by name. */
   private readonly planned = new Map<string, Map<string, RecordSet[]>>();
   /** Which load-balancer hostnames each name's plan used, and the reverse, for refreshes. */
@@ -70,6 +76,11 @@ export class Controller {
       new HostnameResolver({ onError: (hostname, e) => opts.logger.warn({ hostname, err: e.message }, 'load-balancer hostname lookup failed') });
     this.entries = indexEntries(opts.entries);
     this.zonesByApex = new Map(opts.zones.map((z) => [z.apex, z]));
+    for (const z of opts.zones) {
+      const byName = new Map<string, RecordSet[]>();
+      for (const r of z.records) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
+      this.staticByName.set(z.apex, byName);
+    }
   }
 
   /**
@@ -145,12 +156,15 @@ export class Controller {
       const { store } = this.opts;
       const endpoints = new Map([...names].map((n) => [n, store.byName(n)]));
       await this.resolver.ensure(targetHostnames([...endpoints.values()].flat()));
-      const dirty = new Set<string>();
+      const dirty = new Map<string, Set<string>>();
       for (const [name, eps] of endpoints) {
         const apex = this.planOne(name, eps);
-        if (apex !== undefined) dirty.add(apex);
+        if (apex === undefined) continue;
+        let names = dirty.get(apex);
+        if (!names) dirty.set(apex, (names = new Set()));
+        names.add(name);
       }
-      for (const apex of dirty) this.publish(apex);
+      for (const [apex, changed] of dirty) this.publishNames(apex, changed);
     } catch (e) {
       // A bug here must not stop the next batch, nor the process.
       this.opts.logger.error({ err: (e as Error).stack ?? String(e) }, 'planning failed');
@@ -181,7 +195,25 @@ export class Controller {
     if (!zone || (this.held.has(apex) && !this.isReady)) return;
     const planned = [...(this.planned.get(apex)?.values() ?? [])].flat();
     const changed = this.opts.sink.setZone(zoneContent(zone, zone.records, planned));
+    this.published.add(apex);
     if (changed) this.opts.logger.debug({ zone: apex, records: planned.length + zone.records.length }, 'zone updated');
+  }
+
+  /**
+   * Publishes the data of a few names of a zone: a patch when the sink takes one (a change to
+   * one name of a large zone then costs that name, not the zone), else the whole zone.
+   */
+  private publishNames(apex: string, names: ReadonlySet<string>): void {
+    const { sink } = this.opts;
+    if (!sink.patchZone || !this.published.has(apex)) return this.publish(apex);
+    if (this.held.has(apex) && !this.isReady) return;
+    const planned = this.planned.get(apex);
+    const statics = this.staticByName.get(apex);
+    const changes = new Map<string, RecordSet[]>();
+    for (const name of names) {
+      changes.set(name, mergeRecords(statics?.get(name) ?? [], planned?.get(name) ?? []).records);
+    }
+    if (sink.patchZone(apex, changes)) this.opts.logger.debug({ zone: apex, names: names.size }, 'zone patched');
   }
 
   private async refreshHostnames(): Promise<void> {

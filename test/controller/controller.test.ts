@@ -179,3 +179,35 @@ test('a failed lookup keeps the last good addresses', async (t) => {
   t.deepEqual(resolver.resolved.get('lb.example')?.v4, ['192.0.2.1']);
   t.deepEqual(errors, ['lb.example: ENOTFOUND']);
 });
+
+test('with the embedded zone store as sink, changes are patched per name and served', async (t) => {
+  const { ZoneStore } = await import('../../src/dns/index.js');
+  const zones = new ZoneStore();
+  const store = new EndpointStore();
+  const resolver = new HostnameResolver({ lookup: async () => ({ v4: [], v6: [] }) });
+  const controller = new Controller({ zones: config.zones, entries: config.entries, store, sink: zones, logger: new FakeLogger(), resolver, resolveRefreshMs: 0 });
+  controller.start();
+  await controller.ready();
+  const served = (name: string, type: string) =>
+    zones.get('example.test')?.content().records.find((r) => r.name === name && r.type === type)?.values;
+  const serialBefore = zones.get('example.test')?.serial ?? 0;
+
+  store.upsert(ep({ cluster: 'east', targets: ['192.0.2.10'] }));
+  await new Promise((r) => setTimeout(r, 30));
+  await controller.flush();
+  t.deepEqual(served('shop.example.test', 'A'), ['192.0.2.10']);
+  t.deepEqual(served('ns1.example.test', 'A'), ['127.0.0.1'], 'static records stay');
+  t.true((zones.get('example.test')?.serial ?? 0) > serialBefore, 'the serial grows with the patch');
+
+  store.upsert(ep({ cluster: 'east', targets: ['192.0.2.11'] }));
+  await new Promise((r) => setTimeout(r, 30));
+  await controller.flush();
+  t.deepEqual(served('shop.example.test', 'A'), ['192.0.2.11']);
+
+  store.remove('east/shop/Ingress/web');
+  await new Promise((r) => setTimeout(r, 30));
+  await controller.flush();
+  t.is(served('shop.example.test', 'A'), undefined, 'the name is withdrawn');
+  t.is(zones.get('example.test')?.size, 2, 'apex and ns1 remain');
+  controller.stop();
+});
