@@ -173,3 +173,49 @@ test('records that cannot be served are skipped, the rest of the zone is served'
   t.truthy(out);
   t.deepEqual(show(dnsPacket.decode(out as Buffer).answers), ['a.bad.test A 192.0.2.1']);
 });
+
+test('patches add and remove names, and empty non-terminals come and go with them', (t) => {
+  const s = new ZoneStore();
+  const rsp = new Responder(s);
+  s.setZone(zone('patch.test', ['keep 60 A 192.0.2.1', '*.wild 60 A 192.0.2.9']));
+  const rcode = (name: string) => {
+    const out = rsp.respond(dnsPacket.encode({ type: 'query', id: 1, questions: [{ name, type: 'A' }] }), TCP_MAX);
+    return out ? (dnsPacket.decode(out) as Reply).rcode : 'none';
+  };
+  const set = (name: string, values: string[]) =>
+    s.patchZone('patch.test', new Map([[name, values.length ? [{ name, type: 'A' as const, ttl: 60, values }] : []]]));
+
+  t.true(set('a.b.c.patch.test', ['192.0.2.2']));
+  t.is(rcode('a.b.c.patch.test'), 'NOERROR');
+  t.is(rcode('b.c.patch.test'), 'NOERROR', 'an empty non-terminal exists');
+  t.true(set('x.c.patch.test', ['192.0.2.3']));
+  t.true(set('a.b.c.patch.test', []));
+  t.is(rcode('a.b.c.patch.test'), 'NXDOMAIN');
+  t.is(rcode('b.c.patch.test'), 'NXDOMAIN', 'the empty non-terminal went with its last descendant');
+  t.is(rcode('c.patch.test'), 'NOERROR', 'c still has x below it');
+  t.true(set('x.c.patch.test', []));
+  t.is(rcode('c.patch.test'), 'NXDOMAIN');
+  t.false(set('x.c.patch.test', []), 'removing what is not there changes nothing');
+  t.is(rcode('keep.patch.test'), 'NOERROR');
+  t.true(set('q.wild.patch.test', ['192.0.2.4']));
+  t.deepEqual(show(ask2(rsp, 'q.wild.patch.test')), ['q.wild.patch.test A 192.0.2.4'], 'an explicit name wins over the wildcard');
+  t.true(set('q.wild.patch.test', []));
+  t.deepEqual(show(ask2(rsp, 'q.wild.patch.test')), ['q.wild.patch.test A 192.0.2.9'], 'and the wildcard answers again once it is gone');
+});
+
+test('many patches fold into the base and the zone stays exact', (t) => {
+  const s = new ZoneStore();
+  s.setZone(zone('fold.test', []));
+  for (let i = 0; i < 3000; i++) {
+    const name = `n${i % 1500}.fold.test`;
+    s.patchZone('fold.test', new Map([[name, i < 1500 ? [{ name, type: 'A' as const, ttl: 60, values: [`192.0.2.${i % 250}`] }] : []]]));
+  }
+  s.patchZone('fold.test', new Map([['last.fold.test', [{ name: 'last.fold.test', type: 'A' as const, ttl: 60, values: ['192.0.2.1'] }]]]));
+  t.deepEqual(s.get('fold.test')?.content().records.map((r) => r.name), ['last.fold.test']);
+  t.is(s.get('fold.test')?.size, 2);
+});
+
+function ask2(rsp: Responder, name: string): Answer[] {
+  const out = rsp.respond(dnsPacket.encode({ type: 'query', id: 1, questions: [{ name, type: 'A' }] }), TCP_MAX);
+  return out ? dnsPacket.decode(out).answers ?? [] : [];
+}
