@@ -84,6 +84,7 @@ export class KubeClusterSource implements FleetMember {
   /** When the current failure began (entering Degraded). */
   private downSince = 0;
   private published = false;
+  private everSynced = false;
   private graceTimer: TimerHandle | undefined;
   private running = false;
   /** Problems of each object already logged, so each is logged once while it lasts. */
@@ -264,7 +265,9 @@ export class KubeClusterSource implements FleetMember {
         this.publishAll();
       }
       if (this.currentPhase !== 'Synced') {
-        const down = this.currentPhase === 'Syncing' ? '' : ` again after ${Math.round((this.clock.now() - this.downSince) / 1000)}s`;
+        const waited = Math.round((this.clock.now() - this.downSince) / 1000);
+        const down = this.currentPhase === 'Syncing' ? '' : this.everSynced ? ` again after ${waited}s` : ` after ${waited}s of failures`;
+        this.everSynced = true;
         this.transition('Synced', `cluster ${this.cluster}: synced${down} (${this.endpointCount()} endpoints)`);
         this.resolveSynced();
         this.resolveSettled();

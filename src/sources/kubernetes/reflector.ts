@@ -40,6 +40,8 @@ interface Attempt {
   handle?: WatchHandle;
   /** The server said our resourceVersion is too old (410): re-list. */
   gone: boolean;
+  /** This run began with a list (rather than resuming a watch). */
+  listed: boolean;
   /** An ERROR event other than 410. */
   streamError?: string;
 }
@@ -105,7 +107,7 @@ export class Reflector {
     this.retryTimer = undefined;
     if (this.stopped) return;
     const { api, kind, handler, clock } = this.opts;
-    const attempt: Attempt = { phase: 'list', done: false, startedAt: clock.now(), gone: false };
+    const attempt: Attempt = { phase: 'list', done: false, startedAt: clock.now(), gone: false, listed: this.resourceVersion === '' };
     this.current = attempt;
     this.armWatchdog(attempt);
 
@@ -180,7 +182,9 @@ export class Reflector {
     const status = err ? describeFailure(err).status : undefined;
     if (attempt.gone || status === 410) {
       this.resourceVersion = '';
-      this.restartSoon(attempt);
+      // A resumed watch finding its version compacted re-lists at once; a fresh list whose
+      // version is already gone is a server in trouble, and waits like any failure.
+      this.restartSoon(attempt, !attempt.listed);
     } else if (err) {
       this.fail(attempt, err);
     } else if (attempt.streamError !== undefined) {
@@ -191,11 +195,11 @@ export class Reflector {
   }
 
   /** A normal end: go again at once, unless the last run was too short to trust (a server closing every watch at once). */
-  private restartSoon(attempt: Attempt): void {
+  private restartSoon(attempt: Attempt, now = false): void {
     this.current = undefined;
     this.watchdog?.cancel();
     const { clock } = this.opts;
-    const delay = clock.now() - attempt.startedAt < 1000 ? this.nextDelay() : 0;
+    const delay = !now && clock.now() - attempt.startedAt < 1000 ? this.nextDelay() : 0;
     this.schedule(delay);
   }
 
