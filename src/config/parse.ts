@@ -8,6 +8,7 @@ import { ConfigError, formatPath } from './errors.js';
 import { defaultContext, fileStem, listKubeconfigFiles, readKubeconfigSummary } from './kubeconfig-files.js';
 import type { KubeconfigSummary } from './kubeconfig-files.js';
 import { groupRecordLines, parseRecordLine } from './records.js';
+import { parseZoneFile, type ZoneFile } from './zonefile.js';
 import type { RecordLine } from './records.js';
 import {
   clusterNameSchema,
@@ -72,7 +73,7 @@ export function parseConfig(text: string, opts: ParseOptions): Config {
 
   const dns = check(dnsSchema, root.dns, ['dns'], problems);
   const logLevel = check(logLevelSchema, root.logLevel, ['logLevel'], problems);
-  const zones = checkZones(root.zones, problems);
+  const zones = checkZones(root.zones, opts.baseDir, problems);
   const sources = checkSources(root.sources, problems);
   const { clusters, names: clusterNames } = checkClusters(root.clusters, opts.baseDir, sources, problems);
   const providers = checkProviders(root.providers, problems);
@@ -117,7 +118,7 @@ function rawNames(items: unknown[] | undefined): Set<string> {
   return names;
 }
 
-function checkZones(items: unknown[], problems: string[]): ZoneConfig[] {
+function checkZones(items: unknown[], baseDir: string, problems: string[]): ZoneConfig[] {
   const zones: ZoneConfig[] = [];
   const seen = new Map<string, number>();
   items.forEach((item, i) => {
@@ -129,24 +130,43 @@ function checkZones(items: unknown[], problems: string[]): ZoneConfig[] {
       return;
     }
     seen.set(z.apex, i);
-    const ns = z.ns ?? [`ns1.${z.apex}`];
+    const file = z.file === undefined ? undefined : readZoneFile(resolve(baseDir, z.file), z.apex, `zones[${i}].file`, problems);
+    // What the config says wins; the zone file fills in what the config leaves out.
+    const raw = isRecord(item) ? item : {};
+    const ns = z.ns ?? (file && file.ns.length > 0 ? file.ns : [`ns1.${z.apex}`]);
+    const fileSoa = raw.soa === undefined ? file?.soa : undefined;
     zones.push({
       apex: z.apex,
       ns,
-      nsTtl: z.nsTtl,
-      soa: {
-        mname: z.soa.mname ?? ns[0],
-        rname: z.soa.rname ?? `hostmaster.${z.apex}`,
-        refresh: z.soa.refresh,
-        retry: z.soa.retry,
-        expire: z.soa.expire,
-        minimum: z.soa.minimum,
-        ttl: z.soa.ttl,
-      },
-      records: checkRecords(z.apex, z.records, i, problems),
+      nsTtl: raw.nsTtl === undefined && file?.nsTtl !== undefined ? file.nsTtl : z.nsTtl,
+      soa: fileSoa
+        ? { mname: fileSoa.mname, rname: fileSoa.rname, refresh: fileSoa.refresh, retry: fileSoa.retry, expire: fileSoa.expire, minimum: fileSoa.minimum, ttl: fileSoa.ttl }
+        : {
+            mname: z.soa.mname ?? ns[0],
+            rname: z.soa.rname ?? `hostmaster.${z.apex}`,
+            refresh: z.soa.refresh,
+            retry: z.soa.retry,
+            expire: z.soa.expire,
+            minimum: z.soa.minimum,
+            ttl: z.soa.ttl,
+          },
+      records: [...(file?.records ?? []), ...checkRecords(z.apex, z.records, i, problems)],
     });
   });
   return zones;
+}
+
+function readZoneFile(path: string, apex: string, at: string, problems: string[]): ZoneFile | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    problems.push(`${at}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    return undefined;
+  }
+  const zone = parseZoneFile(text, apex);
+  for (const p of zone.problems) problems.push(`${at}: ${path} ${p}`);
+  return zone;
 }
 
 function checkRecords(apex: string, lines: string[], zoneIndex: number, problems: string[]): ZoneConfig['records'] {

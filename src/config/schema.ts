@@ -69,6 +69,8 @@ export const zoneSchema = z
     nsTtl: ttl.default(3600),
     soa: soaSchema,
     records: z.array(z.string()).default([]),
+    /** An RFC 1035 zone file (relative to the config file) whose records are served too. */
+    file: z.string().min(1).optional(),
   })
   .strict();
 

@@ -50,3 +50,23 @@ test('TTLs with units', (t) => {
   t.is(parseTtl('2D'), 172800);
   t.is(parseTtl('1x'), undefined);
 });
+
+test('a zone may name a zone file: its SOA, NS and records are used, config records added', async (t) => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { parseConfig, ConfigError } = await import('../../src/config/index.js');
+  const dir = mkdtempSync(join(tmpdir(), 'gdns-zonefile-'));
+  writeFileSync(join(dir, 'example.test.zone'), text);
+  const config = parseConfig('zones:\n  - apex: example.test\n    file: example.test.zone\n    records: ["extra A 192.0.2.77"]\n', { baseDir: dir });
+  const z = config.zones[0];
+  t.deepEqual(z.ns, ['ns1.example.test', 'ns2.example.net']);
+  t.is(z.soa.refresh, 7200);
+  t.deepEqual(z.records.map((r) => r.name).sort(), ['extra.example.test', 'host.sub.example.test', 'ns1.example.test', 'shop.example.test', 'shop.example.test', 'txt.example.test', 'www.example.test']);
+
+  writeFileSync(join(dir, 'bad.zone'), 'a A 192.0.2.1\nb A nope\n');
+  const err = t.throws(() => parseConfig('zones:\n  - apex: example.test\n    file: bad.zone\n  - apex: other.test\n    file: missing.zone\n', { baseDir: dir }), { instanceOf: ConfigError });
+  t.is(err?.problems.length, 2);
+  t.regex(err?.problems[0] ?? '', /^zones\[0\]\.file: .*bad\.zone line 2: /);
+  t.regex(err?.problems[1] ?? '', /^zones\[1\]\.file: cannot read .*missing\.zone: ENOENT/);
+});
