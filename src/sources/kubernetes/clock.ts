@@ -16,7 +16,8 @@ export interface Clock {
 export type Random = () => number;
 
 export const systemClock: Clock = {
-  now: () => performance.now(),
+  // Wall-clock time, so a state's `since` means something to a person reading a status page.
+  now: () => Date.now(),
   setTimeout(fn, ms) {
     const t = setTimeout(fn, ms);
     // Source timers never keep the process alive on their own: the servers do that.
