@@ -80,21 +80,23 @@ export class ZoneSnapshot {
   /** A snapshot of a whole zone; RRsets unchanged from `previous` are taken over encoded. */
   static build(content: ZoneContent, previous?: ZoneSnapshot, serialFor: SerialFor = () => content.soa.serial): ZoneSnapshot {
     const { records, ...settings } = content;
-    const byName = new Map<string, RecordSet[]>();
-    for (const rs of records) {
-      const name = lower(rs.name);
-      let list = byName.get(name);
-      if (!list) byName.set(name, (list = []));
-      list.push(rs);
-    }
     const tree = ZoneTree.empty(settings.apex);
     const problems: string[] = [];
     let changed = !previous || !sameSettings(previous.settings, settings);
     let cuts = 0;
     let sets = 0;
-    for (const [name, list] of byName) {
+    // One pass, no grouping map: a name seen again is re-encoded with all of its sets so far.
+    for (const rs of records) {
+      const name = lower(rs.name);
+      const sofar = tree.get(name)?.rrsets;
+      const mine = sofar && sofar.length > 0 ? sofar.filter((r) => r.sources.length > 0) : undefined;
+      const list = mine && mine.length > 0 ? [...mine.flatMap((r) => r.sources), rs] : [rs];
       const rrsets = encodeName(settings.apex, name, list, previous?.tree.get(name), problems);
       if (!rrsets.reused) changed = true;
+      if (mine) {
+        cuts -= countCuts(settings.apex, name, mine);
+        sets -= mine.length;
+      }
       cuts += countCuts(settings.apex, name, rrsets.wire);
       sets += rrsets.wire.length;
       tree.set(name, rrsets.wire);

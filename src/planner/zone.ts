@@ -13,8 +13,12 @@ export function mergeRecords(
   staticRecords: readonly RecordSet[],
   planned: readonly RecordSet[],
 ): { records: RecordSet[]; shadowed: RecordSet[] } {
+  // Index only the static names that planned sets use: a zone of 100,000 static names and a
+  // handful of planned ones must not cost 100,000 index entries.
+  const plannedNames = new Set(planned.map((r) => r.name));
   const staticTypes = new Map<string, Set<string>>();
   for (const r of staticRecords) {
+    if (!plannedNames.has(r.name)) continue;
     const types = staticTypes.get(r.name) ?? new Set<string>();
     types.add(r.type);
     staticTypes.set(r.name, types);
