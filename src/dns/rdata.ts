@@ -25,7 +25,7 @@ export class RdataError extends Error {}
  * Encodes every value of a set into one buffer (throws RdataError naming a value that does not parse), each still prefixed by its RDLENGTH, so the
  * records can be walked without an array of buffers per set.
  */
-export function encodeRdataSet(type: RRType, values: readonly string[]): Buffer {
+export function encodeRdataSet(type: RRType, values: readonly string[]): RdataRef {
   const codec = codecs.record(type);
   const data = values.map((v) => toPacketData(type, v));
   const lengths = data.map((d) => codec.encodingLength(d));
@@ -39,12 +39,19 @@ export function encodeRdataSet(type: RRType, values: readonly string[]): Buffer 
   });
 }
 
+/** Where an encoded set lives: `len` bytes at `at` in `slab`, records back to back. */
+export interface RdataRef {
+  slab: Buffer;
+  at: number;
+  len: number;
+}
+
 /** The records of an encoded set, one buffer each (RDLENGTH + RDATA). */
-export function splitRdata(set: Buffer): Buffer[] {
+export function splitRdata(slab: Buffer, at: number, len: number): Buffer[] {
   const out: Buffer[] = [];
-  for (let off = 0; off + 2 <= set.length; ) {
-    const end = off + 2 + set.readUInt16BE(off);
-    out.push(set.subarray(off, end));
+  for (let off = at; off + 2 <= at + len; ) {
+    const end = off + 2 + slab.readUInt16BE(off);
+    out.push(slab.subarray(off, end));
     off = end;
   }
   return out;
@@ -58,20 +65,20 @@ const SLAB_SIZE = 64 * 1024;
 let slab = Buffer.allocUnsafe(0);
 let slabUsed = 0;
 
-function intoSlab(length: number, write: (buf: Buffer, offset: number) => void): Buffer {
+function intoSlab(length: number, write: (buf: Buffer, offset: number) => void): RdataRef {
   if (length > SLAB_SIZE / 4) {
     const own = Buffer.alloc(length);
     write(own, 0);
-    return own;
+    return { slab: own, at: 0, len: length };
   }
   if (slabUsed + length > slab.length) {
     slab = Buffer.alloc(SLAB_SIZE);
     slabUsed = 0;
   }
   write(slab, slabUsed);
-  const view = slab.subarray(slabUsed, slabUsed + length);
+  const ref = { slab, at: slabUsed, len: length };
   slabUsed += length;
-  return view;
+  return ref;
 }
 
 export function encodeSoaRdata(soa: {

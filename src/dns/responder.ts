@@ -133,13 +133,14 @@ export class Responder {
 
 function writeSection(w: MessageWriter, rrsets: WireRRset[]): number {
   let n = 0;
-  for (const rs of rrsets) n += w.rrset(rs.name, rs.type, CLASS_IN, rs.ttl, rs.rdata);
+  for (const rs of rrsets) n += w.rrset(rs.name, rs.type, CLASS_IN, rs.ttl, rs.slab, rs.at, rs.len);
   return n;
 }
 
 function rotate(rs: WireRRset, by: number): WireRRset {
   const k = by % rs.count;
   if (k === 0) return rs;
-  const records = splitRdata(rs.rdata);
-  return { ...rs, rdata: Buffer.concat([...records.slice(k), ...records.slice(0, k)]) };
+  const records = splitRdata(rs.slab, rs.at, rs.len);
+  const slab = Buffer.concat([...records.slice(k), ...records.slice(0, k)]);
+  return { ...rs, slab, at: 0, len: slab.length };
 }

@@ -4,14 +4,6 @@
  * repetition is (every answer record repeats the question name).
  */
 
-export interface WriterRR {
-  /** Canonical owner name; '' = the question name. */
-  name: string;
-  type: number;
-  ttl: number;
-  rdata: Buffer;
-}
-
 export class MessageWriter {
   private buf: Buffer;
   private pos = 0;
@@ -80,11 +72,11 @@ export class MessageWriter {
   }
 
   /** Every record of an encoded set (`rdata` = RDLENGTH + RDATA, repeated) under one owner. */
-  rrset(owner: string, type: number, klass: number, ttl: number, rdata: Buffer): number {
+  rrset(owner: string, type: number, klass: number, ttl: number, slab: Buffer, at: number, len: number): number {
     let n = 0;
-    for (let off = 0; off + 2 <= rdata.length; n++) {
-      const end = off + 2 + rdata.readUInt16BE(off);
-      this.rr(owner, type, klass, ttl, rdata.subarray(off, end));
+    for (let off = at; off + 2 <= at + len; n++) {
+      const end = off + 2 + slab.readUInt16BE(off);
+      this.rr(owner, type, klass, ttl, slab.subarray(off, end));
       off = end;
     }
     return n;

@@ -9,7 +9,7 @@
 import type { RecordSet, ZoneContent } from '../model/index.js';
 import { encodeHinfoRdata, encodeRdataSet, encodeSoaRdata, TYPE_CODE } from './rdata.js';
 import { TYPE } from './wire.js';
-import { ZoneTree, type WireRRset, type ZoneNode } from './zone-tree.js';
+import { sourcesOf, ZoneTree, type WireRRset, type ZoneNode } from './zone-tree.js';
 
 export type { WireRRset } from './zone-tree.js';
 
@@ -67,11 +67,12 @@ export class ZoneSnapshot {
     this.cuts = cuts;
     this.problems = problems;
     this.changed = changed;
-    const soa: WireRRset = { name: this.apex, type: TYPE.SOA, ttl: settings.soa.ttl, rdata: encodeSoaRdata(this.settings.soa), count: 1, sources: [] };
+    const soaRdata = encodeSoaRdata(this.settings.soa);
+    const soa: WireRRset = { name: this.apex, type: TYPE.SOA, ttl: settings.soa.ttl, slab: soaRdata, at: 0, len: soaRdata.length, count: 1 };
     this.negativeSoa = { ...soa, ttl: Math.min(settings.soa.ttl, settings.soa.minimum) };
     const ns: WireRRset = {
       name: this.apex, type: TYPE.NS, ttl: settings.nsTtl,
-      rdata: encodeRdataSet('NS', settings.ns), count: settings.ns.length, targets: settings.ns.map(lower), sources: [],
+      ...encodeRdataSet('NS', settings.ns), count: settings.ns.length, targets: settings.ns.map(lower),
     };
     const apexData = (tree.get(this.apex)?.rrsets ?? []).filter((r) => r.type !== TYPE.SOA && r.type !== TYPE.NS);
     tree.set(this.apex, [soa, ns, ...apexData]);
@@ -89,8 +90,8 @@ export class ZoneSnapshot {
     for (const rs of records) {
       const name = lower(rs.name);
       const sofar = tree.get(name)?.rrsets;
-      const mine = sofar && sofar.length > 0 ? sofar.filter((r) => r.sources.length > 0) : undefined;
-      const list = mine && mine.length > 0 ? [...mine.flatMap((r) => r.sources), rs] : [rs];
+      const mine = sofar && sofar.length > 0 ? sofar.filter((r) => r.source !== undefined) : undefined;
+      const list = mine && mine.length > 0 ? [...mine.flatMap(sourcesOf), rs] : [rs];
       const rrsets = encodeName(settings.apex, name, list, previous?.tree.get(name), problems);
       if (!rrsets.reused) changed = true;
       if (mine) {
@@ -114,7 +115,7 @@ export class ZoneSnapshot {
     for (const [rawName, list] of changes) {
       const name = lower(rawName);
       const before = previous.tree.get(name);
-      const own = (before?.rrsets ?? []).filter((r) => r.sources.length > 0);
+      const own = (before?.rrsets ?? []).filter((r) => r.source !== undefined);
       const rrsets = encodeName(previous.apex, name, list, before, problems);
       if (!rrsets.reused || rrsets.wire.length !== own.length) changed = true;
       cuts += countCuts(previous.apex, name, rrsets.wire) - countCuts(previous.apex, name, own);
@@ -126,7 +127,7 @@ export class ZoneSnapshot {
   /** The zone as a ZoneContent (for the state snapshot): settings plus every record set served. */
   content(): ZoneContent {
     const records: RecordSet[] = [];
-    for (const node of this.tree.nodes()) for (const r of node.rrsets) records.push(...r.sources);
+    for (const node of this.tree.nodes()) for (const r of node.rrsets) records.push(...sourcesOf(r));
     return { ...this.settings, records };
   }
 
@@ -139,7 +140,7 @@ export class ZoneSnapshot {
 
   private dataSets(): number {
     let n = 0;
-    for (const node of this.tree.nodes()) for (const r of node.rrsets) if (r.sources.length > 0) n++;
+    for (const node of this.tree.nodes()) for (const r of node.rrsets) if (r.source !== undefined) n++;
     return n;
   }
 
@@ -178,7 +179,7 @@ export class ZoneSnapshot {
       const ownerName = owner;
       if (qtype === TYPE.ANY) {
         if (node.length === 0) return this.result(LookupKind.NoData, answer, [this.negativeSoa]);
-        answer.push({ name: ownerName, type: TYPE.HINFO, ttl: Math.min(...node.map((r) => r.ttl)), rdata: RFC8482_HINFO, count: 1, sources: [] });
+        answer.push({ name: ownerName, type: TYPE.HINFO, ttl: Math.min(...node.map((r) => r.ttl)), slab: RFC8482_HINFO, at: 0, len: RFC8482_HINFO.length, count: 1 });
         return this.result(LookupKind.Answer, answer);
       }
       const exact = node.find((r) => r.type === qtype);
@@ -269,13 +270,13 @@ function encodeName(apex: string, name: string, list: readonly RecordSet[], befo
     const i = wire.findIndex((w) => w.type === type);
     if (i >= 0) {
       // Two record sets of one name and type: served as one, encoded anew.
-      const merged = [...wire[i].sources, rs];
+      const merged = [...sourcesOf(wire[i]), rs];
       const m = tryEncode(name, merged, problems);
       if (m) wire[i] = m;
       reused = false;
       continue;
     }
-    const prev = before?.rrsets.find((r) => r.type === type && r.sources.length === 1 && sameSet(r.sources[0], rs));
+    const prev = before?.rrsets.find((r) => r.type === type && r.source !== undefined && !Array.isArray(r.source) && sameSet(r.source as RecordSet, rs));
     if (prev) {
       wire.push(prev);
       continue;
@@ -301,8 +302,8 @@ function tryEncode(name: string, sets: RecordSet[], problems: string[]): WireRRs
         if (t !== undefined) (targets ??= []).push(t);
       }
     }
-    const rdata = sets.length === 1 ? encodeRdataSet(first.type, first.values) : encodeRdataSet(first.type, sets.flatMap((s) => s.values));
-    const wire: WireRRset = { name, type: TYPE_CODE[first.type], ttl, rdata, count, sources: sets };
+    const rdata = encodeRdataSet(first.type, sets.length === 1 ? first.values : sets.flatMap((s) => s.values));
+    const wire: WireRRset = { name, type: TYPE_CODE[first.type], ttl, slab: rdata.slab, at: rdata.at, len: rdata.len, count, source: sets.length === 1 ? first : sets };
     if (targets) wire.targets = targets;
     return wire;
   } catch (err) {
