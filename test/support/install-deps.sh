@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Makes sure the real DNS tools the tests and benchmarks drive are installed:
-# dig (bind9-dnsutils), kdig (knot-dnsutils), knotd/knotc (knot), dnsperf.
+# dig (bind9-dnsutils), kdig (knot-dnsutils), knotd/knotc (knot), dnsperf, and openssl
+# (the fake Kubernetes API server makes its throwaway CA with it).
 # Idempotent and quick when everything is already there.
 set -euo pipefail
 
-tools=(dig kdig knotd knotc dnsperf)
+tools=(dig kdig knotd knotc dnsperf openssl)
 missing=()
 for t in "${tools[@]}"; do
   if ! command -v "$t" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$t" ]; then
@@ -16,7 +17,7 @@ if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi
 
-pkgs=(knot knot-dnsutils bind9-dnsutils dnsperf)
+pkgs=(knot knot-dnsutils bind9-dnsutils dnsperf openssl)
 if [ "${EUID:-$(id -u)}" -ne 0 ]; then
   echo "install-deps: missing tools: ${missing[*]}" >&2
   echo "install-deps: run as root, or install them with:" >&2
