@@ -351,7 +351,7 @@ test('discovery and unknown paths', async (t) => {
   t.is(((await raw(fake, 'GET', '/version')).json as { major: string }).major, '1');
   t.deepEqual(((await raw(fake, 'GET', '/api')).json as { versions: string[] }).versions, ['v1']);
   const groups = (await raw(fake, 'GET', '/apis')).json as { groups: { name: string }[] };
-  t.deepEqual(groups.groups.map((g) => g.name).sort(), ['coordination.k8s.io', 'networking.k8s.io']);
+  t.deepEqual(groups.groups.map((g) => g.name).sort(), ['coordination.k8s.io', 'events.k8s.io', 'globaldns.io', 'networking.k8s.io']);
   const nf = await raw(fake, 'GET', '/apis/apps/v1/deployments');
   t.is(nf.status, 404);
   t.is((nf.json as { kind: string; reason: string }).reason, 'NotFound');

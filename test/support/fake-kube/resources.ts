@@ -35,8 +35,7 @@ export interface ResourceDef {
   shortNames: string[];
 }
 
-function def(kind: string, plural: string, group: string, namespaced: boolean, hasStatus: boolean, shortNames: string[]): ResourceDef {
-  const version = 'v1';
+function def(kind: string, plural: string, group: string, namespaced: boolean, hasStatus: boolean, shortNames: string[], version = 'v1'): ResourceDef {
   return {
     kind,
     listKind: `${kind}List`,
@@ -56,16 +55,38 @@ export const RESOURCES: readonly ResourceDef[] = [
   def('Service', 'services', '', true, true, ['svc']),
   def('Ingress', 'ingresses', 'networking.k8s.io', true, true, ['ing']),
   def('Lease', 'leases', 'coordination.k8s.io', true, false, []),
+  def('Secret', 'secrets', '', true, false, []),
+  def('Event', 'events', '', true, false, ['ev']),
+  def('GlobalDNS', 'globaldnses', 'globaldns.io', true, true, ['gdns'], 'v1alpha1'),
+  def('GlobalDNSProvider', 'globaldnsproviders', 'globaldns.io', false, true, ['gdnsp'], 'v1alpha1'),
 ];
 
-export function defByKind(kind: string): ResourceDef {
-  const d = RESOURCES.find((r) => r.kind === kind);
-  if (!d) throw new Error(`fake-kube: unknown kind ${JSON.stringify(kind)} (known: ${RESOURCES.map((r) => r.kind).join(', ')})`);
+/**
+ * Kinds that share a kind name with a core kind are told apart by apiVersion:
+ * `events.k8s.io/v1` Event is served besides the core v1 Event (a separate store, as the
+ * fake keeps no conversion between the two).
+ */
+export const EXTRA_RESOURCES: readonly ResourceDef[] = [def('Event', 'events', 'events.k8s.io', true, false, [])];
+
+const ALL: readonly ResourceDef[] = [...RESOURCES, ...EXTRA_RESOURCES];
+
+/** The definition of `kind`; `apiVersion` picks between kinds of the same name (core v1 by default). */
+export function defByKind(kind: string, apiVersion?: string): ResourceDef {
+  const d = ALL.find((r) => r.kind === kind && (apiVersion === undefined ? RESOURCES.includes(r) : r.apiVersion === apiVersion));
+  if (!d) {
+    const what = apiVersion === undefined ? JSON.stringify(kind) : `${JSON.stringify(kind)} in ${apiVersion}`;
+    throw new Error(`fake-kube: unknown kind ${what} (known: ${ALL.map((r) => `${r.kind} (${r.apiVersion})`).join(', ')})`);
+  }
   return d;
 }
 
 export function defByPath(group: string, version: string, plural: string): ResourceDef | undefined {
-  return RESOURCES.find((r) => r.group === group && r.version === version && r.plural === plural);
+  return ALL.find((r) => r.group === group && r.version === version && r.plural === plural);
+}
+
+/** Every kind served, including those only reachable by apiVersion. */
+export function allResources(): readonly ResourceDef[] {
+  return ALL;
 }
 
 /** "ingresses.networking.k8s.io" / "services" as used in error messages */

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { fakePki } from './certs.js';
 import { jsonPatch, mergePatch, PatchError } from './patch.js';
-import { defByKind, defByPath, isRecord, RESOURCES, statusBody, type KubeObject, type ResourceDef } from './resources.js';
+import { allResources, defByKind, defByPath, isRecord, statusBody, type KubeObject, type ResourceDef } from './resources.js';
 import { parseFieldSelector, parseLabelSelector, SelectorError, type Matcher } from './selectors.js';
 import { ApiError, Store, type StoreEvent } from './store.js';
 
@@ -16,6 +16,11 @@ export interface FakeKubeRequest {
   query: Record<string, string>;
   watch: boolean;
   at: number;
+}
+
+export interface FailMatch {
+  method?: string;
+  path?: string | RegExp;
 }
 
 export interface FakeKubeOptions {
@@ -35,14 +40,20 @@ export interface FakeKube {
   kubeconfig(contextName?: string, opts?: { token?: string; insecure?: boolean }): string;
   /** a client certificate (CN=fake-admin, O=system:masters) signed by the server's CA; the server accepts it instead of a token */
   clientCert(): { certPem: string; keyPem: string };
+  /** `apiVersion` in the object picks between kinds of the same name (Event: `v1` or `events.k8s.io/v1`). */
   apply(obj: Record<string, unknown>): Record<string, unknown>;
-  remove(kind: string, namespace: string | undefined, name: string): boolean;
-  get(kind: string, namespace: string | undefined, name: string): Record<string, unknown> | undefined;
-  list(kind: string): Record<string, unknown>[];
+  /** `apiVersion` only for kinds served in more than one group (default: the core one). */
+  remove(kind: string, namespace: string | undefined, name: string, apiVersion?: string): boolean;
+  get(kind: string, namespace: string | undefined, name: string, apiVersion?: string): Record<string, unknown> | undefined;
+  list(kind: string, apiVersion?: string): Record<string, unknown>[];
   resourceVersion(): string;
   closeWatches(): void;
   resetConnections(): void;
-  failNext(status?: number, count?: number): void;
+  /**
+   * The next `count` requests are answered with `status`. With `match`, only requests of that
+   * method and/or path (exact string or RegExp) count; others pass (a 409 on a `/status` PUT).
+   */
+  failNext(status?: number, count?: number, match?: FailMatch): void;
   compact(): void;
   goDown(ms?: number): Promise<void>;
   comeUp(): Promise<void>;
@@ -122,7 +133,7 @@ class FakeKubeServer implements FakeKube {
   private readonly sockets = new Set<Socket>();
   private readonly watchers = new Set<Watcher>();
   private readonly store: Store;
-  private failures: { status: number; count: number } = { status: 500, count: 0 };
+  private failures: { status: number; count: number; match?: FailMatch } = { status: 500, count: 0 };
   private downTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly bookmarkIntervalMs: number;
@@ -267,7 +278,7 @@ class FakeKubeServer implements FakeKube {
 
   apply(obj: Record<string, unknown>): Record<string, unknown> {
     if (typeof obj.kind !== 'string') throw new Error('fake-kube apply: the object needs a kind');
-    const def = defByKind(obj.kind);
+    const def = defByKind(obj.kind, typeof obj.apiVersion === 'string' ? obj.apiVersion : undefined);
     const input = this.store.normalize(def, clone(obj), undefined);
     const exists = this.store.get(def, input.metadata.namespace, input.metadata.name);
     const stored = exists
@@ -276,21 +287,21 @@ class FakeKubeServer implements FakeKube {
     return clone(stored);
   }
 
-  remove(kind: string, namespace: string | undefined, name: string): boolean {
-    const def = defByKind(kind);
+  remove(kind: string, namespace: string | undefined, name: string, apiVersion?: string): boolean {
+    const def = defByKind(kind, apiVersion);
     if (!this.store.get(def, namespace ?? 'default', name)) return false;
     this.store.remove(def, def.namespaced ? (namespace ?? 'default') : undefined, name);
     return true;
   }
 
-  get(kind: string, namespace: string | undefined, name: string): Record<string, unknown> | undefined {
-    const def = defByKind(kind);
+  get(kind: string, namespace: string | undefined, name: string, apiVersion?: string): Record<string, unknown> | undefined {
+    const def = defByKind(kind, apiVersion);
     const o = this.store.get(def, namespace ?? 'default', name);
     return o ? clone(o) : undefined;
   }
 
-  list(kind: string): Record<string, unknown>[] {
-    return this.store.list(defByKind(kind)).map((o) => clone(o));
+  list(kind: string, apiVersion?: string): Record<string, unknown>[] {
+    return this.store.list(defByKind(kind, apiVersion)).map((o) => clone(o));
   }
 
   resourceVersion(): string {
@@ -307,8 +318,17 @@ class FakeKubeServer implements FakeKube {
     this.sockets.clear();
   }
 
-  failNext(status = 500, count = 1): void {
-    this.failures = { status, count };
+  failNext(status = 500, count = 1, match?: FailMatch): void {
+    this.failures = { status, count, match };
+  }
+
+  private failureApplies(method: string, path: string): boolean {
+    const m = this.failures.match;
+    if (this.failures.count <= 0) return false;
+    if (!m) return true;
+    if (m.method !== undefined && m.method.toUpperCase() !== method) return false;
+    if (m.path !== undefined && (typeof m.path === 'string' ? m.path !== path : !m.path.test(path))) return false;
+    return true;
   }
 
   compact(): void {
@@ -340,7 +360,7 @@ class FakeKubeServer implements FakeKube {
     const watch = method === 'GET' && (query.watch === 'true' || query.watch === '1');
     this.requests.push({ method, path: url.pathname, query, watch, at: Date.now() });
 
-    if (this.failures.count > 0) {
+    if (this.failureApplies(method, url.pathname)) {
       this.failures.count--;
       const code = this.failures.status;
       sendJson(res, code, statusBody(code, `fake-kube: injected failure (${code})`));
@@ -478,13 +498,15 @@ class FakeKubeServer implements FakeKube {
   private discovery(segs: string[], method: string, res: ServerResponse): boolean {
     if (method !== 'GET') return false;
     const path = '/' + segs.join('/');
-    const groups = [...new Set(RESOURCES.filter((r) => r.group !== '').map((r) => r.group))];
-    const groupVersion = (g: string) => ({ groupVersion: `${g}/v1`, version: 'v1' });
-    const resourceList = (group: string) => ({
+    const all = allResources();
+    const groups = [...new Set(all.filter((r) => r.group !== '').map((r) => r.group))];
+    const versionsOf = (g: string) => [...new Set(all.filter((r) => r.group === g).map((r) => r.version))];
+    const groupVersion = (g: string, v: string) => ({ groupVersion: `${g}/${v}`, version: v });
+    const resourceList = (group: string, version: string) => ({
       kind: 'APIResourceList',
       apiVersion: 'v1',
-      groupVersion: group === '' ? 'v1' : `${group}/v1`,
-      resources: RESOURCES.filter((r) => r.group === group).flatMap((r) => [
+      groupVersion: group === '' ? version : `${group}/${version}`,
+      resources: all.filter((r) => r.group === group && r.version === version).flatMap((r) => [
         {
           name: r.plural,
           singularName: r.singular,
@@ -496,6 +518,10 @@ class FakeKubeServer implements FakeKube {
         ...(r.hasStatus ? [{ name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] }] : []),
       ]),
     });
+    const groupInfo = (g: string) => {
+      const versions = versionsOf(g).map((v) => groupVersion(g, v));
+      return { name: g, versions, preferredVersion: versions[0] };
+    };
     if (path === '/version') {
       sendJson(res, 200, {
         major: '1',
@@ -521,14 +547,14 @@ class FakeKubeServer implements FakeKube {
       sendJson(res, 200, {
         kind: 'APIGroupList',
         apiVersion: 'v1',
-        groups: groups.map((g) => ({ name: g, versions: [groupVersion(g)], preferredVersion: groupVersion(g) })),
+        groups: groups.map(groupInfo),
       });
     } else if (segs[0] === 'apis' && segs.length === 2 && groups.includes(segs[1]!)) {
-      sendJson(res, 200, { kind: 'APIGroup', apiVersion: 'v1', name: segs[1], versions: [groupVersion(segs[1]!)], preferredVersion: groupVersion(segs[1]!) });
+      sendJson(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...groupInfo(segs[1]!) });
     } else if (path === '/api/v1') {
-      sendJson(res, 200, resourceList(''));
-    } else if (segs[0] === 'apis' && segs.length === 3 && groups.includes(segs[1]!) && segs[2] === 'v1') {
-      sendJson(res, 200, resourceList(segs[1]!));
+      sendJson(res, 200, resourceList('', 'v1'));
+    } else if (segs[0] === 'apis' && segs.length === 3 && groups.includes(segs[1]!) && versionsOf(segs[1]!).includes(segs[2]!)) {
+      sendJson(res, 200, resourceList(segs[1]!, segs[2]!));
     } else {
       return false;
     }
