@@ -1,0 +1,62 @@
+import type { Plan, RecordSet } from '../src/model/index.js';
+
+/** A zone a provider may write: its provider-side id and its canonical apex name. */
+export interface Zone {
+  /** Provider-side id (Route53: the bare hosted zone id, 'Z…'). */
+  id: string;
+  /** Canonical apex: lower case, no trailing dot. */
+  name: string;
+  /** Private (VPC-only) zone; public and private zones of one name are different zones. */
+  private?: boolean;
+}
+
+/** One change of a plan, as a provider applies and reports it. */
+export type PlanChange =
+  | { action: 'create'; record: RecordSet }
+  | { action: 'update'; from: RecordSet; to: RecordSet }
+  | { action: 'delete'; record: RecordSet };
+
+export interface ChangeResult {
+  change: PlanChange;
+  ok: boolean;
+  /** Why the change failed, in the provider's words (present when ok is false). */
+  error?: string;
+}
+
+/** One result per change of the plan, in plan order: creates, updates, deletes. */
+export interface ApplyResult {
+  results: ChangeResult[];
+  applied: number;
+  failed: number;
+}
+
+export interface DnsProvider {
+  readonly name: string;
+  /** The zones it may write (after id, domain and type filters). */
+  zones(): Promise<Zone[]>;
+  /** Current state of a zone, ownership records included. */
+  records(zone: Zone): Promise<RecordSet[]>;
+  /** Applies a plan; never all-or-nothing silently: every change gets its own result. */
+  apply(zone: Zone, plan: Plan): Promise<ApplyResult>;
+}
+
+/** The plan's changes in the order results are reported. */
+export function planChanges(plan: Plan): PlanChange[] {
+  return [
+    ...plan.creates.map((record): PlanChange => ({ action: 'create', record })),
+    ...plan.updates.map(({ from, to }): PlanChange => ({ action: 'update', from, to })),
+    ...plan.deletes.map((record): PlanChange => ({ action: 'delete', record })),
+  ];
+}
+
+export function applyResult(results: ChangeResult[]): ApplyResult {
+  const applied = results.filter((r) => r.ok).length;
+  return { results, applied, failed: results.length - applied };
+}
+
+/** 'create www.example.org A' — for logs and error messages. */
+export function describeChange(c: PlanChange): string {
+  const r = c.action === 'update' ? c.to : c.record;
+  const id = r.setIdentifier === undefined ? '' : ` (${r.setIdentifier})`;
+  return `${c.action} ${r.name} ${r.type}${id}`;
+}
