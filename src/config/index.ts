@@ -23,3 +23,33 @@ export { isKubeCluster } from './types.js';
 export { parseLabelSelector, matchesLabels } from './selector.js';
 export type { LabelSelector, LabelRequirement } from './selector.js';
 export { parseDuration } from './schema.js';
+export {
+  CRD_API_VERSION,
+  CRD_GROUP,
+  CRD_VERSION,
+  DEFAULT_ENTRY_TTL,
+  ENTRY_CONDITIONS,
+  PROVIDER_POLICIES,
+  PROVIDER_TYPES,
+  entryProviderProblem,
+  globalDnsProviderSpecSchema,
+  globalDnsSpecSchema,
+  parseGlobalDns,
+  parseGlobalDnsProvider,
+  setCondition,
+  timestamp,
+} from './crd.js';
+export type {
+  Condition,
+  CrdEntry,
+  CrdEntryTarget,
+  CrdResult,
+  GlobalDnsProviderStatus,
+  GlobalDnsStatus,
+  ProviderPolicy,
+  ProviderSpec,
+  ProviderType,
+  RejectedClaim,
+  Route53Settings,
+  SecretRef,
+} from './crd.js';

@@ -1,0 +1,436 @@
+import { z } from 'zod';
+import { isValidHostname, normalizeName } from '../model/index.js';
+import type { EntryTarget, GlobalDnsEntry } from '../model/index.js';
+import { formatPath } from './errors.js';
+import { errorMap } from './schema.js';
+import { parseLabelSelector } from './selector.js';
+import type { LabelSelector } from './selector.js';
+
+/**
+ * The custom resources of a management cluster (`deploy/crds/`): `GlobalDNSProvider`
+ * (cluster-scoped) and `GlobalDNS` (namespaced), both `globaldns.io/v1alpha1`.
+ *
+ * The API server checks what the CRD's openAPIV3Schema can say; these schemas check it all
+ * again (a CRD may be installed without its schema, or an older one) plus what a schema
+ * cannot say. Each problem names its path in the resource (`spec.targets[1].projects[0]: …`)
+ * so it reads the same in a log line and in the resource's status.
+ */
+
+export const CRD_GROUP = 'globaldns.io';
+export const CRD_VERSION = 'v1alpha1';
+export const CRD_API_VERSION = `${CRD_GROUP}/${CRD_VERSION}`;
+
+export const PROVIDER_TYPES = ['route53', 'embedded', 'cloudflare', 'rfc2136', 'powerdns'] as const;
+export type ProviderType = (typeof PROVIDER_TYPES)[number];
+
+export const PROVIDER_POLICIES = ['sync', 'upsert-only', 'create-only'] as const;
+export type ProviderPolicy = (typeof PROVIDER_POLICIES)[number];
+
+export const DEFAULT_ENTRY_TTL = 300;
+const MAX_TTL = 2147483647;
+
+/** Where a provider's credentials are: a Secret in the management cluster. */
+export interface SecretRef {
+  name: string;
+  namespace: string;
+}
+
+export interface Route53Settings {
+  region: string;
+  zoneType: 'public' | 'private';
+  hostedZoneIds: string[];
+  /** Zones are picked by these names (the zone itself or a parent) when no ids are given. */
+  domainFilters: string[];
+  roleArn?: string;
+  secretRef?: SecretRef;
+}
+
+/** A `GlobalDNSProvider` as globaldns uses it. */
+export interface ProviderSpec {
+  name: string;
+  type: ProviderType;
+  /** Written into every ownership TXT record; defaults to the provider's name. */
+  ownerId: string;
+  policy: ProviderPolicy;
+  /** Namespaces whose entries may use this provider; empty: all. */
+  allowedNamespaces: string[];
+  /** external-dns owner ids whose records this provider takes over (opt-in migration). */
+  adoptFrom: string[];
+  route53?: Route53Settings;
+  /**
+   * The settings block of the types issue 5 adds (`cloudflare`, `rfc2136`, `powerdns`), as
+   * written; those providers validate it themselves.
+   */
+  settings?: Record<string, unknown>;
+  /** The Secret holding the credentials, whichever settings block named it. */
+  secretRef?: SecretRef;
+}
+
+/** A target of a `GlobalDNS`: a cluster (or the clusters of Rancher projects), narrowed by projects or a namespace selector. */
+export interface CrdEntryTarget extends EntryTarget {
+  namespaceSelector?: LabelSelector;
+}
+
+/** A `GlobalDNS` as globaldns uses it: the model's entry plus where it came from. */
+export interface CrdEntry extends GlobalDnsEntry {
+  targets: CrdEntryTarget[];
+  namespace: string;
+  name: string;
+  /** `namespace/name`, the key of its problems and status. */
+  resource: string;
+  /** `metadata.generation`, reported back as `observedGeneration`. */
+  generation: number;
+}
+
+export type CrdResult<T> = { ok: true; value: T } | { ok: false; problems: string[] };
+
+// ---- status ----
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface RejectedClaim {
+  cluster: string;
+  namespace: string;
+  kind: string;
+  name: string;
+  reason: string;
+}
+
+export interface GlobalDnsStatus {
+  clusterEndpoints?: Record<string, string[]>;
+  endpoints?: string[];
+  rejectedClaims?: RejectedClaim[];
+  conditions?: Condition[];
+  observedGeneration?: number;
+}
+
+export interface GlobalDnsProviderStatus {
+  conditions?: Condition[];
+  zones?: string[];
+  entries?: number;
+  observedGeneration?: number;
+}
+
+export const ENTRY_CONDITIONS = ['Ready', 'ProviderReady', 'RecordsSynced'] as const;
+
+/**
+ * `conditions` with `next` put in place of the condition of its type. The transition time
+ * moves only when the status does (Kubernetes API conventions), so rewriting the same state
+ * does not look like a change.
+ */
+export function setCondition(conditions: readonly Condition[] | undefined, next: Omit<Condition, 'lastTransitionTime'> & { lastTransitionTime?: string }, now: Date = new Date()): Condition[] {
+  const list = [...(conditions ?? [])];
+  const i = list.findIndex((c) => c.type === next.type);
+  const old = i >= 0 ? list[i] : undefined;
+  const lastTransitionTime = old && old.status === next.status ? old.lastTransitionTime : next.lastTransitionTime ?? timestamp(now);
+  const merged: Condition = { ...next, lastTransitionTime };
+  if (i >= 0) list[i] = merged;
+  else list.push(merged);
+  return list;
+}
+
+/** RFC 3339 without fractions, as Kubernetes writes `metav1.Time`. */
+export function timestamp(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+// ---- schemas ----
+
+/** A DNS-1123 label: namespaces, and names of cluster-scoped objects. */
+const dns1123Label = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS-1123 label (lower case letters, digits and "-", at most 63)');
+const dns1123Subdomain = z
+  .string()
+  .max(253)
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a DNS-1123 subdomain (lower case letters, digits, "-" and ".")');
+
+const metadataSchema = (namespaced: boolean) =>
+  z.object({
+    name: dns1123Subdomain,
+    namespace: namespaced ? dns1123Label : z.string().optional(),
+    generation: z.number().int().min(0).optional(),
+  });
+
+const secretRefSchema = z
+  .object({
+    name: dns1123Subdomain,
+    namespace: dns1123Label,
+  })
+  .strict();
+
+/** Keys that would put a credential in the resource itself; named so the error says what to do. */
+const INLINE_CREDENTIALS = [
+  'accessKey',
+  'accessKeyId',
+  'secretKey',
+  'secretAccessKey',
+  'sessionToken',
+  'apiToken',
+  'apiKey',
+  'token',
+  'password',
+  'tsigSecret',
+  'credentials',
+];
+
+function rejectInlineCredentials(block: string) {
+  return (value: unknown, ctx: z.RefinementCtx): void => {
+    if (typeof value !== 'object' || value === null) return;
+    for (const key of INLINE_CREDENTIALS) {
+      if (key in value) {
+        // The value is never repeated: it is a secret someone pasted in the wrong place.
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [key],
+          message: `credentials may not be written into the resource; put them in a Secret and reference it with spec.${block}.secretRef`,
+        });
+      }
+    }
+  };
+}
+
+const awsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'not an AWS region (like eu-west-1)');
+const hostedZoneId = z
+  .string()
+  .transform((s) => s.replace(/^\/?hostedzone\//, ''))
+  .pipe(z.string().regex(/^[A-Z0-9]{1,32}$/, 'not a Route53 hosted zone id (like Z0123456789ABCDEFGHIJ)'));
+const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'not an IAM role ARN (like arn:aws:iam::123456789012:role/globaldns)');
+const domainName = z
+  .string()
+  .refine((s) => isValidHostname(s, { allowWildcard: false }), { message: 'not a valid domain name' })
+  .transform(normalizeName);
+
+const route53Schema = z
+  .unknown()
+  .superRefine(rejectInlineCredentials('route53'))
+  .pipe(
+    z
+      .object({
+        region: awsRegion,
+        zoneType: z.enum(['public', 'private'], { errorMap: () => ({ message: 'must be public or private' }) }).default('public'),
+        hostedZoneIds: z.array(hostedZoneId).default([]),
+        domainFilters: z.array(domainName).default([]),
+        roleArn: roleArn.optional(),
+        secretRef: secretRefSchema.optional(),
+      })
+      .strict(),
+  );
+
+/** Settings of the provider types issue 5 adds: any object, with a checked secretRef and no inline credentials. */
+const otherSettingsSchema = (block: string) =>
+  z
+    .unknown()
+    .superRefine(rejectInlineCredentials(block))
+    .pipe(z.object({ secretRef: secretRefSchema.optional() }).passthrough());
+
+/** A Kubernetes `metav1.LabelSelector` (or selector text, as in the YAML config). */
+const namespaceSelectorSchema = z
+  .union([
+    z.string(),
+    z
+      .object({
+        matchLabels: z.record(z.string()).optional(),
+        matchExpressions: z
+          .array(
+            z
+              .object({
+                key: z.string().min(1),
+                operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+                values: z.array(z.string()).optional(),
+              })
+              .strict(),
+          )
+          .optional(),
+      })
+      .strict(),
+  ])
+  .transform((sel, ctx) => {
+    let text: string;
+    if (typeof sel === 'string') {
+      text = sel;
+    } else {
+      const parts = Object.entries(sel.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+      for (const [i, e] of (sel.matchExpressions ?? []).entries()) {
+        const values = e.values ?? [];
+        if ((e.operator === 'In' || e.operator === 'NotIn') && values.length === 0) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['matchExpressions', i, 'values'], message: `operator ${e.operator} needs values` });
+          return z.NEVER;
+        }
+        if ((e.operator === 'Exists' || e.operator === 'DoesNotExist') && values.length > 0) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['matchExpressions', i, 'values'], message: `operator ${e.operator} takes no values` });
+          return z.NEVER;
+        }
+        if (e.operator === 'In') parts.push(`${e.key} in (${values.join(',')})`);
+        else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${values.join(',')})`);
+        else if (e.operator === 'Exists') parts.push(e.key);
+        else parts.push(`!${e.key}`);
+      }
+      text = parts.join(',');
+    }
+    try {
+      return parseLabelSelector(text);
+    } catch (e) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not a label selector: ${(e as Error).message}` });
+      return z.NEVER;
+    }
+  });
+
+/** Rancher project ids: `c-xxxxx:p-yyyyy` (or `local:p-yyyyy`). */
+const projectId = z.string().regex(/^[a-z0-9][a-z0-9-]*:p-[a-z0-9]+$/, 'not a Rancher project id (like c-abc12:p-xyz34)');
+
+const targetSchema = z
+  .object({
+    cluster: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'not a cluster name').optional(),
+    projects: z.array(projectId).min(1, 'an empty list selects nothing; leave it out to select the whole cluster').optional(),
+    namespaceSelector: namespaceSelectorSchema.optional(),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    if (t.cluster === undefined && t.projects === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'a target needs a cluster or projects' });
+    }
+  });
+
+export const globalDnsSpecSchema = z
+  .object({
+    fqdn: z
+      .string()
+      .refine((s) => isValidHostname(s, { allowWildcard: true }), { message: 'not a valid hostname (a leading "*." is allowed)' })
+      .transform(normalizeName),
+    ttl: z.number().int().min(1).max(MAX_TTL).default(DEFAULT_ENTRY_TTL),
+    providerRef: dns1123Subdomain,
+    targets: z.array(targetSchema).min(1, 'at least one target is needed'),
+  })
+  .strict();
+
+export const globalDnsProviderSpecSchema = z
+  .object({
+    type: z.enum(PROVIDER_TYPES, { errorMap: () => ({ message: `unknown provider type; one of ${PROVIDER_TYPES.join(', ')}` }) }),
+    route53: route53Schema.optional(),
+    cloudflare: otherSettingsSchema('cloudflare').optional(),
+    rfc2136: otherSettingsSchema('rfc2136').optional(),
+    powerdns: otherSettingsSchema('powerdns').optional(),
+    ownerId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_", ":" or "-"').optional(),
+    policy: z.enum(PROVIDER_POLICIES, { errorMap: () => ({ message: `must be one of ${PROVIDER_POLICIES.join(', ')}` }) }).default('sync'),
+    allowedNamespaces: z.array(dns1123Label).default([]),
+    adoptFrom: z.array(z.string().min(1).max(253)).default([]),
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    const blocks = ['route53', 'cloudflare', 'rfc2136', 'powerdns'] as const;
+    for (const b of blocks) {
+      if (spec[b] !== undefined && spec.type !== b) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: [b], message: `settings for ${b}, but the type is ${spec.type}` });
+      }
+    }
+    if (spec.type === 'route53' && spec.route53 === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['route53'], message: 'required for type route53 (region at least)' });
+    }
+  });
+
+// ---- resources → model ----
+
+function collect(error: z.ZodError, prefix: (string | number)[], problems: string[]): void {
+  for (const issue of error.issues) problems.push(`${formatPath([...prefix, ...issue.path])}: ${issue.message}`);
+}
+
+function parsePart<S extends z.ZodTypeAny>(schema: S, value: unknown, prefix: (string | number)[], problems: string[]): z.output<S> | undefined {
+  const r = schema.safeParse(value, { errorMap });
+  if (r.success) return r.data as z.output<S>;
+  collect(r.error, prefix, problems);
+  return undefined;
+}
+
+function field(obj: unknown, key: string): unknown {
+  return typeof obj === 'object' && obj !== null && !Array.isArray(obj) ? (obj as Record<string, unknown>)[key] : undefined;
+}
+
+/** A `GlobalDNSProvider` object (as the API returns it) → its spec, or every problem with its path. */
+export function parseGlobalDnsProvider(obj: unknown): CrdResult<ProviderSpec> {
+  const problems: string[] = [];
+  const meta = parsePart(metadataSchema(false), field(obj, 'metadata'), ['metadata'], problems);
+  const spec = parsePart(globalDnsProviderSpecSchema, field(obj, 'spec'), ['spec'], problems);
+  if (!meta || !spec) return { ok: false, problems };
+  const out: ProviderSpec = {
+    name: meta.name,
+    type: spec.type,
+    ownerId: spec.ownerId ?? meta.name,
+    policy: spec.policy,
+    allowedNamespaces: spec.allowedNamespaces,
+    adoptFrom: spec.adoptFrom,
+  };
+  if (spec.route53) {
+    const { secretRef, roleArn: arn, ...rest } = spec.route53;
+    out.route53 = { ...rest, ...(arn !== undefined ? { roleArn: arn } : {}), ...(secretRef ? { secretRef } : {}) };
+    if (secretRef) out.secretRef = secretRef;
+  }
+  for (const b of ['cloudflare', 'rfc2136', 'powerdns'] as const) {
+    const settings = spec[b];
+    if (settings) {
+      out.settings = settings;
+      if (settings.secretRef) out.secretRef = settings.secretRef;
+    }
+  }
+  return { ok: true, value: out };
+}
+
+/** A `GlobalDNS` object → its entry, or every problem with its path. */
+export function parseGlobalDns(obj: unknown): CrdResult<CrdEntry> {
+  const problems: string[] = [];
+  const meta = parsePart(metadataSchema(true), field(obj, 'metadata'), ['metadata'], problems);
+  const spec = parsePart(globalDnsSpecSchema, field(obj, 'spec'), ['spec'], problems);
+  if (!meta || !spec) return { ok: false, problems };
+  const namespace = meta.namespace as string;
+  const targets: CrdEntryTarget[] = [];
+  for (const t of spec.targets) {
+    if (t.cluster !== undefined) {
+      targets.push(target(t.cluster, t.projects, t.namespaceSelector));
+      continue;
+    }
+    // No cluster: the Rancher cluster ids in the project ids are the clusters, one target each.
+    const byCluster = new Map<string, string[]>();
+    for (const p of t.projects ?? []) {
+      const cluster = p.slice(0, p.indexOf(':'));
+      byCluster.set(cluster, [...(byCluster.get(cluster) ?? []), p]);
+    }
+    for (const [cluster, projects] of byCluster) targets.push(target(cluster, projects, t.namespaceSelector));
+  }
+  return {
+    ok: true,
+    value: {
+      fqdn: spec.fqdn,
+      ttl: spec.ttl,
+      provider: spec.providerRef,
+      targets,
+      namespace,
+      name: meta.name,
+      resource: `${namespace}/${meta.name}`,
+      generation: meta.generation ?? 0,
+    },
+  };
+}
+
+function target(cluster: string, projects: string[] | undefined, namespaceSelector: LabelSelector | undefined): CrdEntryTarget {
+  const t: CrdEntryTarget = { cluster };
+  if (projects) t.projects = projects;
+  if (namespaceSelector) t.namespaceSelector = namespaceSelector;
+  return t;
+}
+
+/**
+ * Why `entry` may not use `provider`, or undefined when it may. A cross-object rule, so it is
+ * reported on the entry (for its status) rather than rejecting either object.
+ */
+export function entryProviderProblem(entry: Pick<CrdEntry, 'namespace' | 'provider'>, provider: ProviderSpec | undefined): string | undefined {
+  if (!provider) return `spec.providerRef: no GlobalDNSProvider "${entry.provider}"`;
+  if (provider.allowedNamespaces.length > 0 && !provider.allowedNamespaces.includes(entry.namespace)) {
+    return `spec.providerRef: GlobalDNSProvider "${provider.name}" does not allow entries of namespace ${entry.namespace} (allowedNamespaces: ${provider.allowedNamespaces.join(', ')})`;
+  }
+  return undefined;
+}
