@@ -1,0 +1,300 @@
+import cron from 'node-cron';
+import { findZone } from '../model/index.js';
+import type { GlobalDnsEntry, Plan, RecordSet } from '../model/index.js';
+import { canonicalName, findEntry, indexEntries, parseOwnershipName, plan as diff, planName, recordSetKey, targetHostnames } from '../planner/index.js';
+import type { EntryIndex, PlanConflict, Policy } from '../planner/index.js';
+import type { EndpointStore } from '../sources/index.js';
+import { describeChange, type ChangeResult, type DnsProvider, type Zone } from '../../providers/provider.js';
+import type { ControllerLogger } from './controller.js';
+import type { HostnameResolver } from './resolver.js';
+
+/** An external provider as the controller drives it. */
+export interface ProviderBinding {
+  /** The name entries use in `provider`. */
+  name: string;
+  provider: DnsProvider;
+  ownerId: string;
+  policy: Policy;
+  adoptFrom?: readonly string[];
+}
+
+/** What the controller knows about one entry's records, for status and `globaldns plan`. */
+export interface EntrySyncStatus {
+  fqdn: string;
+  provider: string;
+  /** Everything desired for the name is in the provider. */
+  synced: boolean;
+  reason: 'Synced' | 'Pending' | 'NotLeader' | 'Conflict' | 'ApplyFailed' | 'NoZone' | 'ProviderError';
+  message: string;
+  conflicts: PlanConflict[];
+}
+
+export interface ExternalControllerOptions {
+  bindings: readonly ProviderBinding[];
+  /** All entries; those whose provider is not bound here are left to others. */
+  entries: readonly GlobalDnsEntry[];
+  store: EndpointStore;
+  resolver: HostnameResolver;
+  logger: ControllerLogger;
+  /** Quiet time before a batch is applied; events keep pushing it back up to `maxDelayMs`. */
+  debounceMs?: number;
+  maxDelayMs?: number;
+  /** node-cron expression for the full resync (re-read the provider, repair drift); false: none. */
+  resync?: string | false;
+  /** Only the leader writes; others plan and wait. */
+  canWrite?: () => boolean;
+  /** Backoff for names whose changes failed. */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  onStatus?: (status: EntrySyncStatus) => void;
+}
+
+interface ProviderState {
+  binding: ProviderBinding;
+  zones?: Zone[];
+  /** Last known content per zone id: read at start and resync, then kept up to date by applies. */
+  current: Map<string, RecordSet[]>;
+  dirty: Set<string>;
+  timer?: NodeJS.Timeout;
+  firstDirtyAt?: number;
+  running: Promise<void>;
+  failures: number;
+  retryTimer?: NodeJS.Timeout;
+}
+
+/**
+ * Store → planner → external providers. Like the embedded controller it re-plans only the
+ * names a store event touched; then, per provider, the diff against the provider's last known
+ * content (read at start and on each resync, not per change) is applied in one batch after a
+ * quiet period. Failed changes are retried with backoff and reported per entry; they never
+ * hold back the rest of a batch. Only the leader writes.
+ */
+export class ExternalController {
+  private readonly opts: ExternalControllerOptions;
+  private readonly index: EntryIndex;
+  private readonly states = new Map<string, ProviderState>();
+  /** Desired record sets per name (names of bound entries only). */
+  private readonly desired = new Map<string, RecordSet[]>();
+  private unsubscribe?: () => void;
+  private cronTask?: { stop(): void | Promise<void> };
+  private stopped = false;
+
+  constructor(opts: ExternalControllerOptions) {
+    this.opts = opts;
+    const bound = new Set(opts.bindings.map((b) => b.name));
+    this.index = indexEntries(opts.entries.filter((e) => bound.has(e.provider)));
+    for (const binding of opts.bindings) this.states.set(binding.name, { binding, current: new Map(), dirty: new Set(), running: Promise.resolve(), failures: 0 });
+  }
+
+  /** Reads every provider, plans every claimed name, and starts following the store. */
+  async start(): Promise<void> {
+    this.unsubscribe = this.opts.store.onChange((names) => void this.touch(names));
+    await Promise.all([...this.states.values()].map((s) => this.readProvider(s)));
+    await this.touch(this.opts.store.names(), true);
+    if (this.opts.resync !== false) {
+      const task = cron.schedule(this.opts.resync ?? '*/10 * * * *', () => this.resync(), { noOverlap: true });
+      this.cronTask = task;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    await this.cronTask?.stop();
+    for (const s of this.states.values()) {
+      clearTimeout(s.timer);
+      clearTimeout(s.retryTimer);
+    }
+    await Promise.all([...this.states.values()].map((s) => s.running));
+  }
+
+  /** Applies what is pending now, without waiting for the debounce. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.states.values()].map((s) => this.runNow(s)));
+  }
+
+  /** Re-reads every provider and plans the whole of each zone: repairs drift. */
+  async resync(): Promise<void> {
+    await Promise.all(
+      [...this.states.values()].map(async (s) => {
+        await s.running;
+        await this.readProvider(s);
+        for (const name of this.namesOf(s)) s.dirty.add(name);
+        await this.runNow(s, true);
+      }),
+    );
+  }
+
+  /** The full plan per provider and zone against the provider's current content; applies nothing. */
+  async dryRun(): Promise<{ provider: string; zone: Zone; plan: Plan; conflicts: PlanConflict[] }[]> {
+    const out: { provider: string; zone: Zone; plan: Plan; conflicts: PlanConflict[] }[] = [];
+    for (const s of this.states.values()) {
+      await this.readProvider(s);
+      for (const zone of s.zones ?? []) {
+        const names = this.namesOf(s).filter((n) => findZone(n, [zone.name]) !== undefined);
+        const { plan, conflicts } = this.diffZone(s, zone, names, false);
+        out.push({ provider: s.binding.name, zone, plan, conflicts });
+      }
+    }
+    return out;
+  }
+
+  private namesOf(s: ProviderState): string[] {
+    return [...this.desired.keys()].filter((n) => findEntry(n, this.index)?.provider === s.binding.name);
+  }
+
+  private async touch(names: Iterable<string>, immediate = false): Promise<void> {
+    const list = [...names];
+    const endpoints = new Map(list.map((n) => [n, this.opts.store.byName(n)]));
+    await this.opts.resolver.ensure(targetHostnames([...endpoints.values()].flat()));
+    for (const [name, eps] of endpoints) {
+      const entry = findEntry(name, this.index);
+      const s = entry && this.states.get(entry.provider);
+      if (!entry || !s) continue;
+      const records = planName(name, entry, eps, this.opts.resolver.resolved).records;
+      if (records.length > 0) this.desired.set(name, records);
+      else this.desired.delete(name);
+      s.dirty.add(name);
+      if (!immediate) this.schedule(s);
+    }
+    if (immediate) await this.flush();
+  }
+
+  private schedule(s: ProviderState): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    s.firstDirtyAt ??= now;
+    clearTimeout(s.timer);
+    const quiet = this.opts.debounceMs ?? 200;
+    const wait = Math.max(0, Math.min(quiet, s.firstDirtyAt + (this.opts.maxDelayMs ?? 1000) - now));
+    s.timer = setTimeout(() => void this.runNow(s), wait);
+  }
+
+  private runNow(s: ProviderState, whole = false): Promise<void> {
+    clearTimeout(s.timer);
+    s.timer = undefined;
+    s.firstDirtyAt = undefined;
+    s.running = s.running.then(() => this.sync(s, whole)).catch((e: unknown) => {
+      this.opts.logger.error({ provider: s.binding.name, err: (e as Error).stack ?? String(e) }, 'provider sync failed');
+    });
+    return s.running;
+  }
+
+  private async readProvider(s: ProviderState): Promise<void> {
+    const { provider } = s.binding;
+    try {
+      const zones = await provider.zones();
+      const current = new Map<string, RecordSet[]>();
+      for (const z of zones) current.set(z.id, await provider.records(z));
+      s.zones = zones;
+      s.current = current;
+    } catch (e) {
+      this.opts.logger.error({ provider: s.binding.name, err: (e as Error).message }, 'provider unreadable; keeping the last known state');
+    }
+  }
+
+  private async sync(s: ProviderState, whole: boolean): Promise<void> {
+    if (s.dirty.size === 0 || this.stopped) return;
+    const names = [...s.dirty];
+    if (!s.zones) {
+      await this.readProvider(s);
+      if (!s.zones) {
+        for (const n of names) this.report(s, n, { synced: false, reason: 'ProviderError', message: `provider ${s.binding.name} cannot be read`, conflicts: [] });
+        this.retryLater(s);
+        return;
+      }
+    }
+    const byZone = new Map<Zone, string[]>();
+    for (const name of names) {
+      const apex = findZone(name, s.zones.map((z) => z.name));
+      const zone = s.zones.find((z) => z.name === apex);
+      if (!zone) {
+        s.dirty.delete(name);
+        this.report(s, name, { synced: false, reason: 'NoZone', message: `no zone of provider ${s.binding.name} holds ${name}`, conflicts: [] });
+        continue;
+      }
+      byZone.set(zone, [...(byZone.get(zone) ?? []), name]);
+    }
+    if (this.opts.canWrite && !this.opts.canWrite()) {
+      // A follower keeps its names dirty: when it leads, its first sync writes them.
+      for (const n of names) this.report(s, n, { synced: false, reason: 'NotLeader', message: 'waiting to lead', conflicts: [] });
+      return;
+    }
+    let failed = false;
+    for (const [zone, zoneNames] of byZone) {
+      const { plan, conflicts } = this.diffZone(s, zone, zoneNames, !whole);
+      for (const n of zoneNames) s.dirty.delete(n);
+      const changes = plan.creates.length + plan.updates.length + plan.deletes.length;
+      const results = changes > 0 ? (await s.binding.provider.apply(zone, plan)).results : [];
+      this.absorb(s, zone, results);
+      const failedNames = new Set<string>();
+      for (const r of results) {
+        if (r.ok) continue;
+        failed = true;
+        const name = ownerOfChange(r, zoneNames);
+        failedNames.add(name);
+        s.dirty.add(name);
+        this.opts.logger.warn({ provider: s.binding.name, change: describeChange(r.change), err: r.error }, 'change failed; retrying');
+      }
+      for (const n of zoneNames) {
+        const mine = conflicts.filter((c) => c.name === n);
+        if (failedNames.has(n)) {
+          const errors = results.filter((r) => !r.ok && ownerOfChange(r, zoneNames) === n).map((r) => r.error ?? 'failed');
+          this.report(s, n, { synced: false, reason: 'ApplyFailed', message: errors.join('; '), conflicts: mine });
+        } else if (mine.length > 0) {
+          this.report(s, n, { synced: false, reason: 'Conflict', message: mine.map((c) => `${c.type}: ${c.reason}`).join('; '), conflicts: mine });
+        } else {
+          this.report(s, n, { synced: true, reason: 'Synced', message: `${this.desired.get(n)?.length ?? 0} record sets in ${zone.name}`, conflicts: [] });
+        }
+      }
+    }
+    if (failed) this.retryLater(s);
+    else s.failures = 0;
+  }
+
+  private diffZone(s: ProviderState, zone: Zone, names: string[], scoped: boolean) {
+    const desired = names.flatMap((n) => this.desired.get(n) ?? []);
+    return diff(desired, s.current.get(zone.id) ?? [], {
+      ownerId: s.binding.ownerId,
+      policy: s.binding.policy,
+      adoptFrom: s.binding.adoptFrom,
+      managedNames: scoped ? new Set(names) : undefined,
+      resourceOf: (r) => findEntry(r.name, this.index)?.fqdn ?? r.name,
+    });
+  }
+
+  /** Folds applied changes into the last known content, so the next diff needs no read. */
+  private absorb(s: ProviderState, zone: Zone, results: readonly ChangeResult[]): void {
+    const byKey = new Map((s.current.get(zone.id) ?? []).map((r) => [recordSetKey(r), r]));
+    for (const { change, ok } of results) {
+      if (!ok) continue;
+      if (change.action === 'create') byKey.set(recordSetKey(change.record), change.record);
+      else if (change.action === 'update') {
+        byKey.delete(recordSetKey(change.from));
+        byKey.set(recordSetKey(change.to), change.to);
+      } else byKey.delete(recordSetKey(change.record));
+    }
+    s.current.set(zone.id, [...byKey.values()]);
+  }
+
+  private retryLater(s: ProviderState): void {
+    if (this.stopped) return;
+    s.failures++;
+    const base = this.opts.retryInitialMs ?? 1000;
+    const delay = Math.min(this.opts.retryMaxMs ?? 60_000, base * 2 ** (s.failures - 1)) * (0.5 + Math.random() / 2);
+    clearTimeout(s.retryTimer);
+    s.retryTimer = setTimeout(() => void this.runNow(s), delay);
+  }
+
+  private report(s: ProviderState, fqdn: string, st: Omit<EntrySyncStatus, 'fqdn' | 'provider'>): void {
+    this.opts.onStatus?.({ fqdn, provider: s.binding.name, ...st });
+  }
+}
+
+/** The planned name a change belongs to (a companion's record name, or the record's own). */
+function ownerOfChange(r: ChangeResult, names: readonly string[]): string {
+  const rec = r.change.action === 'update' ? r.change.to : r.change.record;
+  const name = canonicalName(rec.name);
+  const owned = rec.type === 'TXT' ? parseOwnershipName(name)?.name : undefined;
+  return names.find((n) => n === (owned ?? name)) ?? owned ?? name;
+}
