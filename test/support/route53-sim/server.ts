@@ -29,8 +29,10 @@ export interface SimCall {
   /** Date.now() when the request arrived. */
   time: number;
   zoneId?: string;
-  /** ChangeResourceRecordSets: number of Change elements. */
+  /** ChangeResourceRecordSets: Change elements, ResourceRecord elements, characters of values. */
   changes?: number;
+  records?: number;
+  valueChars?: number;
   status: number;
   /** Error code answered, if any (Throttling, InvalidChangeBatch, ...). */
   code?: string;
@@ -427,6 +429,8 @@ export async function startRoute53Sim(options: Route53SimOptions = {}): Promise<
         // Counted before faults so the log shows what every attempt carried.
         const parsed = parseChanges(body);
         call.changes = parsed.changes.length;
+        call.records = parsed.changes.reduce((n, c) => n + (c.record.values?.length ?? 0), 0);
+        call.valueChars = parsed.changes.reduce((n, c) => n + (c.record.values ?? []).reduce((m, v) => m + v.length, 0), 0);
         injectFaults(f, r.op, time);
         out = changeResourceRecordSets(getZone(r.zoneId ?? ''), parsed);
       } else {
