@@ -13,3 +13,4 @@ export {
 export type { ExtractContext, Extraction, HostnameSourceOptions } from './extract.js';
 export * from './files/index.js';
 export * from './kubernetes/index.js';
+export * from './entries/index.js';

@@ -24,16 +24,17 @@ export interface WatchHandle {
 
 /**
  * The two calls a reflector makes, separated from the client library so the supervisor can
- * be tested against a scripted fake.
+ * be tested against a scripted fake. `K` names the kinds it serves (other sources, such as the
+ * management cluster's custom resources, bring their own).
  */
-export interface KubeApi {
-  list(kind: ResourceKind): Promise<ListResult>;
+export interface KubeApi<K extends string = ResourceKind> {
+  list(kind: K): Promise<ListResult>;
   /**
    * Opens a watch. `onEvent` gets each event (`ADDED`, `MODIFIED`, `DELETED`, `BOOKMARK`,
    * `ERROR`); `onDone` is called once when the watch ends: null for a clean end, else the error.
    * May call `onDone` before the returned promise resolves.
    */
-  watch(kind: ResourceKind, params: WatchParams, onEvent: (type: string, object: KubeObject) => void, onDone: (err: unknown) => void): Promise<WatchHandle>;
+  watch(kind: K, params: WatchParams, onEvent: (type: string, object: KubeObject) => void, onDone: (err: unknown) => void): Promise<WatchHandle>;
 }
 
 const WATCH_PATHS: Record<ResourceKind, string> = {

@@ -17,9 +17,11 @@ export interface ReflectorHandler {
   handlerError(error: unknown, object: KubeObject | undefined): void;
 }
 
-export interface ReflectorOptions {
-  kind: ResourceKind;
-  api: KubeApi;
+export interface ReflectorOptions<K extends string = ResourceKind> {
+  kind: K;
+  api: KubeApi<K>;
+  /** The resource as named in messages (`list globaldnses: …`). Default: the plural of a cluster-source kind, else the kind. */
+  resource?: string;
   handler: ReflectorHandler;
   clock: Clock;
   random: Random;
@@ -30,7 +32,7 @@ export interface ReflectorOptions {
   resetAfterMs?: number;
 }
 
-const PLURAL: Record<ResourceKind, string> = { Namespace: 'namespaces', Ingress: 'ingresses', Service: 'services' };
+const PLURAL: Record<string, string> = { Namespace: 'namespaces', Ingress: 'ingresses', Service: 'services' };
 
 /** One list-then-watch run; a run that ends is replaced by a new one, never revived. */
 interface Attempt {
@@ -62,8 +64,8 @@ interface Attempt {
  * - `stop()` aborts what runs; nothing restarts after it (the AbortError the abort causes
  *   arrives for an attempt that is no longer current and is ignored).
  */
-export class Reflector {
-  private readonly opts: Required<ReflectorOptions>;
+export class Reflector<K extends string = ResourceKind> {
+  private readonly opts: Required<ReflectorOptions<K>>;
   private readonly backoff: Backoff;
   private current: Attempt | undefined;
   private resourceVersion = '';
@@ -72,12 +74,12 @@ export class Reflector {
   private watchdog: TimerHandle | undefined;
   private healthySince: number | undefined;
 
-  constructor(opts: ReflectorOptions) {
-    this.opts = { resetAfterMs: Math.max(10_000, 2 * opts.backoff.maxMs), ...opts };
+  constructor(opts: ReflectorOptions<K>) {
+    this.opts = { resetAfterMs: Math.max(10_000, 2 * opts.backoff.maxMs), resource: PLURAL[opts.kind] ?? opts.kind, ...opts };
     this.backoff = new Backoff({ ...opts.backoff, random: opts.random });
   }
 
-  get kind(): ResourceKind {
+  get kind(): K {
     return this.opts.kind;
   }
 
@@ -215,7 +217,7 @@ export class Reflector {
     // A failed watch may have missed deletions the server no longer replays; a list tells all.
     this.resourceVersion = '';
     const failure = err instanceof WatchdogTimeout ? err.message : describeFailure(err).message;
-    this.guard(() => this.opts.handler.failed(`${attempt.phase} ${PLURAL[this.opts.kind]}: ${failure}`), undefined);
+    this.guard(() => this.opts.handler.failed(`${attempt.phase} ${this.opts.resource}: ${failure}`), undefined);
     this.schedule(delay);
   }
 

@@ -1,0 +1,14 @@
+export { ManagementSource } from './source.js';
+export type {
+  ConditionUpdate,
+  EntryStatusUpdate,
+  InvolvedObject,
+  ManagementSourceOptions,
+  ProviderStatusUpdate,
+  StatusUpdate,
+} from './source.js';
+export { buildView, ROUTE53_SECRET_KEYS } from './view.js';
+export type { ManagedProvider, ManagementView, ResourceKindName, ResourceProblem } from './view.js';
+export { ProviderSecret } from './secret.js';
+export { ClientNodeManagementApi } from './api.js';
+export type { ManagementApi, ManagementKind, ManagementScope, StatusKind } from './api.js';

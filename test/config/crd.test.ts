@@ -1,0 +1,214 @@
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import { entryProviderProblem, parseGlobalDns, parseGlobalDnsProvider, setCondition } from '../../src/config/index.js';
+import type { CrdResult } from '../../src/config/index.js';
+
+function ok<T>(t: { fail(m: string): void }, r: CrdResult<T>): T {
+  if (!r.ok) {
+    t.fail(r.problems.join('\n'));
+    throw new Error('not ok');
+  }
+  return r.value;
+}
+
+function problems<T>(r: CrdResult<T>): string[] {
+  return r.ok ? [] : r.problems;
+}
+
+const provider = (spec: unknown, name = 'aws') => ({ apiVersion: 'globaldns.io/v1alpha1', kind: 'GlobalDNSProvider', metadata: { name, generation: 3 }, spec });
+const entry = (spec: unknown, namespace = 'shop', name = 'web') => ({ apiVersion: 'globaldns.io/v1alpha1', kind: 'GlobalDNS', metadata: { name, namespace, generation: 2 }, spec });
+
+test('a Route53 provider with defaults', (t) => {
+  const p = ok(t, parseGlobalDnsProvider(provider({ type: 'route53', route53: { region: 'eu-west-1', hostedZoneIds: ['/hostedzone/Z0123ABC'], secretRef: { name: 'creds', namespace: 'globaldns-system' } } })));
+  t.deepEqual(p, {
+    name: 'aws',
+    type: 'route53',
+    ownerId: 'aws',
+    policy: 'sync',
+    allowedNamespaces: [],
+    adoptFrom: [],
+    route53: { region: 'eu-west-1', zoneType: 'public', hostedZoneIds: ['Z0123ABC'], domainFilters: [], secretRef: { name: 'creds', namespace: 'globaldns-system' } },
+    secretRef: { name: 'creds', namespace: 'globaldns-system' },
+  });
+});
+
+test('provider settings: every field', (t) => {
+  const p = ok(
+    t,
+    parseGlobalDnsProvider(
+      provider({
+        type: 'route53',
+        route53: { region: 'us-east-1', zoneType: 'private', domainFilters: ['Example.COM.'], roleArn: 'arn:aws:iam::123456789012:role/globaldns' },
+        ownerId: 'prod-1',
+        policy: 'upsert-only',
+        allowedNamespaces: ['shop', 'payments'],
+        adoptFrom: ['rancher'],
+      }),
+    ),
+  );
+  t.is(p.ownerId, 'prod-1');
+  t.is(p.policy, 'upsert-only');
+  t.deepEqual(p.allowedNamespaces, ['shop', 'payments']);
+  t.deepEqual(p.adoptFrom, ['rancher']);
+  t.deepEqual(p.route53?.domainFilters, ['example.com']);
+  t.is(p.route53?.zoneType, 'private');
+  t.is(p.route53?.roleArn, 'arn:aws:iam::123456789012:role/globaldns');
+  t.is(p.secretRef, undefined);
+});
+
+test('embedded and the types of issue 5 are accepted', (t) => {
+  t.is(ok(t, parseGlobalDnsProvider(provider({ type: 'embedded' }))).type, 'embedded');
+  for (const type of ['cloudflare', 'rfc2136', 'powerdns']) {
+    const p = ok(t, parseGlobalDnsProvider(provider({ type, [type]: { server: 'x', secretRef: { name: 's', namespace: 'ns' } } })));
+    t.is(p.type, type);
+    t.deepEqual(p.secretRef, { name: 's', namespace: 'ns' });
+    t.is(p.settings?.server, 'x');
+  }
+});
+
+test('inline credentials are refused without echoing them', (t) => {
+  const r = parseGlobalDnsProvider(provider({ type: 'route53', route53: { region: 'eu-west-1', accessKeyId: 'AKIAINLINE', secretAccessKey: 'very-secret-value' } }));
+  const ps = problems(r);
+  t.deepEqual(
+    ps.map((p) => p.split(':')[0]),
+    ['spec.route53.accessKeyId', 'spec.route53.secretAccessKey'],
+  );
+  t.regex(ps[0]!, /put them in a Secret and reference it with spec\.route53\.secretRef/);
+  t.false(ps.join('\n').includes('very-secret-value'));
+  t.false(ps.join('\n').includes('AKIAINLINE'));
+  const cf = problems(parseGlobalDnsProvider(provider({ type: 'cloudflare', cloudflare: { apiToken: 'cf-token-value' } })));
+  t.deepEqual(cf.map((p) => p.split(':')[0]), ['spec.cloudflare.apiToken']);
+  t.false(cf.join('\n').includes('cf-token-value'));
+});
+
+test('provider problems carry their paths', (t) => {
+  t.deepEqual(problems(parseGlobalDnsProvider(provider({ type: 'bind9' }))), ['spec.type: unknown provider type; one of route53, embedded, cloudflare, rfc2136, powerdns']);
+  t.deepEqual(problems(parseGlobalDnsProvider(provider({ type: 'route53' }))), ['spec.route53: required for type route53 (region at least)']);
+  t.deepEqual(problems(parseGlobalDnsProvider(provider({ type: 'embedded', route53: { region: 'eu-west-1' } }))), ['spec.route53: settings for route53, but the type is embedded']);
+  t.deepEqual(
+    problems(
+      parseGlobalDnsProvider(
+        provider({
+          type: 'route53',
+          route53: { region: 'Ireland', zoneType: 'secret', hostedZoneIds: ['nope'], roleArn: 'root', secretRef: { name: 'x' } },
+          policy: 'always',
+          allowedNamespaces: ['Bad_NS'],
+          color: 'blue',
+        }),
+      ),
+    ),
+    [
+      'spec.route53.region: not an AWS region (like eu-west-1)',
+      'spec.route53.zoneType: must be public or private',
+      'spec.route53.hostedZoneIds[0]: not a Route53 hosted zone id (like Z0123456789ABCDEFGHIJ)',
+      'spec.route53.roleArn: not an IAM role ARN (like arn:aws:iam::123456789012:role/globaldns)',
+      'spec.route53.secretRef.namespace: required',
+      'spec.policy: must be one of sync, upsert-only, create-only',
+      'spec.allowedNamespaces[0]: must be a DNS-1123 label (lower case letters, digits and "-", at most 63)',
+      'spec: unknown key "color"',
+    ],
+  );
+  t.deepEqual(problems(parseGlobalDnsProvider({ metadata: {}, spec: { type: 'embedded' } })), ['metadata.name: required']);
+  t.deepEqual(problems(parseGlobalDnsProvider({ metadata: { name: 'x' } })), ['spec: required']);
+});
+
+test('an entry becomes the model entry, with defaults and Rancher project targets', (t) => {
+  const e = ok(
+    t,
+    parseGlobalDns(
+      entry({
+        fqdn: '*.Apps.Example.com.',
+        providerRef: 'aws',
+        targets: [{ cluster: 'east' }, { projects: ['c-abc12:p-xyz34', 'c-def56:p-q1', 'c-abc12:p-r2'] }, { cluster: 'west', projects: ['c-w:p-1'], namespaceSelector: { matchLabels: { tier: 'web' }, matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['dev'] }, { key: 'legacy', operator: 'DoesNotExist' }] } }],
+      }),
+    ),
+  );
+  t.is(e.fqdn, '*.apps.example.com');
+  t.is(e.ttl, 300);
+  t.is(e.provider, 'aws');
+  t.is(e.resource, 'shop/web');
+  t.is(e.generation, 2);
+  t.deepEqual(
+    e.targets.map((x) => ({ cluster: x.cluster, projects: x.projects, selector: x.namespaceSelector?.text })),
+    [
+      { cluster: 'east', projects: undefined, selector: undefined },
+      { cluster: 'c-abc12', projects: ['c-abc12:p-xyz34', 'c-abc12:p-r2'], selector: undefined },
+      { cluster: 'c-def56', projects: ['c-def56:p-q1'], selector: undefined },
+      { cluster: 'west', projects: ['c-w:p-1'], selector: 'tier=web,env notin (dev),!legacy' },
+    ],
+  );
+  t.is(ok(t, parseGlobalDns(entry({ fqdn: 'a.example.com', ttl: 2147483647, providerRef: 'p', targets: [{ cluster: 'c' }] }))).ttl, 2147483647);
+});
+
+test('entry problems carry their paths', (t) => {
+  t.deepEqual(problems(parseGlobalDns(entry({ fqdn: 'no_tld', ttl: 0, targets: [{}, { projects: ['p-1'] }, { cluster: 'x', namespaceSelector: { matchExpressions: [{ key: 'a', operator: 'In' }] } }] }))), [
+    'spec.fqdn: not a valid hostname (a leading "*." is allowed)',
+    'spec.ttl: Number must be greater than or equal to 1',
+    'spec.providerRef: required',
+    'spec.targets[0]: a target needs a cluster or projects',
+    'spec.targets[1].projects[0]: not a Rancher project id (like c-abc12:p-xyz34)',
+    'spec.targets[2].namespaceSelector.matchExpressions[0].values: operator In needs values',
+  ]);
+  t.deepEqual(problems(parseGlobalDns(entry({ fqdn: 'a.example.com', ttl: 2147483648, providerRef: 'p', targets: [] }))), [
+    'spec.ttl: Number must be less than or equal to 2147483647',
+    'spec.targets: at least one target is needed',
+  ]);
+  t.deepEqual(problems(parseGlobalDns(entry({ fqdn: 'a.*.example.com', providerRef: 'p', targets: [{ cluster: 'c' }] }))), ['spec.fqdn: not a valid hostname (a leading "*." is allowed)']);
+  t.deepEqual(problems(parseGlobalDns({ metadata: { name: 'x' }, spec: {} })).slice(0, 1), ['metadata.namespace: required']);
+});
+
+test('allowedNamespaces is checked across objects', (t) => {
+  const p = ok(t, parseGlobalDnsProvider(provider({ type: 'embedded', allowedNamespaces: ['shop'] })));
+  t.is(entryProviderProblem({ namespace: 'shop', provider: 'aws' }, p), undefined);
+  t.is(entryProviderProblem({ namespace: 'other', provider: 'aws' }, p), 'spec.providerRef: GlobalDNSProvider "aws" does not allow entries of namespace other (allowedNamespaces: shop)');
+  t.is(entryProviderProblem({ namespace: 'other', provider: 'gone' }, undefined), 'spec.providerRef: no GlobalDNSProvider "gone"');
+  const open = ok(t, parseGlobalDnsProvider(provider({ type: 'embedded' })));
+  t.is(entryProviderProblem({ namespace: 'anything', provider: 'aws' }, open), undefined);
+});
+
+test('setCondition keeps the transition time while the status holds', (t) => {
+  const t0 = new Date('2024-01-01T00:00:00Z');
+  const t1 = new Date('2024-01-01T01:00:00Z');
+  let c = setCondition(undefined, { type: 'Ready', status: 'False', reason: 'Pending', message: 'nothing programmed yet', observedGeneration: 1 }, t0);
+  c = setCondition(c, { type: 'Ready', status: 'False', reason: 'Pending', message: 'still', observedGeneration: 2 }, t1);
+  t.is(c[0]!.lastTransitionTime, '2024-01-01T00:00:00Z');
+  t.is(c[0]!.message, 'still');
+  c = setCondition(c, { type: 'Ready', status: 'True', reason: 'Synced', message: 'ok' }, t1);
+  t.is(c[0]!.lastTransitionTime, '2024-01-01T01:00:00Z');
+  c = setCondition(c, { type: 'ProviderReady', status: 'True', reason: 'Ok', message: '' }, t1);
+  t.deepEqual(c.map((x) => x.type), ['Ready', 'ProviderReady']);
+});
+
+test('the example resources pass the schemas', (t) => {
+  const docs = ['deploy/examples/providers.yaml', 'deploy/examples/entries.yaml'].flatMap((f) => parseAllDocuments(readFileSync(f, 'utf8')).map((d) => d.toJS() as { kind: string }));
+  t.is(docs.length, 4);
+  for (const d of docs) {
+    const r = d.kind === 'GlobalDNS' ? parseGlobalDns(d) : parseGlobalDnsProvider(d);
+    t.deepEqual(problems(r), [], d.kind);
+  }
+});
+
+test('the CRDs declare the fields the schemas read', (t) => {
+  const crd = (f: string) => parseAllDocuments(readFileSync(f, 'utf8'))[0]!.toJS() as {
+    spec: { scope: string; names: { kind: string }; versions: { name: string; subresources: unknown; additionalPrinterColumns: { name: string }[]; schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, { properties?: Record<string, unknown> }> }; status: { properties: Record<string, unknown> } } } } }[] };
+  };
+  const gdns = crd('deploy/crds/globaldnses.globaldns.io.yaml').spec;
+  t.is(gdns.scope, 'Namespaced');
+  t.is(gdns.names.kind, 'GlobalDNS');
+  const v = gdns.versions[0]!;
+  t.is(v.name, 'v1alpha1');
+  t.deepEqual(v.subresources, { status: {} });
+  t.deepEqual(v.additionalPrinterColumns.map((c) => c.name), ['FQDN', 'Provider', 'Ready', 'Age']);
+  t.deepEqual(Object.keys(v.schema.openAPIV3Schema.properties.spec.properties).sort(), ['fqdn', 'providerRef', 'targets', 'ttl']);
+  t.deepEqual(Object.keys(v.schema.openAPIV3Schema.properties.status.properties).sort(), ['clusterEndpoints', 'conditions', 'endpoints', 'observedGeneration', 'rejectedClaims']);
+  const prov = crd('deploy/crds/globaldnsproviders.globaldns.io.yaml').spec;
+  t.is(prov.scope, 'Cluster');
+  t.is(prov.names.kind, 'GlobalDNSProvider');
+  const pv = prov.versions[0]!;
+  t.deepEqual(pv.subresources, { status: {} });
+  const specProps = pv.schema.openAPIV3Schema.properties.spec.properties;
+  t.deepEqual(Object.keys(specProps).sort(), ['adoptFrom', 'allowedNamespaces', 'cloudflare', 'ownerId', 'policy', 'powerdns', 'rfc2136', 'route53', 'type']);
+  t.deepEqual(Object.keys(specProps.route53!.properties ?? {}).sort(), ['domainFilters', 'hostedZoneIds', 'region', 'roleArn', 'secretRef', 'zoneType']);
+  t.deepEqual(Object.keys(pv.schema.openAPIV3Schema.properties.status.properties).sort(), ['conditions', 'entries', 'observedGeneration', 'zones']);
+});
