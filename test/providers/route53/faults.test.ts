@@ -136,7 +136,8 @@ test('the token bucket never lets more than the rate through in any second (inje
   });
 });
 
-test('5 requests a second against a simulator enforcing 5 a second: never throttled (real time)', async (t) => {
+// serial: alone on the event loop, so arrival times at the simulator are the send times
+test.serial('5 requests a second against a simulator enforcing 5 a second: never throttled (real time)', async (t) => {
   await withSim({ rateLimitPerSecond: 5 }, async (sim) => {
     const id = sim.createZone('example.org');
     for (let i = 0; i < 700; i++) sim.seed(id, { name: `h${i}.example.org`, type: 'A', ttl: 60, values: ['192.0.2.1'] });
@@ -149,7 +150,7 @@ test('5 requests a second against a simulator enforcing 5 a second: never thrott
     const times = sim.calls.map((c) => c.time);
     t.is(times.length, 3 + 8);
     t.is(sim.calls.filter((c) => c.throttled).length, 0);
-    for (const start of times) t.true(times.filter((x) => x >= start && x < start + 950).length <= 5);
+    for (const start of times) t.true(times.filter((x) => x >= start && x < start + 900).length <= 5);
     t.true(Date.now() - started >= 10 * 200 - 50);
   });
 });

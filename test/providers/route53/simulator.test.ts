@@ -7,11 +7,11 @@ import {
   GetHostedZoneCommand,
   ListHostedZonesByNameCommand,
   ListResourceRecordSetsCommand,
-  type Change,
+  type ResourceRecordSet,
 } from '@aws-sdk/client-route-53';
 import { sdkClient, withSim } from './fixture.js';
 
-const a = (name: string, ...ips: string[]): Change['ResourceRecordSet'] => ({
+const a = (name: string, ...ips: string[]): ResourceRecordSet => ({
   Name: name,
   Type: 'A',
   TTL: 300,
@@ -82,7 +82,7 @@ test('DELETE must carry the current TTL and values', async (t) => {
     const id = sim.createZone('example.org');
     sim.seed(id, { name: 'www.example.org', type: 'A', ttl: 300, values: ['192.0.2.1', '192.0.2.2'] });
     const c = sdkClient(sim);
-    const del = (rr: Change['ResourceRecordSet']) =>
+    const del = (rr: ResourceRecordSet) =>
       c.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: id, ChangeBatch: { Changes: [{ Action: 'DELETE', ResourceRecordSet: rr }] } }));
     const err = await caught(del(a('www.example.org', '192.0.2.1')));
     t.is(err.message, "[Tried to delete resource record set [name='www.example.org.', type='A'] but the values provided do not match the current values]");
