@@ -127,7 +127,8 @@ test('list order is by reversed labels then type; pagination by name, type and i
 });
 
 test('ListHostedZonesByName: public and private zones of one name, GetChange goes PENDING then INSYNC', async (t) => {
-  await withSim({ changeDelayMs: 150 }, async (sim) => {
+  let clock = 0;
+  await withSim({ changeDelayMs: 150, now: () => clock }, async (sim) => {
     const pub = sim.createZone('example.org');
     const priv = sim.createZone('example.org', { private: true });
     sim.createZone('a.example.org');
@@ -145,18 +146,22 @@ test('ListHostedZonesByName: public and private zones of one name, GetChange goe
     );
     t.is(out.ChangeInfo?.Status, 'PENDING');
     t.is((await c.send(new GetChangeCommand({ Id: out.ChangeInfo?.Id }))).ChangeInfo?.Status, 'PENDING');
-    await new Promise((r) => setTimeout(r, 200));
+    clock += 150;
     t.is((await c.send(new GetChangeCommand({ Id: out.ChangeInfo?.Id }))).ChangeInfo?.Status, 'INSYNC');
     t.is(sim.records(priv).length, 2, 'the private zone of the same name is untouched');
   });
 });
 
 test('a per-second limit answers Throttling beyond it', async (t) => {
-  await withSim({ rateLimitPerSecond: 3 }, async (sim) => {
+  let clock = 0;
+  await withSim({ rateLimitPerSecond: 3, now: () => clock }, async (sim) => {
     const id = sim.createZone('example.org');
     const c = sdkClient(sim);
     const results = await Promise.allSettled(Array.from({ length: 6 }, () => c.send(new GetHostedZoneCommand({ Id: id }))));
     t.is(results.filter((r) => r.status === 'fulfilled').length, 3);
     t.is(sim.calls.filter((x) => x.throttled).length, 3);
+    clock += 334; // one token a third of a second
+    await t.notThrowsAsync(c.send(new GetHostedZoneCommand({ Id: id })));
+    await t.throwsAsync(c.send(new GetHostedZoneCommand({ Id: id })), { name: 'Throttling' });
   });
 });

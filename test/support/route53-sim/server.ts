@@ -57,6 +57,8 @@ export interface Route53SimOptions {
   changeDelayMs?: number;
   /** Answer Throttling beyond this many requests a second (token bucket, burst = limit). */
   rateLimitPerSecond?: number;
+  /** Clock of the rate limit and of change status (default Date.now); `calls[].time` is real time. */
+  now?: () => number;
 }
 
 export interface SimZoneOptions {
@@ -140,13 +142,15 @@ export async function startRoute53Sim(options: Route53SimOptions = {}): Promise<
   let requestCounter = 0;
   let errorToggle = false;
   const limit = options.rateLimitPerSecond;
+  const now = options.now ?? Date.now;
   let tokens = limit ?? 0;
-  let tokensAt = Date.now();
+  let tokensAt = now();
 
-  function takeToken(now: number): boolean {
+  function takeToken(): boolean {
     if (limit === undefined) return true;
-    tokens = Math.min(limit, tokens + ((now - tokensAt) / 1000) * limit);
-    tokensAt = now;
+    const t = now();
+    tokens = Math.min(limit, tokens + ((t - tokensAt) / 1000) * limit);
+    tokensAt = t;
     if (tokens < 1) return false;
     tokens -= 1;
     return true;
@@ -224,7 +228,7 @@ export async function startRoute53Sim(options: Route53SimOptions = {}): Promise<
   }
 
   function changeInfoXml(c: ChangeState): XmlNode {
-    const insync = Date.now() - c.submittedAt >= (options.changeDelayMs ?? 0);
+    const insync = now() - c.submittedAt >= (options.changeDelayMs ?? 0);
     const body: XmlNode[] = [
       ['Id', `/change/${c.id}`],
       ['Status', insync ? 'INSYNC' : 'PENDING'],
@@ -372,7 +376,7 @@ export async function startRoute53Sim(options: Route53SimOptions = {}): Promise<
     }
     z.records = result.records;
     changeCounter++;
-    const c: ChangeState = { id: `C${String(changeCounter).padStart(12, '0')}SIM`, submittedAt: Date.now(), comment: parsed.comment };
+    const c: ChangeState = { id: `C${String(changeCounter).padStart(12, '0')}SIM`, submittedAt: now(), comment: parsed.comment };
     changes.set(c.id, c);
     return renderXml(['ChangeResourceRecordSetsResponse', [changeInfoXml(c)]]);
   }
@@ -431,10 +435,10 @@ export async function startRoute53Sim(options: Route53SimOptions = {}): Promise<
         call.changes = parsed.changes.length;
         call.records = parsed.changes.reduce((n, c) => n + (c.record.values?.length ?? 0), 0);
         call.valueChars = parsed.changes.reduce((n, c) => n + (c.record.values ?? []).reduce((m, v) => m + v.length, 0), 0);
-        injectFaults(f, r.op, time);
+        injectFaults(f, r.op);
         out = changeResourceRecordSets(getZone(r.zoneId ?? ''), parsed);
       } else {
-        injectFaults(f, r.op, time);
+        injectFaults(f, r.op);
         switch (r.op) {
           case 'ListHostedZones':
             out = listHostedZones(url.searchParams);
@@ -467,8 +471,8 @@ export async function startRoute53Sim(options: Route53SimOptions = {}): Promise<
     res.end(out);
   }
 
-  function injectFaults(f: SimFaults, op: SimOp, time: number): void {
-    if (!takeToken(time)) throw new SimError(400, 'Throttling', 'Rate exceeded');
+  function injectFaults(f: SimFaults, op: SimOp): void {
+    if (!takeToken()) throw new SimError(400, 'Throttling', 'Rate exceeded');
     if (f.throttleShare && random() < f.throttleShare) throw new SimError(400, 'Throttling', 'Rate exceeded');
     if (f.errorShare && random() < f.errorShare) {
       errorToggle = !errorToggle;
