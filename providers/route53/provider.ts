@@ -60,6 +60,9 @@ function matchesDomain(zone: string, filters: readonly string[]): boolean {
   });
 }
 
+/** Answers that blame the content of a batch: bisect it to find the change at fault. */
+const REJECTS_A_CHANGE = new Set(['InvalidChangeBatch', 'InvalidInput']);
+
 /** Deletes first (a name may change type), then updates, then creates. */
 const SEND_ORDER: Record<PlanChange['action'], number> = { delete: 0, update: 1, create: 2 };
 
@@ -145,7 +148,7 @@ export class Route53Provider implements DnsProvider {
 
   /**
    * One ChangeResourceRecordSets request per batch. A batch Route53 rejects as a whole
-   * (InvalidChangeBatch) is bisected until every bad change stands alone, so one bad change
+   * (InvalidChangeBatch, InvalidInput) is bisected until every bad change stands alone, so one bad change
    * never holds back the others.
    */
   async apply(zone: Zone, plan: Plan): Promise<ApplyResult> {
@@ -195,7 +198,7 @@ export class Route53Provider implements DnsProvider {
       );
       for (const u of batch) results[u.index] = { change: results[u.index].change, ok: true };
     } catch (e) {
-      if (errorName(e) === 'InvalidChangeBatch' && batch.length > 1) {
+      if (REJECTS_A_CHANGE.has(errorName(e)) && batch.length > 1) {
         const half = Math.ceil(batch.length / 2);
         await this.submit(zone, batch.slice(0, half), results);
         await this.submit(zone, batch.slice(half), results);
