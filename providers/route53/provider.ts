@@ -148,8 +148,8 @@ export class Route53Provider implements DnsProvider {
 
   /**
    * One ChangeResourceRecordSets request per batch. A batch Route53 rejects as a whole
-   * (InvalidChangeBatch, InvalidInput) is bisected until every bad change stands alone, so one bad change
-   * never holds back the others.
+   * (InvalidChangeBatch, InvalidInput) is bisected until every bad change stands alone, so
+   * one bad change never holds back the others.
    */
   async apply(zone: Zone, plan: Plan): Promise<ApplyResult> {
     const changes = planChanges(plan);
