@@ -150,8 +150,8 @@ test.serial('three replicas: one leader, and a killed leader is replaced after t
   t.log(`takeover ${Math.round(took)} ms after the kill (lease ${LEASE_MS} ms, retry ${RETRY_MS} ms)`);
   // Lower bound: the dead leader renewed at most one retry period before the kill.
   t.true(took >= LEASE_MS - RETRY_MS - 50, `took ${took} ms`);
-  // Upper bound: lease + the follower's observation lag (one jittered poll) + HTTP.
-  t.true(took <= LEASE_MS + RETRY_MS * (1 + JITTER) + 150, `took ${took} ms`);
+  // Upper bound: lease + the follower's observation lag (one jittered poll) + three round trips (read, read, replace).
+  t.true(took <= LEASE_MS + RETRY_MS * (1 + JITTER) + 400, `took ${took} ms`);
   t.not(replicas.electors.find((e) => e.isLeader()), leader);
   await sleep(500);
   replicas.sample();
@@ -190,8 +190,9 @@ test.serial('API server down: the leader steps down within the renew deadline, n
   t.truthy(steppedDown);
   const after = (steppedDown ?? Infinity) - downAt;
   t.log(`leader stopped ${Math.round(after)} ms into the outage (renew deadline ${RENEW_DEADLINE_MS} ms)`);
-  t.true(after <= RENEW_DEADLINE_MS + 30, `stepped down after ${after} ms`);
-  t.true(after >= RENEW_DEADLINE_MS - RETRY_MS * (1 + JITTER) - 50, `stepped down after ${after} ms`);
+  t.true(after <= RENEW_DEADLINE_MS + 100, `stepped down after ${after} ms`);
+  // The last renewal went out at most one retry period (plus its round trip) before the outage.
+  t.true(after >= RENEW_DEADLINE_MS - 2 * RETRY_MS, `stepped down after ${after} ms`);
 
   // Nobody leads for the rest of a 2.5 s outage (longer than the lease).
   const quietUntil = downAt + 2_500;

@@ -290,6 +290,7 @@ export class LeaderElector {
         if (!(err instanceof LeaseConflictError)) throw err;
       }
     }
+    if (this.phase !== 'running') return this.retryDelay(); // stopped meanwhile: send nothing more
 
     const current = await this.call(this.api.read(this.namespace, this.name));
     if (this.phase !== 'running') return this.retryDelay();
