@@ -9,7 +9,10 @@ import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, parseListenAddress } from './config/index.js';
 import { isKubeCluster } from './config/index.js';
 import type { Config, ListenAddress } from './config/index.js';
-import { Controller } from './controller/index.js';
+import { Controller, ExternalController, HostnameResolver } from './controller/index.js';
+import type { ControllerLogger, ProviderBinding } from './controller/index.js';
+import { Route53Provider } from '../providers/route53/index.js';
+import { desiredRecords } from './planner/index.js';
 import { DnsServer, ZoneStore } from './dns/index.js';
 import { createLogger } from './observe/index.js';
 import { ClusterFleet, createKubeClusterSource, EndpointStore, FolderSource, loadKubeConfig } from './sources/index.js';
@@ -121,7 +124,53 @@ async function serve(flags: ServeFlags): Promise<void> {
   }
   log.info({ addresses: server.addresses().map((a) => `${a.transport}://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`) }, 'dns listening');
 
-  const sourceLog = log.child({ module: 'sources' });
+  const sources = buildSources(config, store, log.child({ module: 'sources' }), (cluster, e) => {
+    log.fatal({ cluster, err: e.message }, `cluster ${cluster}: ${e.message}`);
+    process.exit(1);
+  });
+  const resolver = new HostnameResolver({ onError: (hostname, e) => log.warn({ hostname, err: e.message }, 'load-balancer hostname lookup failed') });
+  const external = buildExternal(config, store, resolver, log.child({ module: 'external' }));
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) {
+      // A second signal means "now": the snapshot may be a few changes behind, which is what a restart serves anyway.
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    for (const s of sources) s.stop();
+    controller.stop();
+    await external?.stop();
+    await server.stop();
+    await zones.flush();
+    log.info({}, 'stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', (s) => void shutdown(s));
+  process.on('SIGTERM', (s) => void shutdown(s));
+
+  await Promise.all(sources.map((s) => s.start()));
+  const unread = sources.filter((s) => !s.synced()).map((s) => s.cluster);
+  if (unread.length > 0) {
+    // A cluster that cannot be read is a failure, not an empty cluster: zones served from the
+    // snapshot keep their last known answers until every cluster has been read, or its grace ends.
+    log.info({ clusters: unread }, 'waiting for clusters to be read; snapshot zones kept as they are until then');
+  }
+  await Promise.all(sources.map((s) => s.settled()));
+  if (stopping) return;
+  await controller.ready();
+  log.info({ clusters: sources.filter((s) => s.synced()).map((s) => s.cluster), endpoints: store.size, zones: zones.apexes() }, 'sources synced');
+  // External providers are written only once every cluster has been read: a plan made from a
+  // half-listed fleet would delete the records of the clusters not read yet.
+  if (external) {
+    await external.start();
+    log.info({ providers: config.providers.filter((p) => p.type !== 'embedded').map((p) => p.name) }, 'external providers synced');
+  }
+}
+
+/** One running source per configured cluster. */
+function buildSources(config: Config, store: EndpointStore, sourceLog: ReturnType<typeof createLogger>, fail: (cluster: string, e: Error) => never): RunningSource[] {
   const fleet = new ClusterFleet(store);
   const sources: RunningSource[] = [];
   for (const c of config.clusters) {
@@ -130,8 +179,7 @@ async function serve(flags: ServeFlags): Promise<void> {
       try {
         source = createKubeClusterSource(c, { store, fleet, sources: config.sources, logger: sourceLog });
       } catch (e) {
-        log.fatal({ cluster: c.name, err: (e as Error).message }, `cluster ${c.name}: ${(e as Error).message}`);
-        process.exit(1);
+        fail(c.name, e as Error);
       }
       sources.push({
         cluster: c.name,
@@ -158,35 +206,46 @@ async function serve(flags: ServeFlags): Promise<void> {
     }
   }
 
-  let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) {
-      // A second signal means "now": the snapshot may be a few changes behind, which is what a restart serves anyway.
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    for (const s of sources) s.stop();
-    controller.stop();
-    await server.stop();
-    await zones.flush();
-    log.info({}, 'stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', (s) => void shutdown(s));
-  process.on('SIGTERM', (s) => void shutdown(s));
+  return sources;
+}
 
-  await Promise.all(sources.map((s) => s.start()));
-  const unread = sources.filter((s) => !s.synced()).map((s) => s.cluster);
-  if (unread.length > 0) {
-    // A cluster that cannot be read is a failure, not an empty cluster: zones served from the
-    // snapshot keep their last known answers until every cluster has been read, or its grace ends.
-    log.info({ clusters: unread }, 'waiting for clusters to be read; snapshot zones kept as they are until then');
+/** The controller of the external providers (Route53, ...), if any is configured. */
+function buildExternal(config: Config, store: EndpointStore, resolver: HostnameResolver, logger: ControllerLogger): ExternalController | undefined {
+  const bindings: ProviderBinding[] = [];
+  for (const p of config.providers) {
+    if (p.type !== 'route53') continue;
+    const provider = new Route53Provider({
+      name: p.name,
+      region: p.route53.region,
+      endpoint: p.route53.endpoint,
+      zoneIds: p.route53.hostedZoneIds,
+      domainFilters: p.route53.domainFilters,
+      zoneType: p.route53.zoneType,
+      rateLimitPerSecond: p.route53.rateLimitPerSecond,
+    });
+    bindings.push({ name: p.name, provider, ownerId: p.ownerId, policy: p.policy, adoptFrom: p.adoptFrom });
   }
-  await Promise.all(sources.map((s) => s.settled()));
-  if (stopping) return;
-  await controller.ready();
-  log.info({ clusters: sources.filter((s) => s.synced()).map((s) => s.cluster), endpoints: store.size, zones: zones.apexes() }, 'sources synced');
+  if (bindings.length === 0) return undefined;
+  const lastStatus = new Map<string, string>();
+  return new ExternalController({
+    bindings,
+    entries: config.entries,
+    store,
+    resolver,
+    logger,
+    debounceMs: config.sync.debounceMs,
+    maxDelayMs: config.sync.maxDelayMs,
+    resync: config.sync.resync,
+    onStatus: (st) => {
+      // Once per change of state, not per sync.
+      const key = `${st.provider}/${st.fqdn}`;
+      const said = `${st.reason}: ${st.message}`;
+      if (lastStatus.get(key) === said) return;
+      lastStatus.set(key, said);
+      if (st.synced) logger.info({ fqdn: st.fqdn, provider: st.provider }, st.message);
+      else logger.warn({ fqdn: st.fqdn, provider: st.provider, reason: st.reason }, st.message);
+    },
+  });
 }
 
 /** Resolves when `p` does or after `ms`, whichever is first. */
@@ -199,6 +258,48 @@ function withTimeout(p: Promise<void>, ms: number): Promise<void> {
       resolve();
     });
   });
+}
+
+/**
+ * `globaldns plan`: reads every cluster once and every external provider, prints the changes a
+ * sync would make (and what the embedded server would serve), and changes nothing.
+ */
+async function planCommand(flags: { config: string; logLevel?: (typeof LOG_LEVELS)[number] }): Promise<void> {
+  const config = readConfig(flags.config);
+  const problems = fileProblems(config);
+  if (problems.length > 0) failConfig(new ConfigError(problems), flags.config);
+  // Logs go to stderr: stdout carries the plan alone.
+  const log = createLogger(flags.logLevel ?? 'warn', process.stderr);
+  const store = new EndpointStore();
+  const sources = buildSources(config, store, log.child({ module: 'sources' }), (cluster, e) => {
+    process.stderr.write(`cluster ${cluster}: ${e.message}\n`);
+    process.exit(1);
+  });
+  await Promise.all(sources.map((s) => s.start()));
+  await Promise.all(sources.map((s) => s.settled()));
+  const unread = sources.filter((s) => !s.synced()).map((s) => s.cluster);
+  if (unread.length > 0) process.stderr.write(`warning: not read, planned without them: ${unread.join(', ')}\n`);
+
+  const resolver = new HostnameResolver();
+  const out: string[] = [];
+  const embedded = new Set(config.providers.filter((p) => p.type === 'embedded').map((p) => p.name));
+  const claimed = new Map(store.names().map((n) => [n, store.byName(n)]));
+  const served = desiredRecords(config.entries.filter((e) => embedded.has(e.provider)), claimed, resolver.resolved);
+  for (const r of served.records) out.push(`embedded  ${r.name} ${r.ttl} ${r.type} ${r.values.join(' ')}`);
+  for (const r of desiredRecords(config.entries, claimed, resolver.resolved).rejected) out.push(`rejected  ${r.fqdn} ${r.key}: ${r.reason}`);
+
+  const external = buildExternal(config, store, resolver, log.child({ module: 'external' }));
+  for (const { provider, zone, plan, conflicts } of (await external?.dryRun()) ?? []) {
+    const n = plan.creates.length + plan.updates.length + plan.deletes.length;
+    out.push(`${provider} ${zone.name} (${zone.id}): ${n} change${n === 1 ? '' : 's'}, ${conflicts.length} conflict${conflicts.length === 1 ? '' : 's'}`);
+    for (const r of plan.creates) out.push(`  + ${r.name} ${r.ttl} ${r.type} ${r.values.join(' ')}`);
+    for (const u of plan.updates) out.push(`  ~ ${u.to.name} ${u.to.type} ${u.from.ttl} ${u.from.values.join(' ')} -> ${u.to.ttl} ${u.to.values.join(' ')}`);
+    for (const r of plan.deletes) out.push(`  - ${r.name} ${r.ttl} ${r.type} ${r.values.join(' ')}`);
+    for (const c of conflicts) out.push(`  ! ${c.name} ${c.type}: ${c.reason}`);
+  }
+  process.stdout.write(out.join('\n') + (out.length > 0 ? '\n' : ''));
+  for (const s of sources) s.stop();
+  process.exit(0);
 }
 
 function validate(flags: { config: string }): void {
@@ -220,6 +321,13 @@ program
   .option('--state-dir <dir>', 'where zone snapshots are kept (default: stateDir of the config)')
   .addOption(new Option('--log-level <level>', 'log level (default: logLevel of the config)').choices([...LOG_LEVELS]))
   .action((flags: ServeFlags) => serve(flags));
+
+program
+  .command('plan')
+  .description('print the changes a sync would make to every provider, and make none')
+  .requiredOption('--config <file>', 'configuration file (YAML)')
+  .addOption(new Option('--log-level <level>', 'log level on stderr (default warn)').choices([...LOG_LEVELS]))
+  .action((flags: { config: string; logLevel?: (typeof LOG_LEVELS)[number] }) => planCommand(flags));
 
 program
   .command('validate')

@@ -23,6 +23,7 @@ import {
   providerSchema,
   rootSchema,
   sourcesSchema,
+  syncSchema,
   zoneSchema,
 } from './schema.js';
 import type { LabelSelector } from './selector.js';
@@ -79,7 +80,9 @@ export function parseConfig(text: string, opts: ParseOptions): Config {
   const providers = checkProviders(root.providers, problems);
   const entries = checkEntries(root.entries, { zones, clusters: clusterNames, providers, rawProviders: root.providers }, problems);
 
-  if (problems.length > 0 || !dns || !logLevel) throw new ConfigError(problems, opts.source);
+  const sync = check(syncSchema, root.sync, ['sync'], problems);
+
+  if (problems.length > 0 || !dns || !logLevel || !sync) throw new ConfigError(problems, opts.source);
   return {
     source: opts.source,
     dns,
@@ -90,6 +93,7 @@ export function parseConfig(text: string, opts: ParseOptions): Config {
     clusters,
     providers,
     entries,
+    sync: { debounceMs: sync.debounce, maxDelayMs: sync.maxDelay, resync: sync.resync },
   };
 }
 
@@ -374,8 +378,9 @@ function checkProviders(items: unknown[] | undefined, problems: string[]): Provi
   const providers: ProviderConfig[] = [];
   const seen = new Map<string, number>();
   items.forEach((item, i) => {
-    const p = check(providerSchema, item, ['providers', i], problems);
-    if (!p) return;
+    const parsed = check(providerSchema, item, ['providers', i], problems);
+    if (!parsed) return;
+    const p: ProviderConfig = parsed.type === 'embedded' ? parsed : { ...parsed, ownerId: parsed.ownerId ?? parsed.name };
     const first = seen.get(p.name);
     if (first !== undefined) {
       problems.push(`providers[${i}].name: provider ${p.name} is already defined at providers[${first}]`);

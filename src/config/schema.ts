@@ -1,3 +1,4 @@
+import cron from 'node-cron';
 import { z } from 'zod';
 import { isValidHostname, normalizeName } from '../model/index.js';
 import { parseListenAddress } from './listen.js';
@@ -177,12 +178,45 @@ export const sourcesSchema = z
 
 export { objectName as clusterNameSchema };
 
-export const providerSchema = z
+const route53SettingsSchema = z
   .object({
-    name: objectName,
-    type: z.literal('embedded'),
+    region: z.string().min(1).default('us-east-1'),
+    zoneType: z.enum(['public', 'private']).optional(),
+    hostedZoneIds: z.array(z.string().regex(/^(\/hostedzone\/)?Z[A-Z0-9]+$/, 'not a hosted zone id (like Z0123456789ABC)')).default([]),
+    domainFilters: z.array(hostname({ allowWildcard: false })).default([]),
+    endpoint: z.string().url().optional(),
+    rateLimitPerSecond: z.number().positive().max(1000).default(5),
   })
   .strict();
+
+export const providerSchema = z.discriminatedUnion('type', [
+  z.object({ name: objectName, type: z.literal('embedded') }).strict(),
+  z
+    .object({
+      name: objectName,
+      type: z.literal('route53'),
+      route53: route53SettingsSchema.default({}),
+      ownerId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_", ":" or "-"').optional(),
+      policy: z.enum(['sync', 'upsert-only', 'create-only']).default('sync'),
+      adoptFrom: z.array(z.string().min(1)).default([]),
+    })
+    .strict(),
+]);
+
+/** node-cron's own check, so a bad schedule is a config error rather than a crash at start. */
+const cronSchema = z.union([
+  z.literal(false),
+  z.string().refine((s) => cron.validate(s), { message: 'not a cron expression (like "*/10 * * * *")' }),
+]);
+
+export const syncSchema = z
+  .object({
+    debounce: durationSchema.default('200ms'),
+    maxDelay: durationSchema.default('2s'),
+    resync: cronSchema.default('*/10 * * * *'),
+  })
+  .strict()
+  .default({});
 
 export const targetSchema = z
   .object({
@@ -211,6 +245,7 @@ export const rootSchema = z
     clusters: z.array(z.unknown()).default([]),
     providers: z.array(z.unknown()).optional(),
     entries: z.array(z.unknown()).default([]),
+    sync: z.unknown(),
   })
   .strict();
 
@@ -224,6 +259,8 @@ export const errorMap: z.ZodErrorMap = (issue, ctx) => {
       return { message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` };
     case z.ZodIssueCode.invalid_literal:
       return { message: `must be ${JSON.stringify(issue.expected)}` };
+    case z.ZodIssueCode.invalid_union_discriminator:
+      return { message: `must be one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')}` };
     default:
       return { message: ctx.defaultError };
   }

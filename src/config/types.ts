@@ -74,9 +74,40 @@ export interface SourcesConfig {
   backoff: { initialMs: number; maxMs: number };
 }
 
-export interface ProviderConfig {
+/** The embedded DNS server as a provider: entries naming it are served by globaldns itself. */
+export interface EmbeddedProviderConfig {
   name: string;
   type: 'embedded';
+}
+
+/** Route53 in standalone mode: credentials from the AWS SDK's default chain (env, profile, role). */
+export interface Route53ProviderConfig {
+  name: string;
+  type: 'route53';
+  route53: {
+    region: string;
+    zoneType?: 'public' | 'private';
+    hostedZoneIds: string[];
+    domainFilters: string[];
+    /** An AWS-compatible endpoint instead of AWS's own (LocalStack, a simulator). */
+    endpoint?: string;
+    rateLimitPerSecond: number;
+  };
+  ownerId: string;
+  policy: 'sync' | 'upsert-only' | 'create-only';
+  adoptFrom: string[];
+}
+
+export type ProviderConfig = EmbeddedProviderConfig | Route53ProviderConfig;
+
+/** How changes reach external providers. */
+export interface SyncConfig {
+  /** Quiet time before a batch of changes is applied. */
+  debounceMs: number;
+  /** A stream of changes is applied at least this often. */
+  maxDelayMs: number;
+  /** node-cron expression of the full resync (re-read providers, repair drift), or false. */
+  resync: string | false;
 }
 
 export interface Config {
@@ -91,4 +122,5 @@ export interface Config {
   clusters: ClusterConfig[];
   providers: ProviderConfig[];
   entries: GlobalDnsEntry[];
+  sync: SyncConfig;
 }

@@ -128,6 +128,7 @@ export class ExternalController {
   /** The full plan per provider and zone against the provider's current content; applies nothing. */
   async dryRun(): Promise<{ provider: string; zone: Zone; plan: Plan; conflicts: PlanConflict[] }[]> {
     const out: { provider: string; zone: Zone; plan: Plan; conflicts: PlanConflict[] }[] = [];
+    await this.planNames(this.opts.store.names());
     for (const s of this.states.values()) {
       await this.readProvider(s);
       for (const zone of s.zones ?? []) {
@@ -144,9 +145,16 @@ export class ExternalController {
   }
 
   private async touch(names: Iterable<string>, immediate = false): Promise<void> {
-    const list = [...names];
-    const endpoints = new Map(list.map((n) => [n, this.opts.store.byName(n)]));
+    const touched = await this.planNames(names);
+    if (immediate) await this.flush();
+    else for (const s of touched) this.schedule(s);
+  }
+
+  /** Re-plans names into `desired` and marks them dirty; returns the providers concerned. */
+  private async planNames(names: Iterable<string>): Promise<Set<ProviderState>> {
+    const endpoints = new Map([...names].map((n) => [n, this.opts.store.byName(n)]));
     await this.opts.resolver.ensure(targetHostnames([...endpoints.values()].flat()));
+    const touched = new Set<ProviderState>();
     for (const [name, eps] of endpoints) {
       const entry = findEntry(name, this.index);
       const s = entry && this.states.get(entry.provider);
@@ -155,9 +163,9 @@ export class ExternalController {
       if (records.length > 0) this.desired.set(name, records);
       else this.desired.delete(name);
       s.dirty.add(name);
-      if (!immediate) this.schedule(s);
+      touched.add(s);
     }
-    if (immediate) await this.flush();
+    return touched;
   }
 
   private schedule(s: ProviderState): void {

@@ -30,14 +30,33 @@ export async function readSnapshot(stateDir: string): Promise<ZoneContent[]> {
   return parsed.zones;
 }
 
+/** Records serialised between two yields to the event loop. */
+const CHUNK = 2000;
+
+/**
+ * Writes the snapshot. The JSON is produced a chunk of records at a time with a yield in
+ * between, so a 100,000-name zone never holds DNS answers back for the length of one
+ * JSON.stringify of everything.
+ */
 export async function writeSnapshot(stateDir: string, zones: ZoneContent[]): Promise<void> {
   await mkdir(stateDir, { recursive: true });
-  const body: SnapshotFile = { format: FORMAT, savedAt: new Date().toISOString(), zones };
+  const parts: string[] = [`{"format":${FORMAT},"savedAt":${JSON.stringify(new Date().toISOString())},"zones":[`];
+  for (let z = 0; z < zones.length; z++) {
+    const { records, ...settings } = zones[z];
+    parts.push(`${z > 0 ? ',' : ''}${JSON.stringify(settings).slice(0, -1)},"records":[`);
+    for (let i = 0; i < records.length; i += CHUNK) {
+      const chunk = JSON.stringify(records.slice(i, i + CHUNK)).slice(1, -1);
+      parts.push(i > 0 && chunk.length > 0 ? `,${chunk}` : chunk);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    parts.push(']}');
+  }
+  parts.push(']}');
   const target = join(stateDir, FILE);
   const tmp = `${target}.${process.pid}.tmp`;
   const fh = await open(tmp, 'w');
   try {
-    await fh.writeFile(JSON.stringify(body));
+    await fh.writeFile(parts.join(''));
     await fh.sync();
   } finally {
     await fh.close();

@@ -157,7 +157,7 @@ export class ZoneStore {
     this.persistTimer = setTimeout(() => {
       this.persistTimer = undefined;
       this.persist();
-    }, this.opts.persistDelayMs ?? 200);
+    }, this.opts.persistDelayMs ?? 1000);
     this.persistTimer.unref();
   }
 
