@@ -11,7 +11,6 @@ import { isKubeCluster } from './config/index.js';
 import type { Config, ListenAddress } from './config/index.js';
 import { Controller, ExternalController, HostnameResolver } from './controller/index.js';
 import type { ControllerLogger, ProviderBinding } from './controller/index.js';
-import { Route53Provider } from '../providers/route53/index.js';
 import { desiredRecords } from './planner/index.js';
 import { DnsServer, ZoneStore } from './dns/index.js';
 import { createLogger } from './observe/index.js';
@@ -129,7 +128,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     process.exit(1);
   });
   const resolver = new HostnameResolver({ onError: (hostname, e) => log.warn({ hostname, err: e.message }, 'load-balancer hostname lookup failed') });
-  const external = buildExternal(config, store, resolver, log.child({ module: 'external' }));
+  const external = await buildExternal(config, store, resolver, log.child({ module: 'external' }));
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -210,10 +209,12 @@ function buildSources(config: Config, store: EndpointStore, sourceLog: ReturnTyp
 }
 
 /** The controller of the external providers (Route53, ...), if any is configured. */
-function buildExternal(config: Config, store: EndpointStore, resolver: HostnameResolver, logger: ControllerLogger): ExternalController | undefined {
+async function buildExternal(config: Config, store: EndpointStore, resolver: HostnameResolver, logger: ControllerLogger): Promise<ExternalController | undefined> {
   const bindings: ProviderBinding[] = [];
   for (const p of config.providers) {
     if (p.type !== 'route53') continue;
+    // Loaded only when used: the AWS SDK is a large part of start-up time.
+    const { Route53Provider } = await import('../providers/route53/index.js');
     const provider = new Route53Provider({
       name: p.name,
       region: p.route53.region,
@@ -288,7 +289,7 @@ async function planCommand(flags: { config: string; logLevel?: (typeof LOG_LEVEL
   for (const r of served.records) out.push(`embedded  ${r.name} ${r.ttl} ${r.type} ${r.values.join(' ')}`);
   for (const r of desiredRecords(config.entries, claimed, resolver.resolved).rejected) out.push(`rejected  ${r.fqdn} ${r.key}: ${r.reason}`);
 
-  const external = buildExternal(config, store, resolver, log.child({ module: 'external' }));
+  const external = await buildExternal(config, store, resolver, log.child({ module: 'external' }));
   for (const { provider, zone, plan, conflicts } of (await external?.dryRun()) ?? []) {
     const n = plan.creates.length + plan.updates.length + plan.deletes.length;
     out.push(`${provider} ${zone.name} (${zone.id}): ${n} change${n === 1 ? '' : 's'}, ${conflicts.length} conflict${conflicts.length === 1 ? '' : 's'}`);
