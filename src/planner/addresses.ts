@@ -26,5 +26,9 @@ function sortKey(ip: string): string {
 }
 
 export function uniqueSortedAddresses(ips: Iterable<string>): string[] {
-  return [...new Set([...ips].map(canonicalAddress))].sort(compareAddresses);
+  // Keys computed once per address, not once per comparison: names with many addresses are
+  // planned on every change of any of their clusters.
+  const keyed = [...new Set([...ips].map(canonicalAddress))].map((ip) => [sortKey(ip), ip] as const);
+  keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return keyed.map(([, ip]) => ip);
 }
