@@ -152,6 +152,7 @@ export class Controller {
   }
 
   private async plan(names: ReadonlySet<string>): Promise<void> {
+    const started = performance.now();
     try {
       const { store } = this.opts;
       const endpoints = new Map([...names].map((n) => [n, store.byName(n)]));
@@ -165,6 +166,7 @@ export class Controller {
         names.add(name);
       }
       for (const [apex, changed] of dirty) this.publishNames(apex, changed);
+      this.opts.logger.debug({ names: names.size, zones: dirty.size, durationMs: Math.round((performance.now() - started) * 1000) / 1000 }, 'planned');
     } catch (e) {
       // A bug here must not stop the next batch, nor the process.
       this.opts.logger.error({ err: (e as Error).stack ?? String(e) }, 'planning failed');
