@@ -13,6 +13,7 @@ export type {
   KubeClusterConfig,
   KubeConnection,
   LogLevel,
+  ManagementConfig,
   ManifestClusterConfig,
   ProviderConfig,
   EmbeddedProviderConfig,

@@ -19,6 +19,7 @@ import {
   kubeconfigClusterSchema,
   kubeconfigDirClusterSchema,
   logLevelSchema,
+  managementSchema,
   manifestClusterSchema,
   providerSchema,
   rootSchema,
@@ -33,6 +34,7 @@ import type {
   HostnameSources,
   KubeClusterConfig,
   KubeConnection,
+  ManagementConfig,
   ProviderConfig,
   SourcesConfig,
   ZoneConfig,
@@ -81,6 +83,7 @@ export function parseConfig(text: string, opts: ParseOptions): Config {
   const entries = checkEntries(root.entries, { zones, clusters: clusterNames, providers, rawProviders: root.providers }, problems);
 
   const sync = check(syncSchema, root.sync, ['sync'], problems);
+  const management = root.management === undefined ? undefined : checkManagement(root.management, opts.baseDir, problems);
 
   if (problems.length > 0 || !dns || !logLevel || !sync) throw new ConfigError(problems, opts.source);
   return {
@@ -94,6 +97,38 @@ export function parseConfig(text: string, opts: ParseOptions): Config {
     providers,
     entries,
     sync: { debounceMs: sync.debounce, maxDelayMs: sync.maxDelay, resync: sync.resync },
+    ...(management ? { management } : {}),
+  };
+}
+
+function checkManagement(value: unknown, baseDir: string, problems: string[]): ManagementConfig | undefined {
+  const m = check(managementSchema, value, ['management'], problems);
+  if (!m) return undefined;
+  let connection: KubeConnection;
+  if (m.kubeconfig !== undefined) {
+    const file = resolve(baseDir, m.kubeconfig);
+    try {
+      const summary = readKubeconfigSummary(file);
+      if (m.context !== undefined && !summary.contexts.includes(m.context)) {
+        problems.push(`management.context: no context "${m.context}" in ${file} (contexts: ${summary.contexts.join(', ') || 'none'})`);
+        return undefined;
+      }
+    } catch (e) {
+      problems.push(`management.kubeconfig: ${(e as Error).message}`);
+      return undefined;
+    }
+    connection = m.context !== undefined ? { kubeconfig: file, context: m.context } : { kubeconfig: file };
+  } else {
+    connection = { inCluster: true };
+  }
+  return {
+    connection,
+    leaseNamespace: m.leaseNamespace,
+    leaseName: m.leaseName,
+    ...(m.identity !== undefined ? { identity: m.identity } : {}),
+    leaseDurationMs: m.leaseDuration,
+    renewDeadlineMs: m.renewDeadline,
+    retryPeriodMs: m.retryPeriod,
   };
 }
 

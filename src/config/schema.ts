@@ -234,6 +234,32 @@ export const entrySchema = z
   })
   .strict();
 
+/**
+ * The management cluster: where GlobalDNS / GlobalDNSProvider resources are read, statuses
+ * written and the leader Lease kept. The default retry period is 500 ms, not client-go's 2 s:
+ * followers find a released Lease by polling, and a SIGTERM handover must take under a second.
+ */
+export const managementSchema = z
+  .object({
+    kubeconfig: z.string().min(1).optional(),
+    context: z.string().min(1).optional(),
+    inCluster: z.literal(true).optional(),
+    leaseNamespace: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a namespace name').default('globaldns-system'),
+    leaseName: z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, 'must be a DNS-1123 subdomain').default('globaldns'),
+    identity: z.string().min(1).max(128).optional(),
+    leaseDuration: durationSchema.default('15s'),
+    renewDeadline: durationSchema.default('10s'),
+    retryPeriod: durationSchema.default('500ms'),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if (m.inCluster && m.kubeconfig !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: '"kubeconfig" and "inCluster" cannot be combined' });
+    if (!m.inCluster && m.kubeconfig === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'needs "kubeconfig" (+ optional "context") or "inCluster: true"' });
+    if (m.inCluster && m.context !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['context'], message: 'only with "kubeconfig"' });
+    if (!(m.renewDeadline < m.leaseDuration)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['renewDeadline'], message: 'must be shorter than leaseDuration' });
+    if (!(m.retryPeriod > 0 && m.retryPeriod < m.renewDeadline)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['retryPeriod'], message: 'must be above 0 and shorter than renewDeadline' });
+  });
+
 /** The top level only; each section is checked by its own schema. */
 export const rootSchema = z
   .object({
@@ -246,6 +272,7 @@ export const rootSchema = z
     providers: z.array(z.unknown()).optional(),
     entries: z.array(z.unknown()).default([]),
     sync: z.unknown(),
+    management: z.unknown(),
   })
   .strict();
 

@@ -110,6 +110,18 @@ export interface SyncConfig {
   resync: string | false;
 }
 
+/** Management-cluster mode: entries and providers as resources, leader election on a Lease. */
+export interface ManagementConfig {
+  connection: KubeConnection;
+  leaseNamespace: string;
+  leaseName: string;
+  /** Unique per replica; default `<hostname>-<pid>`. */
+  identity?: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
 export interface Config {
   /** Absolute path of the file the config came from, when it came from a file. */
   source?: string;
@@ -123,4 +135,6 @@ export interface Config {
   providers: ProviderConfig[];
   entries: GlobalDnsEntry[];
   sync: SyncConfig;
+  /** Present in management-cluster mode. */
+  management?: ManagementConfig;
 }
