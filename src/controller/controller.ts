@@ -43,7 +43,7 @@ export interface ControllerOptions {
 export class Controller {
   private readonly opts: ControllerOptions;
   private readonly resolver: HostnameResolver;
-  private readonly entries: EntryIndex;
+  private entries: EntryIndex;
   private readonly zonesByApex: Map<string, ZoneConfig>;
   /** Static records by zone, then by name: a patch needs those of the names it touches. */
   private readonly staticByName = new Map<string, Map<string, RecordSet[]>>();
@@ -117,6 +117,17 @@ export class Controller {
     this.isReady = true;
     this.held.clear();
     for (const apex of this.zonesByApex.keys()) this.publish(apex);
+  }
+
+  /**
+   * Replaces the entries (management mode: GlobalDNS resources come and go) and re-plans every
+   * name: the claimed ones, and those planned so far, whose records may have to go.
+   */
+  setEntries(entries: readonly GlobalDnsEntry[]): void {
+    this.entries = indexEntries(entries);
+    const names = new Set(this.opts.store.names());
+    for (const zone of this.planned.values()) for (const name of zone.keys()) names.add(name);
+    this.enqueue(names);
   }
 
   /** Runs pending work now and waits for it. */

@@ -71,7 +71,7 @@ interface ProviderState {
  */
 export class ExternalController {
   private readonly opts: ExternalControllerOptions;
-  private readonly index: EntryIndex;
+  private index: EntryIndex;
   private readonly states = new Map<string, ProviderState>();
   /** Desired record sets per name (names of bound entries only). */
   private readonly desired = new Map<string, RecordSet[]>();
@@ -106,6 +106,26 @@ export class ExternalController {
       clearTimeout(s.retryTimer);
     }
     await Promise.all([...this.states.values()].map((s) => s.running));
+  }
+
+  /**
+   * Replaces the entries (management mode) and re-plans every name. A name whose entry is gone
+   * or moved to another provider loses its desired records at its old provider, so the next
+   * batch there deletes what we wrote for it.
+   */
+  async setEntries(entries: readonly GlobalDnsEntry[]): Promise<void> {
+    const before = new Map([...this.desired.keys()].map((n) => [n, findEntry(n, this.index)?.provider]));
+    const bound = new Set(this.opts.bindings.map((b) => b.name));
+    this.index = indexEntries(entries.filter((e) => bound.has(e.provider)));
+    const touched = await this.planNames(new Set([...this.opts.store.names(), ...before.keys()]));
+    for (const [name, provider] of before) {
+      const s = provider === undefined ? undefined : this.states.get(provider);
+      if (!s || findEntry(name, this.index)?.provider === provider) continue;
+      if (this.desired.has(name) && findEntry(name, this.index) === undefined) this.desired.delete(name);
+      s.dirty.add(name);
+      touched.add(s);
+    }
+    for (const s of touched) this.schedule(s);
   }
 
   /** Applies what is pending now, without waiting for the debounce. */
@@ -261,7 +281,8 @@ export class ExternalController {
   }
 
   private diffZone(s: ProviderState, zone: Zone, names: string[], scoped: boolean) {
-    const desired = names.flatMap((n) => this.desired.get(n) ?? []);
+    // Only names this provider publishes now: a name that moved elsewhere is deleted here.
+    const desired = names.flatMap((n) => (findEntry(n, this.index)?.provider === s.binding.name ? this.desired.get(n) ?? [] : []));
     return diff(desired, s.current.get(zone.id) ?? [], {
       ownerId: s.binding.ownerId,
       policy: s.binding.policy,
