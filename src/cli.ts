@@ -4,18 +4,28 @@
  * the modules stay free of globals and can be tested on their own.
  */
 import { existsSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, parseListenAddress } from './config/index.js';
 import { isKubeCluster } from './config/index.js';
 import type { Config, ListenAddress } from './config/index.js';
-import { Controller, ExternalController, HostnameResolver } from './controller/index.js';
+import { Controller, ExternalController, HostnameResolver, kubeLeaseApi, LeaderElector, ManagementRuntime } from './controller/index.js';
 import type { ControllerLogger, ProviderBinding } from './controller/index.js';
+import type { DnsProvider } from '../providers/provider.js';
 import { desiredRecords } from './planner/index.js';
-import { DnsServer, ZoneStore } from './dns/index.js';
+import { DnsServer, TYPE, ZoneStore } from './dns/index.js';
 import { createLogger } from './observe/index.js';
-import { ClusterFleet, createKubeClusterSource, EndpointStore, FolderSource, loadKubeConfig } from './sources/index.js';
-import type { KubeClusterSource } from './sources/index.js';
+import { ClusterFleet, createKubeClusterSource, EndpointStore, FolderSource, loadKubeConfig, ManagementSource, ROUTE53_SECRET_KEYS } from './sources/index.js';
+import type { KubeClusterSource, ManagedProvider } from './sources/index.js';
+
+/**
+ * Where GlobalDNSProvider-defined Route53 providers send their requests instead of AWS (an
+ * AWS-compatible endpoint: the simulator in tests, LocalStack). An environment variable rather
+ * than a field of the resource: whoever may create a provider must not be able to point the
+ * credentials of its Secret at a server of their choosing.
+ */
+const ROUTE53_ENDPOINT_ENV = 'GLOBALDNS_ROUTE53_ENDPOINT';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -127,8 +137,9 @@ async function serve(flags: ServeFlags): Promise<void> {
     log.fatal({ cluster, err: e.message }, `cluster ${cluster}: ${e.message}`);
     process.exit(1);
   });
-  const resolver = new HostnameResolver({ onError: (hostname, e) => log.warn({ hostname, err: e.message }, 'load-balancer hostname lookup failed') });
-  const external = await buildExternal(config, store, resolver, log.child({ module: 'external' }));
+  const resolver = new HostnameResolver({ onError: (host, e) => log.warn({ hostname: host, err: e.message }, 'load-balancer hostname lookup failed') });
+  const management = config.management ? await startManagement(config, { store, resolver, controller, zones, log }) : undefined;
+  const external = management ? undefined : await buildExternal(config, store, resolver, log.child({ module: 'external' }));
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -138,6 +149,10 @@ async function serve(flags: ServeFlags): Promise<void> {
     }
     stopping = true;
     log.info({ signal }, 'stopping');
+    // The Lease first: a follower takes over at its next poll while this one winds down.
+    await management?.elector.stop({ release: true });
+    await management?.runtime.stop();
+    management?.source.stop();
     for (const s of sources) s.stop();
     controller.stop();
     await external?.stop();
@@ -157,11 +172,20 @@ async function serve(flags: ServeFlags): Promise<void> {
     log.info({ clusters: unread }, 'waiting for clusters to be read; snapshot zones kept as they are until then');
   }
   await Promise.all(sources.map((s) => s.settled()));
+  if (management) {
+    // The resources' entries belong in the first full publication of the zones.
+    await withTimeout(management.source.whenSynced(), config.sources.gracePeriodMs);
+    if (management.source.failures().length > 0) log.warn({ failures: management.source.failures() }, 'management cluster not read; going on with the YAML entries');
+  }
   if (stopping) return;
   await controller.ready();
   log.info({ clusters: sources.filter((s) => s.synced()).map((s) => s.cluster), endpoints: store.size, zones: zones.apexes() }, 'sources synced');
   // External providers are written only once every cluster has been read: a plan made from a
   // half-listed fleet would delete the records of the clusters not read yet.
+  if (management) {
+    await management.runtime.start();
+    log.info({}, 'management mode: external providers started');
+  }
   if (external) {
     await external.start();
     log.info({ providers: config.providers.filter((p) => p.type !== 'embedded').map((p) => p.name) }, 'external providers synced');
@@ -210,22 +234,7 @@ function buildSources(config: Config, store: EndpointStore, sourceLog: ReturnTyp
 
 /** The controller of the external providers (Route53, ...), if any is configured. */
 async function buildExternal(config: Config, store: EndpointStore, resolver: HostnameResolver, logger: ControllerLogger): Promise<ExternalController | undefined> {
-  const bindings: ProviderBinding[] = [];
-  for (const p of config.providers) {
-    if (p.type !== 'route53') continue;
-    // Loaded only when used: the AWS SDK is a large part of start-up time.
-    const { Route53Provider } = await import('../providers/route53/index.js');
-    const provider = new Route53Provider({
-      name: p.name,
-      region: p.route53.region,
-      endpoint: p.route53.endpoint,
-      zoneIds: p.route53.hostedZoneIds,
-      domainFilters: p.route53.domainFilters,
-      zoneType: p.route53.zoneType,
-      rateLimitPerSecond: p.route53.rateLimitPerSecond,
-    });
-    bindings.push({ name: p.name, provider, ownerId: p.ownerId, policy: p.policy, adoptFrom: p.adoptFrom });
-  }
+  const bindings = await staticBindings(config);
   if (bindings.length === 0) return undefined;
   const lastStatus = new Map<string, string>();
   return new ExternalController({
@@ -247,6 +256,131 @@ async function buildExternal(config: Config, store: EndpointStore, resolver: Hos
       else logger.warn({ fqdn: st.fqdn, provider: st.provider, reason: st.reason }, st.message);
     },
   });
+}
+
+/** The external providers of the YAML config. */
+async function staticBindings(config: Config): Promise<ProviderBinding[]> {
+  const bindings: ProviderBinding[] = [];
+  for (const p of config.providers) {
+    if (p.type !== 'route53') continue;
+    // Loaded only when used: the AWS SDK is a large part of start-up time.
+    const { Route53Provider } = await import('../providers/route53/index.js');
+    const provider = new Route53Provider({
+      name: p.name,
+      region: p.route53.region,
+      endpoint: p.route53.endpoint,
+      // No ids: every zone, narrowed by the domain filters.
+      zoneIds: p.route53.hostedZoneIds.length > 0 ? p.route53.hostedZoneIds : undefined,
+      domainFilters: p.route53.domainFilters,
+      zoneType: p.route53.zoneType,
+      rateLimitPerSecond: p.route53.rateLimitPerSecond,
+    });
+    bindings.push({ name: p.name, provider, ownerId: p.ownerId, policy: p.policy, adoptFrom: p.adoptFrom });
+  }
+  return bindings;
+}
+
+/** A provider for a GlobalDNSProvider resource; Route53 with the static keys of its Secret. */
+async function managedProvider(p: ManagedProvider): Promise<DnsProvider> {
+  const r = p.spec.route53;
+  if (p.type !== 'route53' || !r) throw new Error(`provider type ${p.type} is not supported by this version`);
+  if (r.roleArn !== undefined) throw new Error('spec.route53.roleArn: assuming a role is not supported yet');
+  const { Route53Provider } = await import('../providers/route53/index.js');
+  const [idKeys = [], secretKeys = []] = ROUTE53_SECRET_KEYS;
+  const accessKeyId = p.secret?.first(...idKeys);
+  const secretAccessKey = p.secret?.first(...secretKeys);
+  return new Route53Provider({
+    name: p.name,
+    region: r.region,
+    endpoint: process.env[ROUTE53_ENDPOINT_ENV] || undefined,
+    // No ids: every zone, narrowed by the domain filters.
+    zoneIds: r.hostedZoneIds.length > 0 ? r.hostedZoneIds : undefined,
+    domainFilters: r.domainFilters,
+    zoneType: r.zoneType,
+    // Without a Secret: the SDK's default chain (the pod's role).
+    credentials: accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined,
+  });
+}
+
+interface ManagementParts {
+  source: ManagementSource;
+  elector: LeaderElector;
+  runtime: ManagementRuntime;
+}
+
+/**
+ * Management-cluster mode: the resources' source, leader election on the Lease, and the
+ * runtime joining them to the controllers. The source and the election start now; the
+ * runtime's external side once the clusters have been read (`runtime.start()`).
+ */
+async function startManagement(
+  config: Config,
+  parts: { store: EndpointStore; resolver: HostnameResolver; controller: Controller; zones: ZoneStore; log: ReturnType<typeof createLogger> },
+): Promise<ManagementParts> {
+  const m = config.management;
+  if (!m) throw new Error('management: not configured');
+  const { log, zones } = parts;
+  let kc: ReturnType<typeof loadKubeConfig>;
+  try {
+    kc = loadKubeConfig(m.connection);
+  } catch (e) {
+    log.fatal({ err: (e as Error).message }, `management: ${(e as Error).message}`);
+    process.exit(1);
+  }
+  const identity = m.identity ?? `${hostname()}-${process.pid}`;
+  const holder: { runtime?: ManagementRuntime } = {};
+  const source = new ManagementSource({
+    kubeConfig: kc,
+    instance: identity,
+    backoff: config.sources.backoff,
+    watchdogMs: config.sources.watchdogMs,
+    logger: log.child({ module: 'management' }),
+    onChange: (view) => holder.runtime?.onView(view),
+  });
+  const elector = new LeaderElector({
+    api: kubeLeaseApi(kc),
+    namespace: m.leaseNamespace,
+    name: m.leaseName,
+    identity,
+    leaseDurationMs: m.leaseDurationMs,
+    renewDeadlineMs: m.renewDeadlineMs,
+    retryPeriodMs: m.retryPeriodMs,
+    logger: log.child({ module: 'leader' }),
+    onStartedLeading: () => {
+      log.info({ identity }, `leading as ${identity}`);
+      holder.runtime?.leadershipStarted();
+    },
+    onStoppedLeading: () => {
+      log.info({ identity }, `stopped leading as ${identity}`);
+      holder.runtime?.leadershipStopped();
+    },
+    onNewLeader: (leader) => log.info({ leader }, `leader is ${leader}`),
+  });
+  const embeddedNames = config.providers.filter((p) => p.type === 'embedded').map((p) => p.name);
+  const staticEntries = config.entries;
+  const runtime = new ManagementRuntime({
+    source,
+    leadership: elector,
+    store: parts.store,
+    resolver: parts.resolver,
+    embedded: parts.controller,
+    staticEntries,
+    staticEmbedded: embeddedNames,
+    staticBindings: await staticBindings(config),
+    clusters: config.clusters.map((c) => c.name),
+    zones: config.zones.map((z) => z.apex),
+    makeProvider: managedProvider,
+    embeddedHolds: (fqdn) => {
+      const zone = zones.find(fqdn);
+      return zone !== undefined && zone.lookup(fqdn, TYPE.A).answer.length + zone.lookup(fqdn, TYPE.AAAA).answer.length > 0;
+    },
+    logger: log.child({ module: 'external' }),
+    sync: config.sync,
+  });
+  holder.runtime = runtime;
+  source.start();
+  elector.start();
+  return { source, elector, runtime };
 }
 
 /** Resolves when `p` does or after `ms`, whichever is first. */

@@ -1,0 +1,522 @@
+import { addressType } from '../model/index.js';
+import type { Endpoint, GlobalDnsEntry, Plan } from '../model/index.js';
+import type { ConditionUpdate, EntryStatusUpdate, ManagedProvider, ManagementSource, ManagementView, ProviderStatusUpdate, ResourceProblem } from '../sources/index.js';
+import type { EndpointStore } from '../sources/index.js';
+import type { CrdEntry } from '../config/index.js';
+import { claimRejection, findEntry, indexEntries, planName } from '../planner/index.js';
+import type { ApplyResult, DnsProvider, Zone } from '../../providers/provider.js';
+import type { Controller, ControllerLogger } from './controller.js';
+import { ExternalController } from './external.js';
+import type { EntrySyncStatus, ProviderBinding } from './external.js';
+import type { HostnameResolver } from './resolver.js';
+import type { LeaderElector } from './leader/index.js';
+
+/** What the runtime needs of leader election: a fenced check and guarded writes. */
+export type Leadership = Pick<LeaderElector, 'isLeader' | 'guard' | 'identity'>;
+
+export interface ManagementRuntimeOptions {
+  source: ManagementSource;
+  leadership: Leadership;
+  store: EndpointStore;
+  resolver: HostnameResolver;
+  /** The embedded-zone controller; gets every entry of an embedded provider. */
+  embedded: Controller;
+  /** Entries of the YAML config, published alongside the resources. */
+  staticEntries: readonly GlobalDnsEntry[];
+  /** Names of the YAML config's embedded providers. */
+  staticEmbedded: readonly string[];
+  /** External providers of the YAML config, ready to use. */
+  staticBindings: readonly ProviderBinding[];
+  /** Clusters globaldns watches: a target naming another is reported on the entry. */
+  clusters: readonly string[];
+  /** Apexes of the embedded zones. */
+  zones: readonly string[];
+  /** A provider for a GlobalDNSProvider (Route53: credentials from its Secret). */
+  makeProvider: (p: ManagedProvider) => Promise<DnsProvider>;
+  /** Whether the embedded server answers `fqdn` with address records now. */
+  embeddedHolds: (fqdn: string) => boolean;
+  logger: ControllerLogger;
+  sync: { debounceMs: number; maxDelayMs: number; resync: string | false };
+  /** Quiet time before statuses are computed and written (default 250 ms). */
+  statusDebounceMs?: number;
+}
+
+/** What a provider's last zone read said, for its status and its entries' ProviderReady. */
+interface ZoneReport {
+  zones?: Zone[];
+  error?: string;
+}
+
+const EXTERNAL_TYPES = new Set(['route53']);
+
+function condition(type: string, ok: boolean | 'Unknown', reason: string, message: string, observedGeneration: number): ConditionUpdate {
+  return { type, status: ok === 'Unknown' ? 'Unknown' : ok ? 'True' : 'False', reason, message, observedGeneration };
+}
+
+function splitResource(resource: string): { namespace: string; name: string } {
+  const i = resource.indexOf('/');
+  return { namespace: resource.slice(0, i), name: resource.slice(i + 1) };
+}
+
+/** `cluster/namespace/kind/name` (namespace may not hold a slash, names neither). */
+function parseEndpointKey(key: string): { cluster: string; namespace: string; kind: string; name: string } {
+  const [cluster = '', namespace = '', kind = '', ...rest] = key.split('/');
+  return { cluster, namespace, kind, name: rest.join('/') };
+}
+
+function sorted<T>(xs: Iterable<T>): T[] {
+  return [...new Set(xs)].sort();
+}
+
+/**
+ * Management-cluster mode: entries and providers come from GlobalDNS / GlobalDNSProvider
+ * resources (plus the YAML ones). Each view of them re-targets the embedded controller and
+ * updates or rebuilds the external one; the leader alone writes to external providers (through
+ * the elector's `guard`) and writes statuses and Events back. Every replica serves the
+ * embedded zones.
+ */
+export class ManagementRuntime {
+  private readonly opts: ManagementRuntimeOptions;
+  private view: ManagementView = { entries: [], providers: [], problems: [] };
+  private external?: ExternalController;
+  private externalKey = '';
+  private externalBindings = new Set<string>();
+  private reconciling: Promise<void> = Promise.resolve();
+  private reconcileQueued = false;
+  private started = false;
+  private stopped = false;
+  /** The external controller has synced once since this replica began to lead. */
+  private syncedSinceLeading = false;
+  private readonly zoneReports = new Map<string, ZoneReport>();
+  /** Last sync report per provider, then per name. */
+  private readonly syncs = new Map<string, Map<string, EntrySyncStatus>>();
+  /** Statuses written, by resource key, so an unchanged one is not written again. */
+  private readonly written = new Map<string, string>();
+  /** Warning Events raised, by name, so each is raised once per change of state. */
+  private readonly warned = new Map<string, string>();
+  private statusTimer?: NodeJS.Timeout;
+  private statusRunning: Promise<void> = Promise.resolve();
+  private unsubscribe?: () => void;
+
+  constructor(opts: ManagementRuntimeOptions) {
+    this.opts = opts;
+  }
+
+  /** The source's change listener. */
+  onView(view: ManagementView): void {
+    this.view = view;
+    if (this.stopped) return;
+    this.opts.embedded.setEntries(this.embeddedEntries());
+    if (this.started) this.reconcile();
+    this.statusSoon();
+  }
+
+  /**
+   * Starts the external side; call once the clusters have been read (a plan from a half-read
+   * fleet would delete the records of the clusters not read yet).
+   */
+  async start(): Promise<void> {
+    this.started = true;
+    this.unsubscribe = this.opts.store.onChange(() => this.statusSoon());
+    this.reconcile();
+    await this.reconciling;
+    this.statusSoon();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    clearTimeout(this.statusTimer);
+    await this.reconciling;
+    await this.external?.stop();
+    await this.statusRunning;
+  }
+
+  /** Leadership began: re-read the providers (the old leader wrote meanwhile) and write what is due. */
+  leadershipStarted(): void {
+    this.written.clear();
+    this.warned.clear();
+    this.syncedSinceLeading = false;
+    if (!this.started || this.stopped) return;
+    this.reconciling = this.reconciling.then(async () => {
+      if (this.external) await this.external.resync();
+      this.syncedSinceLeading = true;
+      this.statusSoon();
+    });
+  }
+
+  leadershipStopped(): void {
+    this.syncedSinceLeading = false;
+    clearTimeout(this.statusTimer);
+  }
+
+  /** Every entry: the YAML ones, then the resources' (a name the YAML has stays the YAML's). */
+  private allEntries(): GlobalDnsEntry[] {
+    const names = new Set(this.opts.staticEntries.map((e) => e.fqdn));
+    return [...this.opts.staticEntries, ...this.view.entries.filter((e) => !names.has(e.fqdn))];
+  }
+
+  private embeddedEntries(): GlobalDnsEntry[] {
+    const embedded = new Set([...this.opts.staticEmbedded, ...this.view.providers.filter((p) => p.type === 'embedded').map((p) => p.name)]);
+    return this.allEntries().filter((e) => embedded.has(e.provider));
+  }
+
+  // ---- external providers ----
+
+  /** Coalesces views: one reconciliation at a time, the latest view wins. */
+  private reconcile(): void {
+    if (this.reconcileQueued) return;
+    this.reconcileQueued = true;
+    this.reconciling = this.reconciling.then(async () => {
+      this.reconcileQueued = false;
+      if (this.stopped) return;
+      try {
+        await this.reconcileNow();
+      } catch (e) {
+        this.opts.logger.error({ err: (e as Error).stack ?? String(e) }, 'management: updating the external providers failed');
+      }
+      this.statusSoon();
+    });
+  }
+
+  private async reconcileNow(): Promise<void> {
+    const managed = this.view.providers.filter((p) => EXTERNAL_TYPES.has(p.type));
+    // A changed spec or a rotated Secret is a new provider; the Secret counts by resourceVersion only.
+    const key = JSON.stringify(managed.map((p) => [p.name, p.spec, p.secret?.resourceVersion ?? '']));
+    const entries = this.allEntries();
+    if (this.external && key === this.externalKey) {
+      await this.external.setEntries(entries);
+      return;
+    }
+    const old = this.external;
+    this.external = undefined;
+    await old?.stop();
+    this.syncs.clear();
+    this.zoneReports.clear();
+    const bindings: ProviderBinding[] = [];
+    for (const b of this.opts.staticBindings) bindings.push({ ...b, provider: this.guarded(b.provider) });
+    for (const p of managed) {
+      try {
+        const provider = await this.opts.makeProvider(p);
+        bindings.push({ name: p.name, provider: this.guarded(provider), ownerId: p.spec.ownerId, policy: p.spec.policy, adoptFrom: p.spec.adoptFrom });
+      } catch (e) {
+        this.zoneReports.set(p.name, { error: (e as Error).message });
+        this.opts.logger.error({ provider: p.name, err: (e as Error).message }, `management: provider ${p.name} cannot be built`);
+      }
+    }
+    this.externalKey = key;
+    this.externalBindings = new Set(bindings.map((b) => b.name));
+    if (bindings.length === 0) return;
+    const { sync } = this.opts;
+    const external = new ExternalController({
+      bindings,
+      entries,
+      store: this.opts.store,
+      resolver: this.opts.resolver,
+      logger: this.opts.logger,
+      debounceMs: sync.debounceMs,
+      maxDelayMs: sync.maxDelayMs,
+      resync: sync.resync,
+      canWrite: () => this.opts.leadership.isLeader(),
+      onStatus: (st) => this.onSyncStatus(st),
+    });
+    this.external = external;
+    this.opts.logger.info({ providers: bindings.map((b) => b.name) }, 'management: external providers (re)built');
+    await external.start();
+    if (this.opts.leadership.isLeader()) this.syncedSinceLeading = true;
+  }
+
+  /**
+   * The provider as the controller sees it: zone reads are remembered for statuses, and
+   * every write goes through the elector's guard (refused unless this replica leads now).
+   */
+  private guarded(inner: DnsProvider): DnsProvider {
+    const reports = this.zoneReports;
+    const leadership = this.opts.leadership;
+    const log = this.opts.logger;
+    return {
+      name: inner.name,
+      async zones(): Promise<Zone[]> {
+        try {
+          const zones = await inner.zones();
+          reports.set(inner.name, { zones });
+          return zones;
+        } catch (e) {
+          reports.set(inner.name, { error: (e as Error).message });
+          throw e;
+        }
+      },
+      records: (zone) => inner.records(zone),
+      apply: (zone: Zone, plan: Plan): Promise<ApplyResult> =>
+        leadership.guard(async () => {
+          const changes = plan.creates.length + plan.updates.length + plan.deletes.length;
+          // Logged per apply so that a test (or a person) can check that writers never overlap.
+          log.info({ provider: inner.name, zone: zone.name, changes, identity: leadership.identity }, `writing as ${leadership.identity}`);
+          try {
+            return await inner.apply(zone, plan);
+          } finally {
+            log.info({ provider: inner.name, zone: zone.name, identity: leadership.identity }, `wrote as ${leadership.identity}`);
+          }
+        }),
+    };
+  }
+
+  private onSyncStatus(st: EntrySyncStatus): void {
+    let byName = this.syncs.get(st.provider);
+    if (!byName) this.syncs.set(st.provider, (byName = new Map()));
+    byName.set(st.fqdn, st);
+    if (st.reason === 'NotLeader') return;
+    this.warn(st);
+    this.statusSoon();
+  }
+
+  /** A Warning Event on the entry for failed changes and conflicts, once per change of state. */
+  private warn(st: EntrySyncStatus): void {
+    const before = this.warned.get(st.fqdn);
+    const now = st.reason === 'ApplyFailed' || st.reason === 'Conflict' ? `${st.reason}: ${st.message}` : undefined;
+    if (now === undefined) {
+      this.warned.delete(st.fqdn);
+      return;
+    }
+    if (before === now || !this.opts.leadership.isLeader()) return;
+    this.warned.set(st.fqdn, now);
+    const entry = this.view.entries.find((e) => findEntry(st.fqdn, indexEntries([e])) !== undefined);
+    if (!entry) return;
+    void this.opts.source.recordEvent(
+      { kind: 'GlobalDNS', namespace: entry.namespace, name: entry.name },
+      'Warning',
+      st.reason === 'Conflict' ? 'RecordConflict' : 'ChangeFailed',
+      `${st.fqdn} at ${st.provider}: ${st.message}`,
+    );
+  }
+
+  // ---- statuses ----
+
+  private statusSoon(): void {
+    if (!this.started || this.stopped || this.statusTimer) return;
+    this.statusTimer = setTimeout(() => {
+      this.statusTimer = undefined;
+      this.statusRunning = this.statusRunning.then(() => this.writeStatuses()).catch((e: unknown) => {
+        this.opts.logger.error({ err: (e as Error).stack ?? String(e) }, 'management: status write-back failed');
+      });
+    }, this.opts.statusDebounceMs ?? 250);
+  }
+
+  private async writeStatuses(): Promise<void> {
+    if (!this.opts.leadership.isLeader() || this.stopped) return;
+    let again = false;
+    const live = new Set<string>();
+    const writes: { key: string; kind: 'GlobalDNS' | 'GlobalDNSProvider'; namespace?: string; name: string; status: EntryStatusUpdate | ProviderStatusUpdate }[] = [];
+    // Claimed names by the entry governing them, once for all entries.
+    const index = indexEntries(this.allEntries());
+    const namesOf = new Map<GlobalDnsEntry, string[]>();
+    for (const n of this.opts.store.names()) {
+      const e = findEntry(n, index);
+      if (e) namesOf.set(e, [...(namesOf.get(e) ?? []), n]);
+    }
+    for (const entry of this.view.entries) {
+      const st = this.entryStatus(entry, namesOf.get(entry) ?? []);
+      if (st === 'pending') {
+        again = true;
+        live.add(`GlobalDNS ${entry.resource}`);
+        continue;
+      }
+      if (st.retry) again = true;
+      writes.push({ key: `GlobalDNS ${entry.resource}`, kind: 'GlobalDNS', namespace: entry.namespace, name: entry.name, status: st.status });
+    }
+    for (const p of this.view.problems) {
+      if (p.kind === 'GlobalDNS') {
+        const { namespace, name } = splitResource(p.resource);
+        writes.push({ key: `GlobalDNS ${p.resource}`, kind: 'GlobalDNS', namespace, name, status: this.problemEntryStatus(p) });
+      }
+    }
+    for (const p of this.view.providers) {
+      const st = this.providerStatus(p);
+      if (st === undefined) {
+        again = true;
+        live.add(`GlobalDNSProvider ${p.name}`);
+        continue;
+      }
+      writes.push({ key: `GlobalDNSProvider ${p.name}`, kind: 'GlobalDNSProvider', name: p.name, status: st });
+    }
+    const problemProviders = new Map<string, ResourceProblem[]>();
+    for (const p of this.view.problems) if (p.kind === 'GlobalDNSProvider') problemProviders.set(p.resource, [...(problemProviders.get(p.resource) ?? []), p]);
+    for (const [name, problems] of problemProviders) {
+      const gen = problems[0]?.generation ?? 0;
+      const message = problems.map((p) => p.message).join('; ');
+      const reason = /Secret .* (not found|has no)/.test(message) ? 'SecretNotUsable' : 'InvalidSpec';
+      writes.push({
+        key: `GlobalDNSProvider ${name}`,
+        kind: 'GlobalDNSProvider',
+        name,
+        status: { conditions: [condition('Ready', false, reason, message, gen)], zones: [], entries: this.entriesOf(name), observedGeneration: gen },
+      });
+    }
+
+    for (const w of writes) {
+      live.add(w.key);
+      const text = JSON.stringify(w.status);
+      if (this.written.get(w.key) === text) continue;
+      if (!this.opts.leadership.isLeader() || this.stopped) return;
+      try {
+        await this.opts.leadership.guard(() => this.opts.source.writeStatus(w.kind, w.namespace, w.name, w.status));
+        this.written.set(w.key, text);
+      } catch (e) {
+        again = true;
+        this.opts.logger.warn({ resource: w.key, err: (e as Error).message }, 'management: status not written; retrying');
+      }
+    }
+    for (const k of this.written.keys()) if (!live.has(k)) this.written.delete(k);
+    if (again && !this.stopped) setTimeout(() => this.statusSoon(), 500).unref();
+  }
+
+  private entriesOf(provider: string): number {
+    return this.view.entries.filter((e) => e.provider === provider).length;
+  }
+
+  private problemEntryStatus(p: ResourceProblem): EntryStatusUpdate {
+    const gen = p.generation;
+    let reason = 'InvalidSpec';
+    let providerReady: ConditionUpdate;
+    if (p.message.startsWith('spec.providerRef:')) {
+      reason = p.message.includes('no GlobalDNSProvider') ? 'ProviderNotFound' : p.message.includes('does not allow') ? 'ProviderNotAllowed' : 'ProviderNotReady';
+      providerReady = condition('ProviderReady', false, reason, p.message, gen);
+    } else {
+      if (p.message.startsWith('spec.fqdn:') && p.message.includes('already published')) reason = 'DuplicateName';
+      providerReady = condition('ProviderReady', 'Unknown', reason, 'not evaluated: the resource has a problem', gen);
+    }
+    return {
+      clusterEndpoints: {},
+      endpoints: [],
+      rejectedClaims: [],
+      conditions: [
+        condition('Ready', false, reason, p.message, gen),
+        providerReady,
+        condition('RecordsSynced', false, reason, `nothing is published: ${p.message}`, gen),
+      ],
+      observedGeneration: gen,
+    };
+  }
+
+  /** The entry's status now; 'pending' while the external side has not reported since this replica leads. */
+  private entryStatus(entry: CrdEntry, names: readonly string[]): { status: EntryStatusUpdate; retry: boolean } | 'pending' {
+    const gen = entry.generation;
+    const resolved = this.opts.resolver.resolved;
+    const clusterEndpoints: Record<string, string[]> = {};
+    const endpoints: string[] = [];
+    const rejectedClaims: EntryStatusUpdate['rejectedClaims'] = [];
+    const published: string[] = [];
+    for (const name of names) {
+      const eps: Endpoint[] = this.opts.store.byName(name);
+      for (const e of eps) {
+        if (claimRejection(entry, e) !== undefined) continue;
+        const addrs = e.targets.flatMap((t) => (addressType(t) ? [t] : [...(resolved.get(t)?.v4 ?? []), ...(resolved.get(t)?.v6 ?? [])]));
+        clusterEndpoints[e.cluster] = sorted([...(clusterEndpoints[e.cluster] ?? []), ...addrs]);
+      }
+      const plan = planName(name, entry, eps, resolved);
+      for (const r of plan.records) endpoints.push(...r.values);
+      if (plan.records.length > 0) published.push(name);
+      for (const r of plan.rejected) rejectedClaims.push({ ...parseEndpointKey(r.key), reason: r.reason });
+    }
+
+    const provider = this.view.providers.find((p) => p.name === entry.provider);
+    let providerReady: ConditionUpdate;
+    let synced: ConditionUpdate;
+    let retry = false;
+    if (!provider) {
+      providerReady = condition('ProviderReady', false, 'ProviderNotFound', `no GlobalDNSProvider "${entry.provider}"`, gen);
+    } else if (provider.type === 'embedded') {
+      const apex = this.opts.zones.find((z) => entry.fqdn === z || entry.fqdn.endsWith(`.${z}`));
+      providerReady =
+        apex === undefined
+          ? condition('ProviderReady', false, 'NoZone', `no zone of the embedded server holds ${entry.fqdn} (zones: ${this.opts.zones.join(', ') || 'none'})`, gen)
+          : condition('ProviderReady', true, 'ZoneFound', `served by the embedded server in zone ${apex}`, gen);
+    } else if (!EXTERNAL_TYPES.has(provider.type)) {
+      providerReady = condition('ProviderReady', false, 'ProviderTypeUnsupported', `provider type ${provider.type} is not supported by this version`, gen);
+    } else {
+      const report = this.zoneReports.get(provider.name);
+      if (!report || !this.externalBindings.has(provider.name)) {
+        if (!this.syncedSinceLeading) return 'pending';
+        providerReady = condition('ProviderReady', 'Unknown', 'Pending', `provider ${provider.name} not read yet`, gen);
+      } else if (report.error !== undefined) {
+        providerReady = condition('ProviderReady', false, 'ProviderError', `provider ${provider.name}: ${report.error}`, gen);
+      } else {
+        const zone = (report.zones ?? []).find((z) => entry.fqdn === z.name || entry.fqdn.endsWith(`.${z.name}`));
+        providerReady = zone
+          ? condition('ProviderReady', true, 'ZoneFound', `hosted zone ${zone.name} (${zone.id})`, gen)
+          : condition('ProviderReady', false, 'NoZone', `no hosted zone of provider ${provider.name} holds ${entry.fqdn}`, gen);
+      }
+    }
+
+    if (providerReady.status !== 'True') {
+      synced = condition('RecordsSynced', false, providerReady.reason, `nothing is published: ${providerReady.message}`, gen);
+    } else if (published.length === 0) {
+      synced = condition('RecordsSynced', false, 'NoEndpoints', `no accepted endpoint with an address claims ${entry.fqdn}; nothing is published`, gen);
+    } else if (provider?.type === 'embedded') {
+      const missing = published.filter((n) => !this.opts.embeddedHolds(n));
+      if (missing.length > 0) retry = true;
+      synced =
+        missing.length === 0
+          ? condition('RecordsSynced', true, 'Synced', `${published.length} name${published.length === 1 ? '' : 's'} served by the embedded server`, gen)
+          : condition('RecordsSynced', false, 'Pending', `not served yet: ${missing.join(', ')}`, gen);
+    } else {
+      const reports = this.syncs.get(entry.provider) ?? new Map<string, EntrySyncStatus>();
+      const states = published.map((n) => reports.get(n));
+      const bad = states.filter((s): s is EntrySyncStatus => s !== undefined && !s.synced && s.reason !== 'NotLeader');
+      if (bad.length > 0) {
+        const first = bad.find((s) => s.reason === 'Conflict') ?? bad[0];
+        synced = condition('RecordsSynced', false, first.reason, bad.map((s) => `${s.fqdn}: ${s.message}`).join('; '), gen);
+      } else if (states.every((s) => s?.synced === true)) {
+        synced = condition('RecordsSynced', true, 'Synced', states.map((s) => `${s?.fqdn}: ${s?.message}`).join('; '), gen);
+      } else {
+        // Changes are on their way: leave the status as it was rather than flap through Pending.
+        if (!this.syncedSinceLeading) return 'pending';
+        retry = true;
+        synced = condition('RecordsSynced', false, 'Pending', 'changes are being applied', gen);
+      }
+    }
+
+    const unknownTargets = entry.targets.flatMap((t, i) => (this.opts.clusters.includes(t.cluster) ? [] : [`spec.targets[${i}]: cluster ${t.cluster} is not watched by globaldns`]));
+    let ready: ConditionUpdate;
+    if (unknownTargets.length > 0) ready = condition('Ready', false, 'TargetNotFound', unknownTargets.join('; '), gen);
+    else if (providerReady.status !== 'True') ready = condition('Ready', false, providerReady.reason, providerReady.message, gen);
+    else if (synced.status !== 'True') ready = condition('Ready', false, synced.reason, synced.message, gen);
+    else ready = condition('Ready', true, 'Ready', `${entry.fqdn} is published: ${sorted(endpoints).join(', ')}`, gen);
+
+    return {
+      retry,
+      status: {
+        clusterEndpoints,
+        endpoints: sorted(endpoints),
+        rejectedClaims: rejectedClaims.sort((a, b) => `${a.cluster}/${a.namespace}/${a.kind}/${a.name}`.localeCompare(`${b.cluster}/${b.namespace}/${b.kind}/${b.name}`)),
+        conditions: [ready, providerReady, synced],
+        observedGeneration: gen,
+      },
+    };
+  }
+
+  private providerStatus(p: ManagedProvider): ProviderStatusUpdate | undefined {
+    const gen = p.generation;
+    const entries = this.entriesOf(p.name);
+    if (p.type === 'embedded') {
+      return { conditions: [condition('Ready', true, 'Ready', `the embedded server serves ${this.opts.zones.length} zone${this.opts.zones.length === 1 ? '' : 's'}`, gen)], zones: [...this.opts.zones], entries, observedGeneration: gen };
+    }
+    if (!EXTERNAL_TYPES.has(p.type)) {
+      return { conditions: [condition('Ready', false, 'ProviderTypeUnsupported', `provider type ${p.type} is not supported by this version`, gen)], zones: [], entries, observedGeneration: gen };
+    }
+    const report = this.zoneReports.get(p.name);
+    if (!report) return this.syncedSinceLeading ? { conditions: [condition('Ready', 'Unknown', 'Pending', 'not read yet', gen)], zones: [], entries, observedGeneration: gen } : undefined;
+    if (report.error !== undefined) return { conditions: [condition('Ready', false, 'ProviderError', report.error, gen)], zones: [], entries, observedGeneration: gen };
+    const zones = (report.zones ?? []).map((z) => `${z.name} (${z.id}${z.private ? ', private' : ''})`);
+    return {
+      conditions: [
+        zones.length > 0
+          ? condition('Ready', true, 'Ready', `${zones.length} hosted zone${zones.length === 1 ? '' : 's'} found`, gen)
+          : condition('Ready', false, 'NoZones', 'no hosted zone matches the settings', gen),
+      ],
+      zones,
+      entries,
+      observedGeneration: gen,
+    };
+  }
+}
