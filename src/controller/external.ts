@@ -4,7 +4,7 @@ import type { GlobalDnsEntry, Plan, RecordSet } from '../model/index.js';
 import { canonicalName, findEntry, indexEntries, parseOwnershipName, plan as diff, planName, recordSetKey, targetHostnames } from '../planner/index.js';
 import type { EntryIndex, PlanConflict, Policy } from '../planner/index.js';
 import type { EndpointStore } from '../sources/index.js';
-import { describeChange, type ChangeResult, type DnsProvider, type Zone } from '../../providers/provider.js';
+import { describeChange, planChanges, type ChangeResult, type DnsProvider, type Zone } from '../../providers/provider.js';
 import type { ControllerLogger } from './controller.js';
 import type { HostnameResolver } from './resolver.js';
 
@@ -55,6 +55,12 @@ interface ProviderState {
   /** Last known content per zone id: read at start and resync, then kept up to date by applies. */
   current: Map<string, RecordSet[]>;
   dirty: Set<string>;
+  /**
+   * Zones whose last apply had failures: their cached content may be wrong (a change applied
+   * whose answer was lost reads as a failure), so they are read again before the next diff.
+   * Without this a lost answer turns into the same stale plan, rejected, retried, forever.
+   */
+  stale: Set<string>;
   timer?: NodeJS.Timeout;
   firstDirtyAt?: number;
   running: Promise<void>;
@@ -83,7 +89,7 @@ export class ExternalController {
     this.opts = opts;
     const bound = new Set(opts.bindings.map((b) => b.name));
     this.index = indexEntries(opts.entries.filter((e) => bound.has(e.provider)));
-    for (const binding of opts.bindings) this.states.set(binding.name, { binding, current: new Map(), dirty: new Set(), running: Promise.resolve(), failures: 0 });
+    for (const binding of opts.bindings) this.states.set(binding.name, { binding, current: new Map(), dirty: new Set(), stale: new Set(), running: Promise.resolve(), failures: 0 });
   }
 
   /** Reads every provider, plans every claimed name, and starts following the store. */
@@ -250,10 +256,31 @@ export class ExternalController {
     }
     let failed = false;
     for (const [zone, zoneNames] of byZone) {
+      if (s.stale.has(zone.id)) {
+        try {
+          s.current.set(zone.id, await s.binding.provider.records(zone));
+          s.stale.delete(zone.id);
+        } catch (e) {
+          this.opts.logger.warn({ provider: s.binding.name, zone: zone.name, err: (e as Error).message }, 'zone unreadable; retrying later');
+          failed = true;
+          continue;
+        }
+      }
       const { plan, conflicts } = this.diffZone(s, zone, zoneNames, !whole);
       for (const n of zoneNames) s.dirty.delete(n);
-      const changes = plan.creates.length + plan.updates.length + plan.deletes.length;
-      const results = changes > 0 ? (await s.binding.provider.apply(zone, plan)).results : [];
+      const changes = planChanges(plan);
+      let results: ChangeResult[] = [];
+      if (changes.length > 0) {
+        try {
+          results = (await s.binding.provider.apply(zone, plan)).results;
+        } catch (e) {
+          // The provider could not say what happened: every change counts as failed, and the
+          // zone is read again before the retry.
+          const error = (e as Error).message;
+          results = changes.map((change) => ({ change, ok: false, error }));
+        }
+      }
+      if (results.some((r) => !r.ok)) s.stale.add(zone.id);
       this.absorb(s, zone, results);
       const failedNames = new Set<string>();
       for (const r of results) {

@@ -103,3 +103,40 @@ test('resync repairs drift: a record of ours changed or deleted behind our back 
   t.true(show(provider).includes('shop.example.test A 192.0.2.1'));
   await controller.stop();
 });
+
+test('a lost answer (applied, reported failed) is healed by reading the zone again, not by resending the stale plan', async (t) => {
+  const inner = new InMemoryProvider('r53', [{ id: 'Z1', name: 'example.test' }]);
+  let loseNext = false;
+  // The provider applies the change, then the answer is lost on the way back.
+  const lossy = {
+    name: 'r53',
+    zones: () => inner.zones(),
+    records: (z: { id: string; name: string }) => inner.records(z),
+    apply: async (z: { id: string; name: string }, p: Parameters<InMemoryProvider['apply']>[1]) => {
+      const r = await inner.apply(z, p);
+      if (loseNext) {
+        loseNext = false;
+        throw new Error('socket hang up');
+      }
+      return r;
+    },
+  };
+  const store = new EndpointStore();
+  const statuses: EntrySyncStatus[] = [];
+  const controller = new ExternalController({
+    bindings: [{ name: 'r53', provider: lossy, ownerId: 'gdns-test', policy: 'sync' }],
+    entries, store, resolver: new HostnameResolver({ lookup: async () => ({ v4: [], v6: [] }) }), logger: silent,
+    debounceMs: 10, maxDelayMs: 50, resync: false, retryInitialMs: 20, retryMaxMs: 40, onStatus: (s) => statuses.push(s),
+  });
+  store.upsert(ep('east', 'web', ['shop.example.test'], ['192.0.2.1']));
+  await controller.start();
+  loseNext = true;
+  store.upsert(ep('east', 'web', ['shop.example.test'], ['192.0.2.2']));
+  await wait(400);
+  await controller.flush();
+  t.true(show(inner).includes('shop.example.test A 192.0.2.2'));
+  const applies = inner.calls.filter((c) => c.op === 'apply').length;
+  t.true(applies <= 3, `no retry storm: ${applies} applies`);
+  t.true(statuses.filter((s) => s.fqdn === 'shop.example.test').at(-1)?.synced, 'and the entry ends synced');
+  await controller.stop();
+});
