@@ -123,6 +123,12 @@ test('resources → Route53 records and the embedded zone, with truthful statuse
   t.is(cond(blocked, 'Ready')?.status, 'False');
   t.regex(cond(blocked, 'Ready')?.message ?? '', /does not allow entries of namespace shop/);
 
+  // A deleted GlobalDNS takes its records (and only its) with it.
+  mgmt.remove('GlobalDNS', 'shop', 'api');
+  const apiSets = () => sim.records(zoneId).filter((r) => r.name.includes('api.example.org'));
+  await waitFor(() => (apiSets().length === 0 ? true : undefined), 8000, () => `api records: ${JSON.stringify(apiSets())}\n${logTail()}`);
+  t.deepEqual(simRecords(sim, zoneId, 'www.example.org').filter((r) => r.startsWith('A ')), ['A 60 203.0.113.10 203.0.113.21']);
+
   // The provider is deleted while entries use it: they say so.
   mgmt.remove('GlobalDNSProvider', undefined, 'route53-main');
   const gone = await waitFor(() => (cond(entry('web'), 'ProviderReady')?.reason === 'ProviderNotFound' ? entry('web') : undefined), 8000, () => `web status: ${JSON.stringify(entry('web'))}`);
