@@ -38,6 +38,12 @@ export interface DnsProvider {
   records(zone: Zone): Promise<RecordSet[]>;
   /** Applies a plan; never all-or-nothing silently: every change gets its own result. */
   apply(zone: Zone, plan: Plan): Promise<ApplyResult>;
+  /**
+   * Optional alias capability: true for a load-balancer hostname this provider writes as an
+   * alias when an A/AAAA set's only value is that hostname (Route53). The planner then keeps
+   * the hostname instead of flattening it to addresses.
+   */
+  aliasHostnames?(hostname: string): boolean;
 }
 
 /** The plan's changes in the order results are reported. */

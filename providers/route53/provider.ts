@@ -15,6 +15,7 @@ import type { Plan, RecordSet } from '../../src/model/index.js';
 import { applyResult, planChanges, type ApplyResult, type ChangeResult, type DnsProvider, type PlanChange, type Zone } from '../provider.js';
 import { fitsAlone, makeUnit, packBatches, ROUTE53_LIMITS, type BatchLimits, type Unit } from './batches.js';
 import { backoffDelay, errorMessage, errorName, isRetryable, realClock, TokenBucket, type Clock } from './limits.js';
+import { elbAliasZoneId, parseElbHostname } from './alias.js';
 import { fromWire, fromWireName, toWire, type Route53RecordSet, type WireOptions } from './wire.js';
 
 export interface Route53ProviderOptions extends WireOptions {
@@ -92,6 +93,18 @@ export class Route53Provider implements DnsProvider {
     this.limits = { ...ROUTE53_LIMITS, ...o.limits };
     this.maxAttempts = o.maxAttempts ?? 10;
     if (!(this.maxAttempts >= 1)) throw new Error('maxAttempts must be at least 1');
+  }
+
+  /** AWS load-balancer hostnames whose region's alias hosted zone id is known (table or `aliasHostedZoneIds`). */
+  aliasHostnames(hostname: string): boolean {
+    const lb = parseElbHostname(hostname);
+    if (lb === undefined) return false;
+    try {
+      elbAliasZoneId(lb, this.o.aliasHostedZoneIds);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async zones(): Promise<Zone[]> {

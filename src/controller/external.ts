@@ -2,7 +2,7 @@ import cron from 'node-cron';
 import { findZone } from '../model/index.js';
 import type { GlobalDnsEntry, Plan, RecordSet } from '../model/index.js';
 import { canonicalName, findEntry, indexEntries, parseOwnershipName, plan as diff, planName, recordSetKey, targetHostnames } from '../planner/index.js';
-import type { EntryIndex, PlanConflict, Policy } from '../planner/index.js';
+import type { AliasHostnames, EntryIndex, PlanConflict, Policy } from '../planner/index.js';
 import type { EndpointStore } from '../sources/index.js';
 import { describeChange, planChanges, type ChangeResult, type DnsProvider, type Zone } from '../../providers/provider.js';
 import type { ControllerLogger } from './controller.js';
@@ -16,6 +16,11 @@ export interface ProviderBinding {
   ownerId: string;
   policy: Policy;
   adoptFrom?: readonly string[];
+  /**
+   * Load-balancer hostnames the provider can alias (planned as `values: [hostname]`, not
+   * flattened). Default: the provider's own `aliasHostnames`; none when it has none.
+   */
+  aliasHostnames?: AliasHostnames;
 }
 
 /** What the controller knows about one entry's records, for status and `globaldns plan`. */
@@ -185,7 +190,7 @@ export class ExternalController {
       const entry = findEntry(name, this.index);
       const s = entry && this.states.get(entry.provider);
       if (!entry || !s) continue;
-      const records = planName(name, entry, eps, this.opts.resolver.resolved).records;
+      const records = planName(name, entry, eps, this.opts.resolver.resolved, { aliasHostnames: aliasCapability(s.binding) }).records;
       if (records.length > 0) this.desired.set(name, records);
       else this.desired.delete(name);
       s.dirty.add(name);
@@ -353,4 +358,11 @@ function ownerOfChange(r: ChangeResult, names: readonly string[]): string {
   const name = canonicalName(rec.name);
   const owned = rec.type === 'TXT' ? parseOwnershipName(name)?.name : undefined;
   return names.find((n) => n === (owned ?? name)) ?? owned ?? name;
+}
+
+/** The binding's alias capability, else the provider's. */
+function aliasCapability(b: ProviderBinding): AliasHostnames | undefined {
+  if (b.aliasHostnames) return b.aliasHostnames;
+  const own = b.provider.aliasHostnames;
+  return own ? (h) => own.call(b.provider, h) : undefined;
 }

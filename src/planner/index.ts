@@ -1,5 +1,8 @@
 export { planName, targetHostnames } from './name.js';
-export type { NamePlan } from './name.js';
+export type { NamePlan, PlanNameOptions } from './name.js';
+export { ALIAS_WEIGHT } from './name.js';
+export { canonicalAliasTarget, isAliasSet } from './alias.js';
+export type { AliasHostnames } from './alias.js';
 export { desiredRecords } from './desired.js';
 export { zoneContent, mergeRecords } from './zone.js';
 export { indexEntries, findEntry, projectMatches, claimRejection } from './entries.js';

@@ -1,6 +1,7 @@
 import { addressType } from '../model/index.js';
 import type { Plan, RRType, RecordSet } from '../model/index.js';
 import { canonicalAddress } from './addresses.js';
+import { canonicalAliasTarget, isAliasSet } from './alias.js';
 import {
   Registry,
   canonicalName,
@@ -282,9 +283,19 @@ function conflict(r: RecordSet, reason: string): PlanConflict {
   return out;
 }
 
-/** Same data: values as sets (in canonical spelling), TTL and weight. */
+/**
+ * Same data: values as sets (in canonical spelling), TTL and weight. Two alias sets (A/AAAA
+ * holding a host name) compare by target only: the provider keeps no TTL for an alias
+ * (Route53 reads it back as 0), so a desired TTL never makes one differ.
+ */
 export function sameContent(a: RecordSet, b: RecordSet): boolean {
-  if (a.type !== b.type || a.ttl !== b.ttl || a.weight !== b.weight) return false;
+  if (a.type !== b.type || a.weight !== b.weight) return false;
+  if (isAliasSet(a) && isAliasSet(b)) {
+    const ta = [...new Set(a.values.map(canonicalAliasTarget))].sort();
+    const tb = [...new Set(b.values.map(canonicalAliasTarget))].sort();
+    return ta.length === tb.length && ta.every((v, i) => v === tb[i]);
+  }
+  if (a.ttl !== b.ttl) return false;
   const va = canonicalValues(a);
   const vb = canonicalValues(b);
   return va.length === vb.length && va.every((v, i) => v === vb[i]);
