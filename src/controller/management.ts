@@ -1,5 +1,6 @@
 import { addressType } from '../model/index.js';
 import type { Endpoint, GlobalDnsEntry, Plan } from '../model/index.js';
+import { PROVIDER_FINALIZER } from '../sources/index.js';
 import type { ConditionUpdate, EntryStatusUpdate, ManagedProvider, ManagementSource, ManagementView, ProviderStatusUpdate, ResourceProblem } from '../sources/index.js';
 import type { EndpointStore } from '../sources/index.js';
 import type { CrdEntry } from '../config/index.js';
@@ -51,6 +52,13 @@ const EXTERNAL_TYPES = new Set(['route53']);
 
 function condition(type: string, ok: boolean | 'Unknown', reason: string, message: string, observedGeneration: number): ConditionUpdate {
   return { type, status: ok === 'Unknown' ? 'Unknown' : ok ? 'True' : 'False', reason, message, observedGeneration };
+}
+
+/** `st` with its Ready condition saying why the provider's deletion waits, when it does. */
+function withDeletionBlocked(st: ProviderStatusUpdate, blocked: string | undefined, generation: number): ProviderStatusUpdate {
+  if (blocked === undefined) return st;
+  const others = (st.conditions ?? []).filter((c) => c.type !== 'Ready');
+  return { ...st, conditions: [condition('Ready', false, 'DeletionBlocked', blocked, generation), ...others] };
 }
 
 function splitResource(resource: string): { namespace: string; name: string } {
@@ -141,6 +149,7 @@ export class ManagementRuntime {
     this.reconciling = this.reconciling.then(async () => {
       if (this.external) await this.external.resync();
       this.syncedSinceLeading = true;
+      await this.reconcileFinalizers();
       this.statusSoon();
     });
   }
@@ -161,6 +170,51 @@ export class ManagementRuntime {
     return this.allEntries().filter((e) => embedded.has(e.provider));
   }
 
+  // ---- provider finalizers ----
+
+  /** What still uses a provider: GlobalDNS resources (valid or not) and YAML entries naming it. */
+  private usersOf(provider: string): string[] {
+    const own = new Set([...this.opts.staticBindings.map((b) => b.name), ...this.opts.staticEmbedded]);
+    const resources = (this.view.lifecycle ?? []).find((l) => l.name === provider)?.usedBy ?? [];
+    const yaml = own.has(provider) ? [] : this.opts.staticEntries.filter((e) => e.provider === provider).map((e) => `config entry ${e.fqdn}`);
+    return [...resources.map((r) => `GlobalDNS ${r}`), ...yaml];
+  }
+
+  /** A deleted provider some entry still uses: why its deletion waits. */
+  private deletionBlocked(provider: string): string | undefined {
+    const l = (this.view.lifecycle ?? []).find((x) => x.name === provider);
+    if (!l?.deleting) return undefined;
+    const users = this.usersOf(provider);
+    if (users.length === 0) return undefined;
+    return `deletion blocked: still used by ${users.join(', ')}; delete ${users.length === 1 ? 'it' : 'them'} or point ${users.length === 1 ? 'it' : 'them'} at another provider, and the deletion completes`;
+  }
+
+  /**
+   * The leader keeps \`${PROVIDER_FINALIZER}\` on every GlobalDNSProvider, and takes it off a
+   * deleted one once no entry uses it (after applying what is pending, so the records of its
+   * last entries are deleted while the provider still exists).
+   */
+  private async reconcileFinalizers(): Promise<void> {
+    if (!this.opts.leadership.isLeader() || this.stopped) return;
+    let failed = false;
+    for (const l of this.view.lifecycle ?? []) {
+      try {
+        if (!l.deleting && !l.finalized) {
+          await this.opts.leadership.guard(() => this.opts.source.setProviderFinalizer(l.name, PROVIDER_FINALIZER, true));
+        } else if (l.deleting && l.finalized && this.usersOf(l.name).length === 0) {
+          if (this.external && this.externalBindings.has(l.name)) await this.external.flush();
+          if (!this.opts.leadership.isLeader() || this.stopped) return;
+          await this.opts.leadership.guard(() => this.opts.source.setProviderFinalizer(l.name, PROVIDER_FINALIZER, false));
+          this.opts.logger.info({ provider: l.name }, `management: GlobalDNSProvider ${l.name} is no longer used; its deletion completes`);
+        }
+      } catch (e) {
+        failed = true;
+        this.opts.logger.warn({ provider: l.name, err: (e as Error).message }, 'management: provider finalizer not updated; retrying');
+      }
+    }
+    if (failed && !this.stopped) setTimeout(() => this.reconcile(), 1000).unref();
+  }
+
   // ---- external providers ----
 
   /** Coalesces views: one reconciliation at a time, the latest view wins. */
@@ -175,6 +229,7 @@ export class ManagementRuntime {
       } catch (e) {
         this.opts.logger.error({ err: (e as Error).stack ?? String(e) }, 'management: updating the external providers failed');
       }
+      await this.reconcileFinalizers();
       this.statusSoon();
     });
   }
@@ -331,13 +386,14 @@ export class ManagementRuntime {
       }
     }
     for (const p of this.view.providers) {
-      const st = this.providerStatus(p);
+      const blocked = this.deletionBlocked(p.name);
+      const st = this.providerStatus(p) ?? (blocked === undefined ? undefined : { conditions: [], zones: [], entries: this.entriesOf(p.name), observedGeneration: p.generation });
       if (st === undefined) {
         again = true;
         live.add(`GlobalDNSProvider ${p.name}`);
         continue;
       }
-      writes.push({ key: `GlobalDNSProvider ${p.name}`, kind: 'GlobalDNSProvider', name: p.name, status: st });
+      writes.push({ key: `GlobalDNSProvider ${p.name}`, kind: 'GlobalDNSProvider', name: p.name, status: withDeletionBlocked(st, blocked, p.generation) });
     }
     const problemProviders = new Map<string, ResourceProblem[]>();
     for (const p of this.view.problems) if (p.kind === 'GlobalDNSProvider') problemProviders.set(p.resource, [...(problemProviders.get(p.resource) ?? []), p]);
@@ -349,7 +405,7 @@ export class ManagementRuntime {
         key: `GlobalDNSProvider ${name}`,
         kind: 'GlobalDNSProvider',
         name,
-        status: { conditions: [condition('Ready', false, reason, message, gen)], zones: [], entries: this.entriesOf(name), observedGeneration: gen },
+        status: withDeletionBlocked({ conditions: [condition('Ready', false, reason, message, gen)], zones: [], entries: this.entriesOf(name), observedGeneration: gen }, this.deletionBlocked(name), gen),
       });
     }
 

@@ -549,3 +549,49 @@ test('an informer restarted after a fault resumes from its resourceVersion and m
   await new Promise((r) => setTimeout(r, 100));
   t.log('errors reported by informer.stop():', errors.slice(before).map(describeError));
 });
+
+test('finalizers: DELETE marks, the update removing the last finalizer deletes; test-side delete and remove', async (t) => {
+  const fake = await startFakeKube();
+  t.teardown(() => fake.stop());
+  const w = await rawWatch(fake, '/apis/globaldns.io/v1alpha1/globaldnsproviders?watch=true');
+  t.teardown(() => w.close());
+  await waitFor('watch open', () => fake.openWatchCount() === 1);
+  const base = '/apis/globaldns.io/v1alpha1/globaldnsproviders';
+  const provider = { apiVersion: 'globaldns.io/v1alpha1', kind: 'GlobalDNSProvider', metadata: { name: 'p', finalizers: ['a.io/one', 'b.io/two'] }, spec: { type: 'embedded' } };
+  t.is((await raw(fake, 'POST', base, provider)).status, 201);
+  const del = await raw(fake, 'DELETE', `${base}/p`);
+  t.is(del.status, 200);
+  const marked = del.json as { metadata: { deletionTimestamp?: string; generation: number; resourceVersion: string } };
+  t.truthy(marked.metadata.deletionTimestamp);
+  t.is(marked.metadata.generation, 2);
+  t.truthy(fake.get('GlobalDNSProvider', undefined, 'p'), 'still there while finalizers remain');
+  // a second DELETE changes nothing
+  const again = await raw(fake, 'DELETE', `${base}/p`);
+  t.is((again.json as { metadata: { resourceVersion: string } }).metadata.resourceVersion, marked.metadata.resourceVersion);
+  // no new finalizers while deleting; deletionTimestamp cannot be cleared
+  const adding = await raw(fake, 'PATCH', `${base}/p`, { metadata: { finalizers: ['a.io/one', 'b.io/two', 'c.io/three'] } }, { contentType: 'application/merge-patch+json' });
+  t.is(adding.status, 422);
+  const clearing = await raw(fake, 'PATCH', `${base}/p`, { metadata: { deletionTimestamp: null, finalizers: ['b.io/two'] } }, { contentType: 'application/merge-patch+json' });
+  t.is(clearing.status, 200);
+  t.is((clearing.json as { metadata: { deletionTimestamp?: string } }).metadata.deletionTimestamp, marked.metadata.deletionTimestamp);
+  // the PUT removing the last finalizer completes the deletion
+  const cur = (await raw(fake, 'GET', `${base}/p`)).json as { metadata: Record<string, unknown> };
+  const put = await raw(fake, 'PUT', `${base}/p`, { ...cur, metadata: { ...cur.metadata, finalizers: [] } });
+  t.is(put.status, 200);
+  t.is((await raw(fake, 'GET', `${base}/p`)).status, 404);
+  await waitFor('events', () => w.events.length === 5);
+  t.deepEqual(w.events.map((e) => e.type), ['ADDED', 'MODIFIED', 'MODIFIED', 'MODIFIED', 'DELETED']);
+  // without finalizers DELETE removes at once (as before)
+  fake.apply({ ...provider, metadata: { name: 'q' } });
+  t.is((await raw(fake, 'DELETE', `${base}/q`)).status, 200);
+  t.is(fake.get('GlobalDNSProvider', undefined, 'q'), undefined);
+  // test side: delete honours finalizers, remove does not
+  fake.apply({ ...provider, metadata: { name: 'r', finalizers: ['a.io/one'] } });
+  t.truthy(fake.delete('GlobalDNSProvider', undefined, 'r')?.metadata);
+  t.truthy(fake.get('GlobalDNSProvider', undefined, 'r'));
+  t.true(fake.remove('GlobalDNSProvider', undefined, 'r'));
+  t.is(fake.get('GlobalDNSProvider', undefined, 'r'), undefined);
+  fake.apply({ ...provider, metadata: { name: 's' } });
+  t.is(fake.delete('GlobalDNSProvider', undefined, 's'), undefined);
+  t.is(fake.get('GlobalDNSProvider', undefined, 's'), undefined);
+});

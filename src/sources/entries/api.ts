@@ -16,6 +16,8 @@ export interface ManagementApi extends KubeApi<ManagementKind> {
   get(kind: StatusKind, namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
   /** PUT on the status subresource; the body's `metadata.resourceVersion` makes it conditional (409 when stale). */
   replaceStatus(kind: StatusKind, namespace: string | undefined, name: string, body: KubeObject): Promise<KubeObject>;
+  /** PUT on the resource itself (metadata and spec; finalizers), conditional like `replaceStatus`. */
+  replace(kind: StatusKind, namespace: string | undefined, name: string, body: KubeObject): Promise<KubeObject>;
   createEvent(namespace: string, event: CoreV1Event): Promise<CoreV1Event>;
   replaceEvent(namespace: string, name: string, event: CoreV1Event): Promise<CoreV1Event>;
 }
@@ -150,6 +152,13 @@ export class ClientNodeManagementApi implements ManagementApi {
       kind === 'GlobalDNS'
         ? await this.custom.replaceNamespacedCustomObjectStatus({ ...crd, namespace: namespace ?? 'default' })
         : await this.custom.replaceClusterCustomObjectStatus(crd);
+    return isObj(obj) ? obj : {};
+  }
+
+  async replace(kind: StatusKind, namespace: string | undefined, name: string, body: KubeObject): Promise<KubeObject> {
+    const crd = { group: CRD_GROUP, version: CRD_VERSION, plural: PLURALS[kind], name, body };
+    const obj: unknown =
+      kind === 'GlobalDNS' ? await this.custom.replaceNamespacedCustomObject({ ...crd, namespace: namespace ?? 'default' }) : await this.custom.replaceClusterCustomObject(crd);
     return isObj(obj) ? obj : {};
   }
 

@@ -7,8 +7,8 @@ export type {
   ProviderStatusUpdate,
   StatusUpdate,
 } from './source.js';
-export { buildView, ROUTE53_SECRET_KEYS } from './view.js';
-export type { ManagedProvider, ManagementView, ResourceKindName, ResourceProblem } from './view.js';
+export { buildView, PROVIDER_FINALIZER, ROUTE53_SECRET_KEYS } from './view.js';
+export type { ManagedProvider, ManagementView, ProviderLifecycle, ResourceKindName, ResourceProblem } from './view.js';
 export { ProviderSecret } from './secret.js';
 export { ClientNodeManagementApi } from './api.js';
 export type { ManagementApi, ManagementKind, ManagementScope, StatusKind } from './api.js';

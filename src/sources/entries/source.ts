@@ -295,6 +295,40 @@ export class ManagementSource {
     }
   }
 
+  /**
+   * Adds (`present`) or removes `finalizer` on a GlobalDNSProvider: read, PUT with that
+   * resourceVersion, on 409 read again (`statusAttempts` in all). Resolves false when there was
+   * nothing to do (already so, or the object is gone); adding to an object being deleted is
+   * nothing to do too (the API server would refuse it).
+   */
+  async setProviderFinalizer(name: string, finalizer: string, present: boolean): Promise<boolean> {
+    const what = `${present ? 'add' : 'remove'} finalizer ${finalizer} ${present ? 'to' : 'from'} GlobalDNSProvider ${name}`;
+    const attempts = this.opts.statusAttempts ?? 5;
+    for (let attempt = 1; ; attempt++) {
+      let obj: KubeObject | undefined;
+      try {
+        obj = await this.api.get('GlobalDNSProvider', undefined, name);
+      } catch (e) {
+        throw new Error(`${what}: read: ${describeFailure(e).message}`);
+      }
+      if (!obj) return false;
+      const meta = isObj(obj.metadata) ? obj.metadata : {};
+      const finalizers = Array.isArray(meta.finalizers) ? meta.finalizers.filter((f): f is string => typeof f === 'string') : [];
+      if (finalizers.includes(finalizer) === present) return false;
+      if (present && typeof meta.deletionTimestamp === 'string') return false;
+      const next = present ? [...finalizers, finalizer] : finalizers.filter((f) => f !== finalizer);
+      try {
+        await this.api.replace('GlobalDNSProvider', undefined, name, { ...obj, apiVersion: CRD_API_VERSION, kind: 'GlobalDNSProvider', metadata: { ...meta, finalizers: next } });
+        return true;
+      } catch (e) {
+        const code = httpStatus(e);
+        if (code === 404) return false;
+        if (code === 409 && attempt < attempts) continue;
+        throw new Error(`${what}: ${describeFailure(e).message}${code === 409 ? ` (after ${attempt} attempts)` : ''}`);
+      }
+    }
+  }
+
   private withTransitionTimes(update: StatusUpdate, current: Record<string, unknown> | undefined): Record<string, unknown> {
     const out: Record<string, unknown> = { ...update };
     if (!update.conditions) return out;

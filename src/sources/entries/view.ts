@@ -26,11 +26,27 @@ export interface ResourceProblem {
   message: string;
 }
 
+/** The finalizer globaldns keeps on every GlobalDNSProvider while a GlobalDNS uses it. */
+export const PROVIDER_FINALIZER = 'globaldns.io/provider-in-use';
+
+/** Deletion-related facts of every GlobalDNSProvider object, usable or not. */
+export interface ProviderLifecycle {
+  name: string;
+  /** `metadata.deletionTimestamp` is set: deleted, waiting for its finalizers. */
+  deleting: boolean;
+  /** It carries `PROVIDER_FINALIZER`. */
+  finalized: boolean;
+  /** `namespace/name` of every GlobalDNS whose `spec.providerRef` names it (valid or not), sorted. */
+  usedBy: string[];
+}
+
 /** What the management cluster declares, consistent as a whole: every entry's provider is in `providers`. */
 export interface ManagementView {
   entries: CrdEntry[];
   providers: ManagedProvider[];
   problems: ResourceProblem[];
+  /** One per GlobalDNSProvider object, sorted by name (absent in views made by hand). */
+  lifecycle?: ProviderLifecycle[];
 }
 
 /** Keys a Route53 Secret must have, each with the spellings accepted (ours, the AWS environment's, Rancher's). */
@@ -43,9 +59,11 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function metaOf(o: KubeObject): { name: string; namespace: string; generation: number; created: string; resourceVersion: string } {
+function metaOf(o: KubeObject): { name: string; namespace: string; generation: number; created: string; resourceVersion: string; deleting: boolean; finalizers: string[] } {
   const m = isObj(o.metadata) ? o.metadata : {};
   return {
+    deleting: typeof m.deletionTimestamp === 'string' && m.deletionTimestamp !== '',
+    finalizers: Array.isArray(m.finalizers) ? m.finalizers.filter((f): f is string => typeof f === 'string') : [],
     name: typeof m.name === 'string' ? m.name : '',
     namespace: typeof m.namespace === 'string' ? m.namespace : '',
     generation: typeof m.generation === 'number' ? m.generation : 0,
@@ -74,9 +92,21 @@ export function buildView(entryObjects: Iterable<KubeObject>, providerObjects: I
   const problems: ResourceProblem[] = [];
   const providers = new Map<string, ManagedProvider>();
   const broken = new Set<string>();
+  const entryList = [...entryObjects];
+  const usedBy = new Map<string, string[]>();
+  for (const obj of entryList) {
+    const spec = isObj(obj.spec) ? obj.spec : {};
+    const ref = spec.providerRef;
+    const name = typeof ref === 'string' ? ref : isObj(ref) && typeof ref.name === 'string' ? ref.name : undefined;
+    if (name === undefined) continue;
+    const meta = metaOf(obj);
+    usedBy.set(name, [...(usedBy.get(name) ?? []), `${meta.namespace}/${meta.name}`]);
+  }
+  const lifecycle: ProviderLifecycle[] = [];
 
   for (const obj of providerObjects) {
     const meta = metaOf(obj);
+    lifecycle.push({ name: meta.name, deleting: meta.deleting, finalized: meta.finalizers.includes(PROVIDER_FINALIZER), usedBy: [...(usedBy.get(meta.name) ?? [])].sort() });
     const parsed = parseGlobalDnsProvider(obj);
     if (!parsed.ok) {
       broken.add(meta.name);
@@ -110,7 +140,7 @@ export function buildView(entryObjects: Iterable<KubeObject>, providerObjects: I
   }
 
   const candidates: { entry: CrdEntry; created: string }[] = [];
-  for (const obj of entryObjects) {
+  for (const obj of entryList) {
     const meta = metaOf(obj);
     const resource = `${meta.namespace}/${meta.name}`;
     const parsed = parseGlobalDns(obj);
@@ -144,5 +174,6 @@ export function buildView(entryObjects: Iterable<KubeObject>, providerObjects: I
 
   entries.sort(byKey((e) => e.resource));
   problems.sort(byKey((p) => `${p.kind}/${p.resource}`));
-  return { entries, providers: [...providers.values()].sort(byKey((p) => p.name)), problems };
+  lifecycle.sort(byKey((l) => l.name));
+  return { entries, providers: [...providers.values()].sort(byKey((p) => p.name)), problems, lifecycle };
 }

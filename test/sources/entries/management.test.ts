@@ -88,7 +88,7 @@ async function setup(t: { teardown(fn: () => unknown): void }, opts: { namespace
 test('create, update and delete of entries and providers show up in the view', async (t) => {
   const s = await setup(t, { seed: [secret(SECRET_VALUE)] });
   await s.source.whenSynced();
-  t.deepEqual(s.views[0], { entries: [], providers: [], problems: [] });
+  t.deepEqual(s.views[0], { entries: [], providers: [], problems: [], lifecycle: [] });
 
   s.fake.apply(route53());
   s.fake.apply(shop());

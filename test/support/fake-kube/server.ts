@@ -43,7 +43,14 @@ export interface FakeKube {
   /** `apiVersion` in the object picks between kinds of the same name (Event: `v1` or `events.k8s.io/v1`). */
   apply(obj: Record<string, unknown>): Record<string, unknown>;
   /** `apiVersion` only for kinds served in more than one group (default: the core one). */
+  /** Removes the object now, finalizers or not (false when there was none). */
   remove(kind: string, namespace: string | undefined, name: string, apiVersion?: string): boolean;
+  /**
+   * Deletes as a DELETE request does: an object with finalizers gets `deletionTimestamp` and is
+   * returned (it stays until an update removes its last finalizer); otherwise it goes now
+   * (undefined).
+   */
+  delete(kind: string, namespace: string | undefined, name: string, apiVersion?: string): Record<string, unknown> | undefined;
   get(kind: string, namespace: string | undefined, name: string, apiVersion?: string): Record<string, unknown> | undefined;
   list(kind: string, apiVersion?: string): Record<string, unknown>[];
   resourceVersion(): string;
@@ -290,8 +297,15 @@ class FakeKubeServer implements FakeKube {
   remove(kind: string, namespace: string | undefined, name: string, apiVersion?: string): boolean {
     const def = defByKind(kind, apiVersion);
     if (!this.store.get(def, namespace ?? 'default', name)) return false;
-    this.store.remove(def, def.namespaced ? (namespace ?? 'default') : undefined, name);
+    this.store.remove(def, def.namespaced ? (namespace ?? 'default') : undefined, name, { force: true });
     return true;
+  }
+
+  delete(kind: string, namespace: string | undefined, name: string, apiVersion?: string): Record<string, unknown> | undefined {
+    const def = defByKind(kind, apiVersion);
+    if (!this.store.get(def, namespace ?? 'default', name)) return undefined;
+    const o = this.store.remove(def, def.namespaced ? (namespace ?? 'default') : undefined, name);
+    return this.store.get(def, namespace ?? 'default', name) ? clone(o) : undefined;
   }
 
   get(kind: string, namespace: string | undefined, name: string, apiVersion?: string): Record<string, unknown> | undefined {

@@ -60,6 +60,11 @@ function deepFreeze<T>(v: T): T {
   return v;
 }
 
+function finalizersOf(o: KubeObject): string[] {
+  const f = o.metadata.finalizers;
+  return Array.isArray(f) ? f.filter((x): x is string => typeof x === 'string') : [];
+}
+
 export class Store {
   /** the global resourceVersion counter (last one handed out) */
   rv = 0;
@@ -223,6 +228,17 @@ export class Store {
     next.kind = def.kind;
     next.apiVersion = def.apiVersion;
     const meta = next.metadata;
+    // deletionTimestamp is the server's: kept once set, never set by a write
+    if (old.metadata.deletionTimestamp !== undefined) {
+      meta.deletionTimestamp = old.metadata.deletionTimestamp;
+      const before = finalizersOf(old);
+      const added = finalizersOf(next).filter((f) => !before.includes(f));
+      if (added.length > 0) {
+        throw new ApiError(422, `${def.kind} "${name}" is invalid: metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`, 'Invalid');
+      }
+    } else {
+      delete meta.deletionTimestamp;
+    }
     meta.name = name;
     meta.uid = old.metadata.uid;
     meta.creationTimestamp = old.metadata.creationTimestamp;
@@ -240,12 +256,33 @@ export class Store {
     deepFreeze(next);
     this.table(def).set(key(meta.namespace, name), next);
     this.emit({ rv, def, type: 'MODIFIED', obj: next, prev: old });
+    // the write that removes the last finalizer of an object being deleted completes the deletion
+    if (meta.deletionTimestamp !== undefined && finalizersOf(next).length === 0) this.remove(def, meta.namespace, name, { force: true });
     return next;
   }
 
-  remove(def: ResourceDef, ns: string | undefined, name: string, opts: { dryRun?: boolean } = {}): KubeObject {
+  /**
+   * DELETE: an object with finalizers gets `deletionTimestamp` (and a bumped generation; a
+   * MODIFIED event) and stays until an update removes its last finalizer; a second DELETE
+   * changes nothing. Without finalizers, or with `force` (the test side's `remove`), it goes now.
+   */
+  remove(def: ResourceDef, ns: string | undefined, name: string, opts: { dryRun?: boolean; force?: boolean } = {}): KubeObject {
     const old = this.get(def, ns, name);
     if (!old) throw this.notFound(def, name);
+    if (!opts.force && finalizersOf(old).length > 0) {
+      if (old.metadata.deletionTimestamp !== undefined) return old;
+      const rv = opts.dryRun ? this.rv : this.rv + 1;
+      const marked: KubeObject = {
+        ...old,
+        metadata: { ...old.metadata, deletionTimestamp: nowTimestamp(), deletionGracePeriodSeconds: 0, generation: (old.metadata.generation ?? 0) + 1, resourceVersion: String(rv) },
+      };
+      if (opts.dryRun) return marked;
+      this.rv = rv;
+      deepFreeze(marked);
+      this.table(def).set(key(def.namespaced ? ns : undefined, name), marked);
+      this.emit({ rv, def, type: 'MODIFIED', obj: marked, prev: old });
+      return marked;
+    }
     const rv = opts.dryRun ? this.rv : this.rv + 1;
     const gone: KubeObject = { ...old, metadata: { ...old.metadata, resourceVersion: String(rv) } };
     if (opts.dryRun) return gone;
