@@ -85,6 +85,10 @@ interface RunningSource {
   /** Resolves when the source has read its cluster, or given up waiting for it. */
   settled(): Promise<void>;
   synced(): boolean;
+  /** Rancher project ids its namespaces carry; undefined while unknown (or not tracked: folders). */
+  projects(): ReadonlySet<string> | undefined;
+  /** Calls `listener` when `projects()` may have changed. */
+  onProjectsChange(listener: () => void): void;
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
@@ -138,7 +142,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     process.exit(1);
   });
   const resolver = new HostnameResolver({ onError: (host, e) => log.warn({ hostname: host, err: e.message }, 'load-balancer hostname lookup failed') });
-  const management = config.management ? await startManagement(config, { store, resolver, controller, zones, log }) : undefined;
+  const management = config.management ? await startManagement(config, { store, resolver, controller, zones, log, sources }) : undefined;
   const external = management ? undefined : await buildExternal(config, store, resolver, log.child({ module: 'external' }));
 
   let stopping = false;
@@ -211,6 +215,8 @@ function buildSources(config: Config, store: EndpointStore, sourceLog: ReturnTyp
         // Synced, or Lost after its own grace period.
         settled: () => source.whenSettled(),
         synced: () => source.phase === 'Synced',
+        projects: () => source.projects(),
+        onProjectsChange: (l) => void source.onProjectsChange(l),
       });
     } else {
       const folder = new FolderSource({
@@ -225,6 +231,8 @@ function buildSources(config: Config, store: EndpointStore, sourceLog: ReturnTyp
         stop: () => folder.stop(),
         settled: () => withTimeout(folder.whenSynced(), config.sources.gracePeriodMs),
         synced: () => folder.synced,
+        projects: () => undefined,
+        onProjectsChange: () => {},
       });
     }
   }
@@ -315,7 +323,7 @@ interface ManagementParts {
  */
 async function startManagement(
   config: Config,
-  parts: { store: EndpointStore; resolver: HostnameResolver; controller: Controller; zones: ZoneStore; log: ReturnType<typeof createLogger> },
+  parts: { store: EndpointStore; resolver: HostnameResolver; controller: Controller; zones: ZoneStore; log: ReturnType<typeof createLogger>; sources: readonly RunningSource[] },
 ): Promise<ManagementParts> {
   const m = config.management;
   if (!m) throw new Error('management: not configured');
@@ -368,6 +376,7 @@ async function startManagement(
     staticEmbedded: embeddedNames,
     staticBindings: await staticBindings(config),
     clusters: config.clusters.map((c) => c.name),
+    projectsOf: (cluster) => parts.sources.find((s) => s.cluster === cluster)?.projects(),
     zones: config.zones.map((z) => z.apex),
     makeProvider: managedProvider,
     embeddedHolds: (fqdn) => {
@@ -378,6 +387,7 @@ async function startManagement(
     sync: config.sync,
   });
   holder.runtime = runtime;
+  for (const s of parts.sources) s.onProjectsChange(() => runtime.projectsChanged());
   source.start();
   elector.start();
   return { source, elector, runtime };

@@ -4,7 +4,7 @@ import { PROVIDER_FINALIZER } from '../sources/index.js';
 import type { ConditionUpdate, EntryStatusUpdate, ManagedProvider, ManagementSource, ManagementView, ProviderStatusUpdate, ResourceProblem } from '../sources/index.js';
 import type { EndpointStore } from '../sources/index.js';
 import type { CrdEntry } from '../config/index.js';
-import { claimRejection, findEntry, indexEntries, planName } from '../planner/index.js';
+import { claimRejection, findEntry, indexEntries, planName, projectMatches } from '../planner/index.js';
 import type { ApplyResult, DnsProvider, Zone } from '../../providers/provider.js';
 import type { Controller, ControllerLogger } from './controller.js';
 import { ExternalController } from './external.js';
@@ -30,6 +30,12 @@ export interface ManagementRuntimeOptions {
   staticBindings: readonly ProviderBinding[];
   /** Clusters globaldns watches: a target naming another is reported on the entry. */
   clusters: readonly string[];
+  /**
+   * The Rancher project ids a watched cluster's namespaces carry, or undefined while unknown
+   * (not listed yet, or a folder cluster): a target project no namespace carries is reported
+   * on the entry. Call `projectsChanged()` when a set changes.
+   */
+  projectsOf?: (cluster: string) => ReadonlySet<string> | undefined;
   /** Apexes of the embedded zones. */
   zones: readonly string[];
   /** A provider for a GlobalDNSProvider (Route53: credentials from its Secret). */
@@ -152,6 +158,11 @@ export class ManagementRuntime {
       await this.reconcileFinalizers();
       this.statusSoon();
     });
+  }
+
+  /** The projects of some cluster changed: entries naming projects are looked at again. */
+  projectsChanged(): void {
+    this.statusSoon();
   }
 
   leadershipStopped(): void {
@@ -533,8 +544,17 @@ export class ManagementRuntime {
     }
 
     const unknownTargets = entry.targets.flatMap((t, i) => (this.opts.clusters.includes(t.cluster) ? [] : [`spec.targets[${i}]: cluster ${t.cluster} is not watched by globaldns`]));
+    const unknownProjects = entry.targets.flatMap((t, i) => {
+      if (!t.projects || !this.opts.clusters.includes(t.cluster)) return [];
+      const known = this.opts.projectsOf?.(t.cluster);
+      if (known === undefined) return [];
+      return t.projects
+        .filter((p) => ![...known].some((k) => projectMatches(p, k)))
+        .map((p) => `spec.targets[${i}]: project ${p} is carried by no namespace of cluster ${t.cluster} (label or annotation field.cattle.io/projectId)`);
+    });
     let ready: ConditionUpdate;
     if (unknownTargets.length > 0) ready = condition('Ready', false, 'TargetNotFound', unknownTargets.join('; '), gen);
+    else if (unknownProjects.length > 0) ready = condition('Ready', false, 'UnknownProject', unknownProjects.join('; '), gen);
     else if (providerReady.status !== 'True') ready = condition('Ready', false, providerReady.reason, providerReady.message, gen);
     else if (synced.status !== 'True') ready = condition('Ready', false, synced.reason, synced.message, gen);
     else ready = condition('Ready', true, 'Ready', `${entry.fqdn} is published: ${sorted(endpoints).join(', ')}`, gen);

@@ -73,6 +73,7 @@ export class KubeClusterSource implements FleetMember {
   private readonly log: SourceLogger;
   private readonly reflectors: Reflector[];
   private readonly namespaces = new Map<string, NamespaceInfo>();
+  private readonly projectListeners = new Set<() => void>();
   private readonly objects: Record<ClaimKind, ObjectCache> = { Ingress: new Map(), Service: new Map() };
   private readonly listed = new Set<ResourceKind>();
   private readonly healthy = new Set<ResourceKind>();
@@ -187,6 +188,33 @@ export class KubeClusterSource implements FleetMember {
     return this.withdrawn;
   }
 
+  /**
+   * The Rancher project ids its namespaces carry (`field.cattle.io/projectId`, as
+   * `namespaceProject` reads them), once namespaces have been listed; undefined before.
+   */
+  projects(): ReadonlySet<string> | undefined {
+    if (!this.listed.has('Namespace')) return undefined;
+    const out = new Set<string>();
+    for (const info of this.namespaces.values()) if (info.project !== undefined) out.add(info.project);
+    return out;
+  }
+
+  /** Calls `listener` when the set `projects()` returns may have changed. */
+  onProjectsChange(listener: () => void): () => void {
+    this.projectListeners.add(listener);
+    return () => this.projectListeners.delete(listener);
+  }
+
+  private projectsChanged(): void {
+    for (const l of [...this.projectListeners]) {
+      try {
+        l();
+      } catch (e) {
+        this.log.error({ cluster: this.opts.cluster, err: e instanceof Error ? e.message : 'unknown error' }, 'a projects listener failed');
+      }
+    }
+  }
+
   reconsider(): void {
     if (this.running && this.published) this.publishAll();
   }
@@ -197,6 +225,7 @@ export class KubeClusterSource implements FleetMember {
     if (kind === 'Namespace') {
       this.namespaces.clear();
       for (const item of items) this.putNamespace(item);
+      this.projectsChanged();
     } else {
       const cache: ObjectCache = new Map();
       for (const item of items) this.cacheObject(cache, kind, item);
@@ -214,6 +243,7 @@ export class KubeClusterSource implements FleetMember {
       else this.putNamespace(object);
       const after = this.namespaces.get(name);
       if (this.published && this.namespaceMatters(before, after)) this.publishNamespace(name);
+      if (before?.project !== after?.project) this.projectsChanged();
       return;
     }
     const { name, namespace } = meta(object);
