@@ -8,6 +8,8 @@ export interface Endpoint {
   cluster: string;
   namespace: string;
   project?: string;
+  /** Labels of the namespace, when the source knows the namespace and it has labels (for entries' `namespaceSelector`). */
+  namespaceLabels?: Record<string, string>;
   kind: 'Ingress' | 'Service';
   name: string;
   /** Claimed hostnames, normalised (lower case, no trailing dot). */

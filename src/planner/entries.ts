@@ -1,4 +1,9 @@
 import type { Endpoint, EntryTarget, GlobalDnsEntry } from '../model/index.js';
+import { matchesLabels } from '../config/selector.js';
+import type { LabelSelector } from '../config/selector.js';
+
+/** A target as a GlobalDNS resource may give it: narrowed further by its namespace's labels. */
+type SelectingTarget = EntryTarget & { namespaceSelector?: LabelSelector };
 
 export type EntryIndex = ReadonlyMap<string, GlobalDnsEntry>;
 
@@ -36,15 +41,35 @@ function projectPart(id: string): string {
   return id.slice(id.lastIndexOf(':') + 1);
 }
 
-/** Why `endpoint` may not claim a name of `entry`, or undefined when it may. */
+/**
+ * Why `endpoint` may not claim a name of `entry`, or undefined when it may. Several targets may
+ * name one cluster (a GlobalDNS with two selectors): a claim any of them accepts is accepted,
+ * otherwise the first target's reason is given.
+ */
 export function claimRejection(entry: GlobalDnsEntry, endpoint: Endpoint): string | undefined {
-  const target: EntryTarget | undefined = entry.targets.find((t) => t.cluster === endpoint.cluster);
-  if (!target) return `cluster ${endpoint.cluster} is not a target of entry ${entry.fqdn}`;
-  if (!target.projects) return undefined;
-  if (endpoint.project === undefined) {
-    return `namespace ${endpoint.namespace} of cluster ${endpoint.cluster} is in no Rancher project; entry ${entry.fqdn} accepts projects ${target.projects.join(', ')}`;
+  const targets: SelectingTarget[] = entry.targets.filter((t) => t.cluster === endpoint.cluster);
+  if (targets.length === 0) return `cluster ${endpoint.cluster} is not a target of entry ${entry.fqdn}`;
+  let first: string | undefined;
+  for (const target of targets) {
+    const why = targetRejection(entry, target, endpoint);
+    if (why === undefined) return undefined;
+    first ??= why;
   }
-  const project = endpoint.project;
-  if (target.projects.some((p) => projectMatches(p, project))) return undefined;
-  return `project ${project} of cluster ${endpoint.cluster} is not a target of entry ${entry.fqdn}`;
+  return first;
+}
+
+function targetRejection(entry: GlobalDnsEntry, target: SelectingTarget, endpoint: Endpoint): string | undefined {
+  if (target.projects) {
+    if (endpoint.project === undefined) {
+      return `namespace ${endpoint.namespace} of cluster ${endpoint.cluster} is in no Rancher project; entry ${entry.fqdn} accepts projects ${target.projects.join(', ')}`;
+    }
+    const project = endpoint.project;
+    if (!target.projects.some((p) => projectMatches(p, project))) return `project ${project} of cluster ${endpoint.cluster} is not a target of entry ${entry.fqdn}`;
+  }
+  const selector = target.namespaceSelector;
+  if (selector && !matchesLabels(selector, endpoint.namespaceLabels ?? {})) {
+    const labels = Object.entries(endpoint.namespaceLabels ?? {}).map(([k, v]) => `${k}=${v}`).sort();
+    return `namespace ${endpoint.namespace} of cluster ${endpoint.cluster} (labels: ${labels.join(',') || 'none'}) does not match the namespaceSelector "${selector.text}" of entry ${entry.fqdn}`;
+  }
+  return undefined;
 }

@@ -29,6 +29,8 @@ export interface ExtractContext {
   cluster: string;
   /** Rancher project of a namespace, if known. */
   projectOf(namespace: string): string | undefined;
+  /** Labels of a namespace, if known. */
+  labelsOf?(namespace: string): Readonly<Record<string, string>> | undefined;
   hostnameSources?: HostnameSourceOptions;
 }
 
@@ -72,6 +74,17 @@ export function describeObject(obj: unknown): string {
 }
 
 /** The Rancher project a Namespace object puts its contents in; the annotation carries the cluster-qualified id, so it wins over the label. */
+/** The labels a Namespace object carries (string values only), or undefined for other objects. */
+export function namespaceLabels(obj: unknown): { name: string; labels: Record<string, string> } | undefined {
+  if (field(obj, 'kind') !== 'Namespace') return undefined;
+  const name = field(obj, 'metadata', 'name');
+  if (typeof name !== 'string' || name === '') return undefined;
+  const raw = field(obj, 'metadata', 'labels');
+  const labels: Record<string, string> = {};
+  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') labels[k] = v;
+  return { name, labels };
+}
+
 export function namespaceProject(obj: unknown): { name: string; project?: string } | undefined {
   if (field(obj, 'kind') !== 'Namespace') return undefined;
   const name = field(obj, 'metadata', 'name');
@@ -162,6 +175,8 @@ export function extractEndpoint(obj: unknown, ctx: ExtractContext): Extraction {
   };
   const project = ctx.projectOf(namespace);
   if (project !== undefined) endpoint.project = project;
+  const labels = ctx.labelsOf?.(namespace);
+  if (labels !== undefined && Object.keys(labels).length > 0) endpoint.namespaceLabels = Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   if (ttl !== undefined) endpoint.ttl = ttl;
   return { endpoint, problems };
 }

@@ -138,6 +138,8 @@ function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
   return (
     a.project === b.project &&
     a.ttl === b.ttl &&
+    // Labels come sorted by key (extractEndpoint), so the text compares them.
+    JSON.stringify(a.namespaceLabels ?? {}) === JSON.stringify(b.namespaceLabels ?? {}) &&
     sameList(a.hostnames, b.hostnames) &&
     sameList(a.targets, b.targets)
   );

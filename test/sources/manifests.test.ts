@@ -70,7 +70,7 @@ test('multi-document files: good objects kept, broken documents reported with th
 
   const { endpoints, problems } = endpointsFromObjects('east', parsed.objects);
   t.deepEqual(endpoints, [
-    { cluster: 'east', namespace: 'shop', project: 'p-xyz34', kind: 'Ingress', name: 'web', hostnames: ['shop.example.test'], targets: ['192.0.2.10'] },
+    { cluster: 'east', namespace: 'shop', project: 'p-xyz34', namespaceLabels: { 'field.cattle.io/projectId': 'p-xyz34' }, kind: 'Ingress', name: 'web', hostnames: ['shop.example.test'], targets: ['192.0.2.10'] },
     { cluster: 'east', namespace: 'default', kind: 'Service', name: 'lb', hostnames: ['lb.example.test'], targets: ['lb.cloud.example'] },
   ]);
   t.deepEqual(problems.map(formatProblem), [

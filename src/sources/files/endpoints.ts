@@ -1,6 +1,6 @@
 import { endpointKey } from '../../model/index.js';
 import type { Endpoint } from '../../model/index.js';
-import { describeObject, extractEndpoint, namespaceProject } from '../extract.js';
+import { describeObject, extractEndpoint, namespaceLabels, namespaceProject } from '../extract.js';
 import type { ManifestObject } from './manifests.js';
 import type { ManifestProblem } from './problems.js';
 
@@ -13,11 +13,14 @@ export function endpointsFromObjects(
   objects: readonly ManifestObject[],
 ): { endpoints: Endpoint[]; problems: ManifestProblem[] } {
   const projects = new Map<string, string>();
+  const labels = new Map<string, Record<string, string>>();
   for (const { object } of objects) {
     const ns = namespaceProject(object);
     if (ns?.project !== undefined) projects.set(ns.name, ns.project);
+    const l = namespaceLabels(object);
+    if (l) labels.set(l.name, l.labels);
   }
-  const ctx = { cluster, projectOf: (namespace: string) => projects.get(namespace) };
+  const ctx = { cluster, projectOf: (namespace: string) => projects.get(namespace), labelsOf: (namespace: string) => labels.get(namespace) };
 
   const endpoints = new Map<string, { endpoint: Endpoint; at: ManifestObject }>();
   const problems: ManifestProblem[] = [];

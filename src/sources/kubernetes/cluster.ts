@@ -107,6 +107,7 @@ export class KubeClusterSource implements FleetMember {
     this.ctx = {
       cluster: opts.cluster,
       projectOf: (ns) => this.namespaces.get(ns)?.project,
+      labelsOf: (ns) => this.namespaces.get(ns)?.labels,
       hostnameSources: opts.hostnameSources,
     };
     const random = opts.random ?? Math.random;
@@ -346,6 +347,8 @@ export class KubeClusterSource implements FleetMember {
 
   private namespaceMatters(before: NamespaceInfo | undefined, after: NamespaceInfo | undefined): boolean {
     if (before?.project !== after?.project) return true;
+    // Endpoints carry their namespace's labels (entries' namespaceSelector).
+    if (JSON.stringify(before?.labels ?? {}) !== JSON.stringify(after?.labels ?? {})) return true;
     const selector = this.opts.namespaceSelector;
     if (!selector) return false;
     const sel = (i: NamespaceInfo | undefined) => i !== undefined && matchesLabels(selector, i.labels);

@@ -94,7 +94,13 @@ test("a namespace's project change re-evaluates that namespace's objects", async
   t.is(w.store.byName('shop.example.test')[0].project, 'c-abc12:p-xyz34');
   t.deepEqual(touched, [['shop.example.test']], 'only the names of that namespace are touched');
   api.put('Namespace', namespace('shop', { team: 'a' }, { 'field.cattle.io/projectId': 'c-abc12:p-xyz34' }));
-  t.is(touched.length, 1, 'a label change that changes no project touches nothing');
+  // Endpoints carry their namespace's labels (for entries' namespaceSelector): a label change
+  // touches the names of that namespace, and only those.
+  t.deepEqual(touched, [['shop.example.test'], ['shop.example.test']]);
+  t.deepEqual(w.store.byName('shop.example.test')[0].namespaceLabels, { team: 'a' });
+  t.is(w.store.byName('other.example.test')[0].namespaceLabels, undefined);
+  api.put('Namespace', namespace('shop', { team: 'a' }, { 'field.cattle.io/projectId': 'c-abc12:p-xyz34', note: 'x' }));
+  t.is(touched.length, 2, 'an annotation change that changes no project touches nothing');
   w.stopAll();
 });
 
