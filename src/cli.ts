@@ -13,11 +13,12 @@ import type { Config, ListenAddress } from './config/index.js';
 import { Controller, ExternalController, HostnameResolver, kubeLeaseApi, LeaderElector, ManagementRuntime } from './controller/index.js';
 import type { ControllerLogger, ProviderBinding } from './controller/index.js';
 import type { DnsProvider } from '../providers/provider.js';
+import type { GlobalDnsEntry } from './model/index.js';
 import { desiredRecords } from './planner/index.js';
 import { DnsServer, TYPE, ZoneStore } from './dns/index.js';
 import { createLogger } from './observe/index.js';
 import { ClusterFleet, createKubeClusterSource, EndpointStore, FolderSource, loadKubeConfig, ManagementSource, ROUTE53_SECRET_KEYS } from './sources/index.js';
-import type { KubeClusterSource, ManagedProvider } from './sources/index.js';
+import type { KubeClusterSource, ManagedProvider, ManagementView } from './sources/index.js';
 
 /**
  * Where GlobalDNSProvider-defined Route53 providers send their requests instead of AWS (an
@@ -407,7 +408,10 @@ function withTimeout(p: Promise<void>, ms: number): Promise<void> {
 
 /**
  * `globaldns plan`: reads every cluster once and every external provider, prints the changes a
- * sync would make (and what the embedded server would serve), and changes nothing.
+ * sync would make (and what the embedded server would serve), and changes nothing. With
+ * `management:` the GlobalDNS / GlobalDNSProvider resources are read once too and merged with
+ * the YAML entries and providers as `serve` merges them; their problems are printed
+ * (`problem   Kind resource: message`). No leader election, no status or Event is written.
  */
 async function planCommand(flags: { config: string; logLevel?: (typeof LOG_LEVELS)[number] }): Promise<void> {
   const config = readConfig(flags.config);
@@ -425,15 +429,44 @@ async function planCommand(flags: { config: string; logLevel?: (typeof LOG_LEVEL
   const unread = sources.filter((s) => !s.synced()).map((s) => s.cluster);
   if (unread.length > 0) process.stderr.write(`warning: not read, planned without them: ${unread.join(', ')}\n`);
 
+  // Management mode: the resources, read once, merged with the YAML as `serve` merges them
+  // (a name the YAML has stays the YAML's). No Lease, no status, no Event: nothing is written.
+  const view = config.management ? await readManagementOnce(config, log) : undefined;
+  const yamlNames = new Set(config.entries.map((e) => e.fqdn));
+  const entries: GlobalDnsEntry[] = [...config.entries, ...(view?.entries ?? []).filter((e) => !yamlNames.has(e.fqdn))];
+  const bindings = await staticBindings(config);
+  for (const p of view?.providers ?? []) {
+    if (p.type !== 'route53') continue;
+    try {
+      bindings.push({ name: p.name, provider: await managedProvider(p), ownerId: p.spec.ownerId, policy: p.spec.policy, adoptFrom: p.spec.adoptFrom });
+    } catch (e) {
+      process.stderr.write(`warning: GlobalDNSProvider ${p.name} cannot be used, planned without it: ${(e as Error).message}\n`);
+    }
+  }
+
   const resolver = new HostnameResolver();
   const out: string[] = [];
-  const embedded = new Set(config.providers.filter((p) => p.type === 'embedded').map((p) => p.name));
+  for (const p of view?.problems ?? []) out.push(`problem   ${p.kind} ${p.resource}: ${p.message}`);
+  const embedded = new Set([...config.providers.filter((p) => p.type === 'embedded').map((p) => p.name), ...(view?.providers ?? []).filter((p) => p.type === 'embedded').map((p) => p.name)]);
   const claimed = new Map(store.names().map((n) => [n, store.byName(n)]));
-  const served = desiredRecords(config.entries.filter((e) => embedded.has(e.provider)), claimed, resolver.resolved);
+  const served = desiredRecords(entries.filter((e) => embedded.has(e.provider)), claimed, resolver.resolved);
   for (const r of served.records) out.push(`embedded  ${r.name} ${r.ttl} ${r.type} ${r.values.join(' ')}`);
-  for (const r of desiredRecords(config.entries, claimed, resolver.resolved).rejected) out.push(`rejected  ${r.fqdn} ${r.key}: ${r.reason}`);
+  for (const r of desiredRecords(entries, claimed, resolver.resolved).rejected) out.push(`rejected  ${r.fqdn} ${r.key}: ${r.reason}`);
 
-  const external = await buildExternal(config, store, resolver, log.child({ module: 'external' }));
+  const external =
+    bindings.length === 0
+      ? undefined
+      : new ExternalController({
+          bindings,
+          entries,
+          store,
+          resolver,
+          logger: log.child({ module: 'external' }),
+          debounceMs: config.sync.debounceMs,
+          maxDelayMs: config.sync.maxDelayMs,
+          resync: false,
+          canWrite: () => false,
+        });
   for (const { provider, zone, plan, conflicts } of (await external?.dryRun()) ?? []) {
     const n = plan.creates.length + plan.updates.length + plan.deletes.length;
     out.push(`${provider} ${zone.name} (${zone.id}): ${n} change${n === 1 ? '' : 's'}, ${conflicts.length} conflict${conflicts.length === 1 ? '' : 's'}`);
@@ -445,6 +478,38 @@ async function planCommand(flags: { config: string; logLevel?: (typeof LOG_LEVEL
   process.stdout.write(out.join('\n') + (out.length > 0 ? '\n' : ''));
   for (const s of sources) s.stop();
   process.exit(0);
+}
+
+/**
+ * The management cluster's resources, read once for `plan`: the source runs until its first
+ * view (or the sources' grace period), then stops. Undefined when it could not be read.
+ */
+async function readManagementOnce(config: Config, log: ReturnType<typeof createLogger>): Promise<ManagementView | undefined> {
+  const m = config.management;
+  if (!m) return undefined;
+  let kc: ReturnType<typeof loadKubeConfig>;
+  try {
+    kc = loadKubeConfig(m.connection);
+  } catch (e) {
+    process.stderr.write(`management: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  let synced = false;
+  const source = new ManagementSource({ kubeConfig: kc, backoff: config.sources.backoff, watchdogMs: config.sources.watchdogMs, logger: log.child({ module: 'management' }) });
+  source.start();
+  await withTimeout(
+    source.whenSynced().then(() => {
+      synced = true;
+    }),
+    config.sources.gracePeriodMs,
+  );
+  source.stop();
+  if (!synced) {
+    const why = source.failures().map((f) => `${f.kind}: ${f.reason}`).join('; ');
+    process.stderr.write(`warning: management cluster not read, planned with the YAML entries only${why ? ` (${why})` : ''}\n`);
+    return undefined;
+  }
+  return source.view();
 }
 
 function validate(flags: { config: string }): void {
