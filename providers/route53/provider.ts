@@ -1,3 +1,4 @@
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import {
   ChangeResourceRecordSetsCommand,
   GetHostedZoneCommand,
@@ -27,6 +28,13 @@ export interface Route53ProviderOptions extends WireOptions {
   region?: string;
   /** Static keys or a provider; the SDK's default chain when absent. */
   credentials?: Route53ClientConfig['credentials'];
+  /**
+   * A role to assume (STS AssumeRole) with `credentials` (or the default chain): Route53 is then
+   * called with the role's temporary credentials, renewed by the SDK before they expire.
+   */
+  roleArn?: string;
+  /** An STS endpoint instead of AWS's own (a simulator in tests). */
+  stsEndpoint?: string;
   /** Only these hosted zones ('Z…' or '/hostedzone/Z…'). */
   zoneIds?: readonly string[];
   /** Only zones at, below or above these domains. */
@@ -85,7 +93,13 @@ export class Route53Provider implements DnsProvider {
       new Route53Client({
         endpoint: o.endpoint,
         region: o.region ?? 'us-east-1',
-        credentials: o.credentials,
+        credentials: o.roleArn
+          ? fromTemporaryCredentials({
+              params: { RoleArn: o.roleArn, RoleSessionName: 'globaldns' },
+              masterCredentials: o.credentials,
+              clientConfig: { region: o.region ?? 'us-east-1', endpoint: o.stsEndpoint },
+            })
+          : o.credentials,
         // Our own retries: each attempt passes the token bucket and the backoff is ours.
         maxAttempts: 1,
       });

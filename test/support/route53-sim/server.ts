@@ -37,6 +37,8 @@ export interface SimCall {
   /** Error code answered, if any (Throttling, InvalidChangeBatch, ...). */
   code?: string;
   throttled: boolean;
+  /** The access key id the request was signed with (SigV4 Authorization header). */
+  accessKeyId?: string;
 }
 
 export interface SimFaults {
@@ -421,6 +423,8 @@ export async function startRoute53Sim(options: Route53SimOptions = {}): Promise<
     const url = new URL(req.url ?? '/', 'http://sim');
     const r = route(req.method ?? 'GET', url.pathname);
     const call: SimCall = { op: r.op, time, zoneId: r.zoneId, status: 200, throttled: false };
+    const signedBy = /Credential=([^/,\s]+)\//.exec(req.headers.authorization ?? '');
+    if (signedBy) call.accessKeyId = signedBy[1];
     calls.push(call);
     requestCounter++;
     const requestId = `sim-${String(requestCounter).padStart(8, '0')}`;
