@@ -283,6 +283,8 @@ async function staticBindings(config: Config): Promise<ProviderBinding[]> {
       domainFilters: p.route53.domainFilters,
       zoneType: p.route53.zoneType,
       rateLimitPerSecond: p.route53.rateLimitPerSecond,
+      roleArn: p.route53.roleArn,
+      stsEndpoint: process.env.GLOBALDNS_STS_ENDPOINT || undefined,
     });
     bindings.push({ name: p.name, provider, ownerId: p.ownerId, policy: p.policy, adoptFrom: p.adoptFrom });
   }
@@ -293,7 +295,6 @@ async function staticBindings(config: Config): Promise<ProviderBinding[]> {
 async function managedProvider(p: ManagedProvider): Promise<DnsProvider> {
   const r = p.spec.route53;
   if (p.type !== 'route53' || !r) throw new Error(`provider type ${p.type} is not supported by this version`);
-  if (r.roleArn !== undefined) throw new Error('spec.route53.roleArn: assuming a role is not supported yet');
   const { Route53Provider } = await import('../providers/route53/index.js');
   const [idKeys = [], secretKeys = []] = ROUTE53_SECRET_KEYS;
   const accessKeyId = p.secret?.first(...idKeys);
@@ -308,6 +309,9 @@ async function managedProvider(p: ManagedProvider): Promise<DnsProvider> {
     zoneType: r.zoneType,
     // Without a Secret: the SDK's default chain (the pod's role).
     credentials: accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined,
+    // With a role: those credentials only ask STS for the role's (GLOBALDNS_STS_ENDPOINT: tests).
+    roleArn: r.roleArn,
+    stsEndpoint: process.env.GLOBALDNS_STS_ENDPOINT || undefined,
   });
 }
 

@@ -186,6 +186,8 @@ const route53SettingsSchema = z
     domainFilters: z.array(hostname({ allowWildcard: false })).default([]),
     endpoint: z.string().url().optional(),
     rateLimitPerSecond: z.number().positive().max(1000).default(5),
+    /** Assume this role (STS) with the default chain's credentials. */
+    roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'not an IAM role ARN (arn:aws:iam::<account>:role/<name>)').optional(),
   })
   .strict();
 

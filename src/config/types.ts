@@ -92,6 +92,7 @@ export interface Route53ProviderConfig {
     /** An AWS-compatible endpoint instead of AWS's own (LocalStack, a simulator). */
     endpoint?: string;
     rateLimitPerSecond: number;
+    roleArn?: string;
   };
   ownerId: string;
   policy: 'sync' | 'upsert-only' | 'create-only';

@@ -79,3 +79,32 @@ test('records and ownership TXT reach Route53; foreign records stay; plan shows 
   t.regex(stdout, /! taken\.example\.test A: /);
   t.is(sim.calls.filter((c) => c.op === 'ChangeResourceRecordSets').length, changeCalls, 'plan changes nothing');
 });
+
+test('a role to assume: the CLI writes with the role credentials STS hands out', async (t) => {
+  t.timeout(60_000);
+  const { startStsSim } = await import('../support/sts-sim/index.js');
+  const sts = await startStsSim();
+  t.teardown(() => sts.stop());
+  const sim = await startRoute53Sim();
+  t.teardown(() => sim.stop());
+  const zoneId = sim.createZone('example.test');
+  const role = 'arn:aws:iam::123456789012:role/globaldns';
+  const g = await startGlobaldns({
+    configYaml: {
+      dns: { listen: ['127.0.0.1:5353'] },
+      zones: [{ apex: 'local.test' }],
+      clusters: [{ name: 'east', manifests: 'clusters/east' }],
+      providers: [{ name: 'r53', type: 'route53', route53: { endpoint: sim.url, hostedZoneIds: [zoneId], roleArn: role } }],
+      sync: { debounce: '50ms', resync: false },
+      entries: [{ fqdn: 'shop.example.test', provider: 'r53', targets: [{ cluster: 'east' }] }],
+    },
+    env: { ...env, GLOBALDNS_STS_ENDPOINT: sts.url },
+    ipv6: false,
+    readyName: 'local.test',
+    files: { 'clusters/east/shop.yaml': ingressYaml({ name: 'shop', hostname: 'shop.example.test', ips: ['192.0.2.10'] }) },
+  });
+  t.teardown(() => g.cleanup());
+  await until('shop A in Route53', () => sim.records(zoneId).find((r) => r.name === 'shop.example.test.' && r.type === 'A'));
+  t.true(sts.calls.some((c) => c.roleArn === role && c.signedBy === env.AWS_ACCESS_KEY_ID), 'STS asked with the base credentials');
+  t.deepEqual([...new Set(sim.calls.map((c) => c.accessKeyId))], [sts.accessKeyFor(role)], 'Route53 only ever sees the role key');
+});
