@@ -3,11 +3,12 @@
  * The `globaldns` command. All wiring of the service and every process exit live here, so
  * the modules stay free of globals and can be tested on their own.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { ConfigError, loadConfig, parseListenAddress } from './config/index.js';
+import YAML from 'yaml';
+import { ConfigError, loadConfig, parseGlobalDns, parseGlobalDnsProvider, parseListenAddress } from './config/index.js';
 import { isKubeCluster } from './config/index.js';
 import type { Config, ListenAddress } from './config/index.js';
 import { Controller, ExternalController, HostnameResolver, kubeLeaseApi, LeaderElector, ManagementRuntime } from './controller/index.js';
@@ -516,11 +517,46 @@ async function readManagementOnce(config: Config, log: ReturnType<typeof createL
   return source.view();
 }
 
-function validate(flags: { config: string }): void {
-  const config = readConfig(flags.config);
-  const problems = fileProblems(config);
-  if (problems.length > 0) failConfig(new ConfigError(problems), flags.config);
+function validate(flags: { config?: string; resources?: string[] }): void {
+  if (!flags.config && !flags.resources?.length) failConfig(new ConfigError(['give --config and/or --resources']), '(none)');
+  const problems: string[] = [];
+  if (flags.config) {
+    const config = readConfig(flags.config);
+    problems.push(...fileProblems(config));
+  }
+  for (const file of flags.resources ?? []) problems.push(...resourceProblems(file));
+  if (problems.length > 0) failConfig(new ConfigError(problems), flags.config ?? flags.resources?.join(', ') ?? '');
   process.stdout.write('ok\n');
+}
+
+/**
+ * GlobalDNS and GlobalDNSProvider manifests checked with the schemas the management source
+ * applies, so a resource can be checked before `kubectl apply`: `file document N (Kind name): path: problem`.
+ */
+function resourceProblems(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    return [`${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`];
+  }
+  const problems: string[] = [];
+  const docs = YAML.parseAllDocuments(text);
+  docs.forEach((doc, i) => {
+    const at = `${file} document ${i + 1}`;
+    if (doc.errors.length > 0) {
+      problems.push(`${at}: ${doc.errors[0].message.split('\n')[0]}`);
+      return;
+    }
+    const obj: unknown = doc.toJS();
+    if (obj === null || obj === undefined) return;
+    const kind = typeof obj === 'object' && 'kind' in obj ? String((obj as { kind: unknown }).kind) : '';
+    const name = typeof obj === 'object' && 'metadata' in obj ? String((obj as { metadata?: { name?: unknown } }).metadata?.name ?? '') : '';
+    const result = kind === 'GlobalDNS' ? parseGlobalDns(obj) : kind === 'GlobalDNSProvider' ? parseGlobalDnsProvider(obj) : undefined;
+    if (!result) return; // Secrets and other kinds in the same file are not ours to check
+    if (!result.ok) for (const p of result.problems) problems.push(`${at} (${kind} ${name}): ${p}`);
+  });
+  return problems;
 }
 
 const program = new Command()
@@ -545,9 +581,10 @@ program
 
 program
   .command('validate')
-  .description('check a configuration; prints every problem and exits 1, or prints ok')
-  .requiredOption('--config <file>', 'configuration file (YAML)')
-  .action((flags: { config: string }) => validate(flags));
+  .description('check a configuration and/or GlobalDNS resources; prints every problem and exits 1, or prints ok')
+  .option('--config <file>', 'configuration file (YAML)')
+  .option('--resources <files...>', 'GlobalDNS / GlobalDNSProvider manifests (multi-document YAML)')
+  .action((flags: { config?: string; resources?: string[] }) => validate(flags));
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`globaldns: ${(e as Error).stack ?? String(e)}\n`);

@@ -1,0 +1,53 @@
+// `globaldns validate`: every problem at once with its path and exit 1, or "ok" and exit 0;
+// for the YAML config and for GlobalDNS / GlobalDNSProvider manifests alike.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { cliPath } from '../support/globaldns.js';
+
+function validate(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cliPath, 'validate', ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'gdns-validate-'));
+
+test('the demo config and the example resources are valid', async (t) => {
+  const r = await validate('--config', 'examples/globaldns.yaml', '--resources', 'deploy/examples/entries.yaml', 'deploy/examples/providers.yaml', 'deploy/examples/route53-credentials.yaml');
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stdout, 'ok\n');
+});
+
+test('a bad config: every problem with its path, exit 1', async (t) => {
+  const file = join(dir, 'bad.yaml');
+  writeFileSync(file, 'dns: { listen: ["nowhere"] }\nzones: [{ apex: example.test }]\nentries:\n  - { fqdn: "bad name", targets: [{ cluster: east }] }\n');
+  const r = await validate('--config', file);
+  t.is(r.code, 1);
+  t.regex(r.stderr, /^dns\.listen\[0\]: /m);
+  t.regex(r.stderr, /^entries\[0\]\.fqdn: not a valid hostname/m);
+  t.regex(r.stderr, /^entries\[0\]\.targets\[0\]\.cluster: unknown cluster "east"/m);
+  t.regex(r.stderr, /3 problems in /);
+});
+
+test('bad resources: problems per document with paths; inline credentials refused', async (t) => {
+  const file = join(dir, 'res.yaml');
+  writeFileSync(
+    file,
+    [
+      'apiVersion: globaldns.io/v1alpha1\nkind: GlobalDNS\nmetadata: { name: shop, namespace: web }\nspec: { fqdn: "no good", providerRef: r53, targets: [{ cluster: east }] }',
+      'apiVersion: v1\nkind: Secret\nmetadata: { name: creds, namespace: web }\nstringData: { accessKeyId: AKIDEXAMPLE }',
+      'apiVersion: globaldns.io/v1alpha1\nkind: GlobalDNSProvider\nmetadata: { name: r53 }\nspec: { type: route53, route53: { region: us-east-1, secretAccessKey: hunter2 } }',
+    ].join('\n---\n'),
+  );
+  const r = await validate('--resources', file);
+  t.is(r.code, 1);
+  t.regex(r.stderr, /document 1 \(GlobalDNS shop\): spec\.fqdn: not a valid hostname/);
+  t.regex(r.stderr, /document 3 \(GlobalDNSProvider r53\): spec\.route53\.secretAccessKey: credentials may not be written/);
+  t.false(r.stderr.includes('hunter2'), 'the secret value is never echoed');
+  t.false(r.stderr.includes('document 2'), 'other kinds are not ours to check');
+});
