@@ -359,6 +359,9 @@ async function startManagement(
     leaseDurationMs: m.leaseDurationMs,
     renewDeadlineMs: m.renewDeadlineMs,
     retryPeriodMs: m.retryPeriodMs,
+    // Count the lease from one poll before a renewal was seen: a crashed leader is then
+    // replaced within the lease duration (the config checks renewDeadline + poll < lease).
+    followerLeadMs: m.retryPeriodMs * 1.2,
     logger: log.child({ module: 'leader' }),
     onStartedLeading: () => {
       log.info({ identity }, `leading as ${identity}`);

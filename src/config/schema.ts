@@ -260,6 +260,8 @@ export const managementSchema = z
     if (m.inCluster && m.context !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['context'], message: 'only with "kubeconfig"' });
     if (!(m.renewDeadline < m.leaseDuration)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['renewDeadline'], message: 'must be shorter than leaseDuration' });
     if (!(m.retryPeriod > 0 && m.retryPeriod < m.renewDeadline)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['retryPeriod'], message: 'must be above 0 and shorter than renewDeadline' });
+    // Followers count the lease from one poll (retryPeriod + 20 % jitter) before they saw a renewal.
+    else if (!(m.renewDeadline + m.retryPeriod * 1.2 < m.leaseDuration)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['leaseDuration'], message: 'must be longer than renewDeadline + 1.2 × retryPeriod' });
   });
 
 /** The top level only; each section is checked by its own schema. */

@@ -606,3 +606,33 @@ for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) {
     for (const x of live) await x.elector.stop();
   });
 }
+
+test('with followerLead = one poll, a crashed leader is replaced within the lease duration, never before the renew deadline', async (t) => {
+  for (const offset of [0, 300, 700, 1_100, 1_500, 1_900]) {
+    const time = new FakeTime();
+    const api = new MemoryLeaseApi();
+    const lead = 2_000 * 1.2;
+    const a = elector(time, api, 'a', { followerLeadMs: lead });
+    const b = elector(time, api, 'b', { followerLeadMs: lead });
+    a.elector.start();
+    await time.advance(0);
+    b.elector.start();
+    // Crash at a varying point between two renewals: after the last renewal a sent.
+    await time.advance(6_000 + offset);
+    await a.elector.stop();
+    const killedAt = time.t;
+    let aLeadUntil = killedAt;
+    while (!b.elector.isLeader()) {
+      await time.advance(50);
+      if (a.elector.isLeader()) aLeadUntil = time.t;
+    }
+    const took = time.t - killedAt;
+    t.true(took <= 15_000 + 100, `crash ${offset} ms after a renewal: takeover after ${took} ms`);
+    t.true(aLeadUntil <= killedAt, 'the crashed leader never acts after its crash');
+    await b.elector.stop();
+  }
+  const api = new MemoryLeaseApi();
+  t.throws(() => new LeaderElector({ api, namespace: NS, name: NAME, identity: 'a', leaseDurationMs: 12_000, renewDeadlineMs: 10_000, followerLeadMs: 2_400 }), {
+    message: /renewDeadline \+ followerLead .* must be shorter than leaseDuration/,
+  });
+});

@@ -81,7 +81,9 @@ test('three replicas: one writer at a time; kill -9 → new leader within the le
   const second = await waitFor(() => (holder() !== first && holder() !== '' ? holder() : undefined), 8000, () => `holder still ${holder()}\n${logs()}`);
   const takeover = Date.now() - killedAt;
   t.log(`kill -9 → ${second} leads after ${takeover} ms`);
-  t.true(takeover <= 3000 + 2 * 360 + 1000, `takeover after kill took ${takeover} ms`);
+  // Within the lease duration (3 s): followers count it from one poll before they saw the
+  // last renewal. The slack is this test's own polling of the Lease and one API round trip.
+  t.true(takeover <= 3000 + 300, `takeover after kill took ${takeover} ms`);
   east.apply(ingress({ name: 'web', namespace: 'shop', hosts: 'www.example.org', ips: ['203.0.113.11'] }));
   await waitFor(() => (www()[0] === 'A 60 203.0.113.11 203.0.113.21' ? true : undefined), 8000, () => `www: ${www().join(' | ')}\n${logs()}`);
 

@@ -29,6 +29,14 @@ export interface LeaderElectorOptions {
   retryPeriodMs?: number;
   /** Retries wait retryPeriod × (1 + jitter × random()). */
   jitter?: number;
+  /**
+   * How much earlier than leaseDuration a follower may take over (default 0). A follower sees a
+   * renewal up to one poll after it was made; with this set to one poll (retryPeriod × (1 +
+   * jitter)) a crashed leader is replaced within leaseDuration of its crash instead of within
+   * leaseDuration + one poll. Safe while renewDeadline + followerLead < leaseDuration, which the
+   * constructor checks: the leader has stopped acting before the earliest takeover.
+   */
+  followerLeadMs?: number;
   /** Bound on one API call; a call still unanswered then counts as failed. */
   requestTimeoutMs?: number;
   /** Monotonic milliseconds: every expiry decision is made on this clock. */
@@ -108,6 +116,7 @@ export class LeaderElector {
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
   private readonly jitter: number;
+  private readonly followerLeadMs: number;
   private readonly requestTimeoutMs: number;
   private readonly now: () => number;
   private readonly wallClock: () => number;
@@ -139,6 +148,7 @@ export class LeaderElector {
     this.renewDeadlineMs = opts.renewDeadlineMs ?? 10_000;
     this.retryPeriodMs = opts.retryPeriodMs ?? 2_000;
     this.jitter = opts.jitter ?? 0.2;
+    this.followerLeadMs = opts.followerLeadMs ?? 0;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? Math.max(this.retryPeriodMs, this.renewDeadlineMs / 2);
     this.now = opts.now ?? (() => performance.now());
     this.wallClock = opts.wallClock ?? (() => Date.now());
@@ -149,6 +159,11 @@ export class LeaderElector {
     if (!(this.renewDeadlineMs < this.leaseDurationMs)) {
       throw new Error(
         `leader election: renewDeadline (${this.renewDeadlineMs} ms) must be shorter than leaseDuration (${this.leaseDurationMs} ms)`,
+      );
+    }
+    if (!(this.followerLeadMs >= 0 && this.renewDeadlineMs + this.followerLeadMs < this.leaseDurationMs)) {
+      throw new Error(
+        `leader election: renewDeadline + followerLead (${this.renewDeadlineMs + this.followerLeadMs} ms) must be shorter than leaseDuration (${this.leaseDurationMs} ms)`,
       );
     }
     if (!(this.retryPeriodMs * (1 + this.jitter) < this.renewDeadlineMs)) {
@@ -401,7 +416,7 @@ export class LeaderElector {
    */
   private effectiveDurationMs(spec: LeaseSpec): number {
     const announced = (spec.leaseDurationSeconds ?? 0) * 1000;
-    return announced > Math.ceil(this.leaseDurationMs / 1000) * 1000 ? announced : this.leaseDurationMs;
+    return (announced > Math.ceil(this.leaseDurationMs / 1000) * 1000 ? announced : this.leaseDurationMs) - this.followerLeadMs;
   }
 
   private expired(): boolean {
