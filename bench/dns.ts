@@ -13,6 +13,7 @@ import path from 'node:path';
 import { startGlobaldns, type Globaldns } from '../test/support/globaldns.js';
 import { startKnot, type Knot } from '../test/support/knot.js';
 import { freePorts } from '../test/support/ports.js';
+import { seededRandom } from '../test/support/random.js';
 
 const NAMES = Number(process.env.BENCH_NAMES ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -40,13 +41,7 @@ function records(): string[] {
 
 /** Deterministic pseudo-random sample of existing names (mulberry32). */
 function queryFile(): string {
-  let s = 0x9e3779b9;
-  const rnd = () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = seededRandom(0x9e3779b9);
   const lines: string[] = [];
   for (let i = 0; i < QUERY_NAMES; i++) lines.push(`h${Math.floor(rnd() * NAMES)}.${APEX} A`);
   return lines.join('\n') + '\n';

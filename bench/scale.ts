@@ -56,6 +56,7 @@ import { startFakeKube, type FakeKube } from '../test/support/fake-kube/index.js
 import { startGlobaldns, type Globaldns } from '../test/support/globaldns.js';
 import { freePort } from '../test/support/ports.js';
 import { DnsClient, kubeClusters, logLines, makeLog, memoryMb, pollUntil, round, sameSet, sleep, summary } from './kube-bench.js';
+import { seededRandom } from '../test/support/random.js';
 
 const CLUSTERS = Number(process.env.BENCH_CLUSTERS ?? 20);
 const PER_CLUSTER = Number(process.env.BENCH_PER_CLUSTER ?? 1000);
@@ -109,16 +110,7 @@ function ingress(c: number, j: number, ip: string): Record<string, unknown> {
   };
 }
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 /** The address each object currently has, and from it the address set each name must answer. */
 class Model {

@@ -9,6 +9,7 @@ import {
   type LeaseSpec,
   type LeaderElectorOptions,
 } from '../../src/controller/leader/index.js';
+import { seededRandom } from '../support/random.js';
 
 const NS = 'globaldns';
 const NAME = 'globaldns-leader';
@@ -60,17 +61,7 @@ async function flush(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 interface Tracked {
   elector: LeaderElector;

@@ -7,6 +7,7 @@ import test, { type ExecutionContext } from 'ava';
 import { startGlobaldns, type Globaldns } from '../support/globaldns.js';
 import { buildQuery, headerOf, hostFamily, tcpExchange, tcpFrame, udpExchange } from '../support/wire.js';
 import { APEX, baseConfig, manifests, sleep } from './fixture.js';
+import { seededRandom } from '../support/random.js';
 
 const LIMIT_MS = 50;
 /** after a burst, let the socket buffers drain before timing the health query */
@@ -23,16 +24,7 @@ test.after.always(async () => {
   await g?.cleanup();
 });
 
-/** mulberry32: reproducible "random" bytes (seed via BAD_INPUT_SEED) */
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 function randomBytes(rnd: () => number, n: number): Buffer {
   const b = Buffer.alloc(n);

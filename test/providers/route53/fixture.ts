@@ -5,22 +5,14 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import type { RecordSet, RRType } from '../../../src/model/index.js';
 import { Route53Provider, type Route53ProviderOptions } from '../../../providers/index.js';
 import { startRoute53Sim, type Route53Sim, type Route53SimOptions, type SimOp } from '../../support/route53-sim/index.js';
+import { seededRandom } from '../../support/random.js';
 
 // The SDK warns once per process about Node 20; the tests run on 20 on purpose.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
 
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 export function sdkClient(sim: Route53Sim): Route53Client {
   return new Route53Client({ endpoint: sim.url, region: 'us-east-1', credentials: CREDENTIALS, maxAttempts: 1 });

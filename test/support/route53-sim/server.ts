@@ -14,6 +14,7 @@ import {
   type SimRecordSet,
 } from './records.js';
 import { child, childText, childrenNamed, parseXml, renderXml, type XmlElement, type XmlNode } from './xml.js';
+import { seededRandom } from '../random.js';
 
 export type SimOp =
   | 'ListHostedZones'
@@ -117,17 +118,7 @@ class SimError extends Error {
 const NAME_SERVERS = ['ns-1.awsdns-01.org.', 'ns-2.awsdns-02.co.uk.', 'ns-3.awsdns-03.com.', 'ns-4.awsdns-04.net.'];
 const API = '/2013-04-01';
 
-/** mulberry32: small, seedable, good enough to pick faults. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function bareZoneId(id: string): string {
   return decodeURIComponent(id).replace(/^\/?hostedzone\//, '');
