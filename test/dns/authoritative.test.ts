@@ -4,19 +4,15 @@
 import test from 'ava';
 import { startGlobaldns, type Globaldns } from '../support/globaldns.js';
 import { query, soaFields, variants, type DigResult, type QueryOptions, type Variant } from '../support/dig.js';
-import { buildQuery, decode, headerOf, tcpExchange, tcpFrame, udpExchange } from '../support/wire.js';
-import { APEX, APEX2, ROT_IPS, SHOP_IPS, baseConfig, manifests, pollUntil } from './fixture.js';
+import { buildQuery, decode, tcpExchange, tcpFrame, udpExchange } from '../support/wire.js';
+import { APEX, APEX2, ROT_IPS, SHOP_IPS, baseConfig, manifests, waitForAnswers } from './fixture.js';
 
 let g: Globaldns;
 
 test.before(async () => {
   g = await startGlobaldns({ configYaml: baseConfig(), files: manifests() });
   // the apex SOA answers as soon as the zone exists; wait for the entries too
-  const ready = await pollUntil(async () => {
-    const r = await udpExchange(g.port, buildQuery(`rot.${APEX}`, { rd: false }), { timeoutMs: 300 });
-    return r && headerOf(r.reply).an === ROT_IPS.length ? true : undefined;
-  }, 10_000);
-  if (!ready) throw new Error(`entries never appeared in the zone\n${g.logs()}`);
+  await waitForAnswers(g, `rot.${APEX}`, ROT_IPS.length);
 });
 
 test.after.always(async () => {

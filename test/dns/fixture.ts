@@ -1,5 +1,6 @@
 // The zone and clusters the DNS integration tests run against (not a test file itself).
 import { ingressYaml, namespaceYaml } from '../support/globaldns.js';
+import { buildQuery, headerOf, udpExchange } from '../support/wire.js';
 
 export const APEX = 'example.test';
 /** second zone: SOA TTL below its minimum, so the negative TTL comes from the TTL */
@@ -76,4 +77,13 @@ export async function pollUntil<T>(probe: () => Promise<T | undefined>, timeoutM
     if (Date.now() >= deadline) return undefined;
     await sleep(intervalMs);
   }
+}
+
+/** Waits until `name` answers with `count` records over UDP, or throws with the server's log. */
+export async function waitForAnswers(g: { port: number; logs(): string }, name: string, count: number): Promise<void> {
+  const ready = await pollUntil(async () => {
+    const r = await udpExchange(g.port, buildQuery(name, { rd: false }), { timeoutMs: 300 });
+    return r && headerOf(r.reply).an === count ? true : undefined;
+  }, 10_000);
+  if (!ready) throw new Error(`entries never appeared in the zone\n${g.logs()}`);
 }

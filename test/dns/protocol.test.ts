@@ -7,18 +7,14 @@ import dnsPacket from 'dns-packet';
 import { startGlobaldns, type Globaldns } from '../support/globaldns.js';
 import { query } from '../support/dig.js';
 import { buildQuery, decode, headerOf, tcpExchange, tcpFrame, tcpUnframe, udpExchange } from '../support/wire.js';
-import { APEX, SHOP_IPS, baseConfig, manifests, pollUntil, sleep } from './fixture.js';
+import { APEX, SHOP_IPS, baseConfig, manifests, waitForAnswers, sleep } from './fixture.js';
 
 const IDLE_MS = 500;
 let g: Globaldns;
 
 test.before(async () => {
   g = await startGlobaldns({ configYaml: baseConfig({ tcpIdleTimeoutMs: IDLE_MS }), files: manifests() });
-  const ready = await pollUntil(async () => {
-    const r = await udpExchange(g.port, buildQuery(`shop.${APEX}`, { rd: false }), { timeoutMs: 300 });
-    return r && headerOf(r.reply).an === SHOP_IPS.length ? true : undefined;
-  }, 10_000);
-  if (!ready) throw new Error(`entries never appeared in the zone\n${g.logs()}`);
+  await waitForAnswers(g, `shop.${APEX}`, SHOP_IPS.length);
 });
 
 test.after.always(async () => {

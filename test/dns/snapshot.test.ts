@@ -6,8 +6,7 @@ import path from 'node:path';
 import test from 'ava';
 import { startGlobaldns, type Globaldns } from '../support/globaldns.js';
 import { query, soaFields, variants } from '../support/dig.js';
-import { buildQuery, headerOf, udpExchange } from '../support/wire.js';
-import { APEX, ROT_IPS, SHOP_IPS, baseConfig, manifests, pollUntil, sleep } from './fixture.js';
+import { APEX, ROT_IPS, SHOP_IPS, baseConfig, manifests, pollUntil, waitForAnswers, sleep } from './fixture.js';
 
 let g: Globaldns | undefined;
 
@@ -22,11 +21,7 @@ async function soaSerial(port: number): Promise<number> {
 }
 
 async function waitForEntries(x: Globaldns) {
-  const ready = await pollUntil(async () => {
-    const r = await udpExchange(x.port, buildQuery(`rot.${APEX}`, { rd: false }), { timeoutMs: 300 });
-    return r && headerOf(r.reply).an === ROT_IPS.length ? true : undefined;
-  }, 10_000);
-  if (!ready) throw new Error(`entries never appeared in the zone\n${x.logs()}`);
+  await waitForAnswers(x, `rot.${APEX}`, ROT_IPS.length);
 }
 
 let serialBefore = 0;

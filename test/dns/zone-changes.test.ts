@@ -2,18 +2,13 @@
 import test from 'ava';
 import { startGlobaldns, ingressYaml, type Globaldns } from '../support/globaldns.js';
 import { query, soaFields, type Tool } from '../support/dig.js';
-import { buildQuery, headerOf, udpExchange } from '../support/wire.js';
-import { APEX, SHOP_IPS, baseConfig, manifests, pollUntil } from './fixture.js';
+import { APEX, SHOP_IPS, baseConfig, manifests, pollUntil, waitForAnswers } from './fixture.js';
 
 let g: Globaldns;
 
 test.before(async () => {
   g = await startGlobaldns({ configYaml: baseConfig(), files: manifests() });
-  const ready = await pollUntil(async () => {
-    const r = await udpExchange(g.port, buildQuery(`shop.${APEX}`, { rd: false }), { timeoutMs: 300 });
-    return r && headerOf(r.reply).an === SHOP_IPS.length ? true : undefined;
-  }, 10_000);
-  if (!ready) throw new Error(`entries never appeared in the zone\n${g.logs()}`);
+  await waitForAnswers(g, `shop.${APEX}`, SHOP_IPS.length);
 });
 
 test.after.always(async () => {
