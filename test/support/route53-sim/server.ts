@@ -51,6 +51,8 @@ export interface SimFaults {
   latencyMs?: number;
   /** Share of ChangeResourceRecordSets calls answered 400 PriorRequestNotComplete. */
   priorRequestNotCompleteShare?: number;
+  /** Share of calls answered 200 with a body that is not the API's XML (cut off mid-element); nothing is applied. */
+  garbageShare?: number;
 }
 
 export interface Route53SimOptions {
@@ -421,6 +423,13 @@ export async function startRoute53Sim(options: Route53SimOptions = {}): Promise<
     const requestId = `sim-${String(requestCounter).padStart(8, '0')}`;
     const f = faults;
     if (f.latencyMs) await new Promise((resolve) => setTimeout(resolve, f.latencyMs));
+    if (f.garbageShare && random() < f.garbageShare) {
+      call.code = 'Garbage';
+      const junk = '<?xml version="1.0"?>\n<ListResourceRecordSetsResponse><ResourceRecordSets><ResourceRecordSet><Name>\u0000\u00ff';
+      res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId });
+      res.end(junk);
+      return;
+    }
     let status = 200;
     let out: string;
     try {
