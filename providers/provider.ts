@@ -66,3 +66,42 @@ export function describeChange(c: PlanChange): string {
   const id = r.setIdentifier === undefined ? '' : ` (${r.setIdentifier})`;
   return `${c.action} ${r.name} ${r.type}${id}`;
 }
+
+/** One request a provider made to its API or server, for metrics and benchmarks. */
+export interface ProviderCall {
+  provider: string;
+  /** The API operation or DNS message: 'ListResourceRecordSets', 'PATCH rrsets', 'UPDATE', 'AXFR'. */
+  operation: string;
+  /** 'throttled': the API said slow down (429, Throttling); 'error': any other failure. */
+  outcome: 'ok' | 'error' | 'throttled';
+  ms: number;
+}
+
+/** Called once per request a provider sends (retries included); must not throw. */
+export type ProviderCallObserver = (call: ProviderCall) => void;
+
+/** What a provider's factory is given to build one provider. */
+export interface ProviderFactoryInput<S> {
+  /** The provider's name (the GlobalDNSProvider's, or the YAML's `name`). */
+  name: string;
+  /** The settings block, as the factory's schema parsed it. */
+  settings: S;
+  /** A secret value by key (a Secret's data key, or the YAML provider's secret file / env); undefined when absent. */
+  secret: (key: string) => string | undefined;
+  observe?: ProviderCallObserver;
+}
+
+/**
+ * How config and the management runtime build a provider of one type without knowing it: the
+ * settings block's schema (credentials never inline: they come through `secret`), the secret
+ * keys it reads (for docs and error messages), and the constructor. A settings or secret
+ * problem is thrown as an Error whose message names the field.
+ */
+export interface ProviderFactory<S = unknown> {
+  type: string;
+  /** zod schema of the settings block (`rfc2136: {...}`); `parse` must throw ZodError or return S. */
+  settings: { safeParse(v: unknown): { success: true; data: S } | { success: false; error: { issues: { path: (string | number)[]; message: string }[] } } };
+  /** Secret keys read, e.g. ['tsig-secret'] or ['api-token', 'api-key', 'email']. */
+  secretKeys: readonly string[];
+  create(input: ProviderFactoryInput<S>): DnsProvider;
+}

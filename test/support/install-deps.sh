@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Makes sure the real DNS tools the tests and benchmarks drive are installed:
-# dig (bind9-dnsutils), kdig (knot-dnsutils), knotd/knotc (knot), dnsperf, and openssl
-# (the fake Kubernetes API server makes its throwaway CA with it).
+# dig (bind9-dnsutils), kdig (knot-dnsutils), knotd/knotc (knot), named (bind9),
+# pdns_server + its sqlite3 backend (pdns-server, pdns-backend-sqlite3, sqlite3 to load the
+# schema), pebble (ACME test CA), nginx and wrk (proxy benchmark), chromium (dashboard and
+# browser checks), curl, dnsperf, and openssl (the fake Kubernetes API server makes its
+# throwaway CA with it).
 # Idempotent and quick when everything is already there.
 set -euo pipefail
 
-tools=(dig kdig knotd knotc dnsperf openssl)
+tools=(dig kdig knotd knotc named tsig-keygen pdns_server sqlite3 pebble nginx wrk chromium curl dnsperf openssl)
 missing=()
 for t in "${tools[@]}"; do
   if ! command -v "$t" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$t" ]; then
@@ -17,7 +20,7 @@ if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi
 
-pkgs=(knot knot-dnsutils bind9-dnsutils dnsperf openssl)
+pkgs=(knot knot-dnsutils bind9 bind9-dnsutils pdns-server pdns-backend-sqlite3 sqlite3 pebble nginx wrk chromium curl dnsperf openssl)
 if [ "${EUID:-$(id -u)}" -ne 0 ]; then
   echo "install-deps: missing tools: ${missing[*]}" >&2
   echo "install-deps: run as root, or install them with:" >&2
@@ -28,8 +31,8 @@ fi
 echo "install-deps: installing ${pkgs[*]} (missing: ${missing[*]})" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >&2
-# policy-rc.d 101 keeps the package's own knot service from being started:
-# the tests run their own knotd on a free high port and never use port 53.
+# policy-rc.d 101 keeps the packages' own services (knot, named, pdns, nginx) from being
+# started: the tests run their own daemons on free high ports and never use port 53 or 80.
 policy=/usr/sbin/policy-rc.d
 created_policy=0
 if [ ! -e "$policy" ]; then
