@@ -1,4 +1,4 @@
 // Public surface of the providers: the DnsProvider interface and one entry per provider.
-export { planChanges, applyResult, describeChange } from './provider.js';
+export { planChanges, applyResult, describeChange, ZoneNotListableError } from './provider.js';
 export type { DnsProvider, Zone, PlanChange, ChangeResult, ApplyResult, ProviderCall, ProviderCallObserver, ProviderFactory, ProviderFactoryInput } from './provider.js';
 export * from './route53/index.js';

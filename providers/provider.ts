@@ -105,3 +105,18 @@ export interface ProviderFactory<S = unknown> {
   secretKeys: readonly string[];
   create(input: ProviderFactoryInput<S>): DnsProvider;
 }
+
+/**
+ * Thrown by `records()` when the zone cannot be listed but can still be written (RFC 2136
+ * without AXFR rights). The controller then plans against an empty current state under the
+ * `upsert-only` policy (nothing is ever deleted) and puts `message` on the provider's status;
+ * the provider's `apply` must then treat a create of a record set it already owns as a
+ * replace, and never overwrite one it does not own.
+ */
+export class ZoneNotListableError extends Error {
+  readonly fallbackPolicy = 'upsert-only' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ZoneNotListableError';
+  }
+}
