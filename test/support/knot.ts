@@ -13,6 +13,26 @@ export interface KnotZone {
   apex: string;
   /** zone file text; relative names are relative to the apex ($ORIGIN is prepended) */
   zoneText: string;
+  /** ids of `acls` entries for this zone (default: none, knot's default: no update, no transfer) */
+  acl?: string[];
+}
+
+/** A TSIG key as knot.conf spells it; `secret` is base64. */
+export interface KnotKey {
+  id: string;
+  /** 'hmac-sha256' (default), 'hmac-sha512', 'hmac-md5', ... */
+  algorithm?: string;
+  secret: string;
+}
+
+/** One `acl:` entry; a zone refers to it by id. */
+export interface KnotAcl {
+  id: string;
+  /** key ids the rule matches (absent: any sender, signed or not) */
+  key?: string[];
+  action: ('update' | 'transfer' | 'notify' | 'query')[];
+  /** a denying rule (knot takes the first rule that matches) */
+  deny?: boolean;
 }
 
 export interface KnotOptions {
@@ -26,6 +46,15 @@ export interface KnotOptions {
   serverExtra?: string[];
   /** wait this long for the first zone's SOA (default 20 s: big zones take a while) */
   startTimeoutMs?: number;
+  /** TSIG keys (`key:` section) */
+  keys?: KnotKey[];
+  /** access rules (`acl:` section), referred to by KnotZone.acl */
+  acls?: KnotAcl[];
+  /**
+   * Keep zone changes in the journal ('changes') instead of knot's default here ('none'):
+   * needed to apply dynamic updates and to serve IXFR.
+   */
+  journalContent?: 'none' | 'changes' | 'all';
 }
 
 export interface Knot {
@@ -65,6 +94,15 @@ export async function startKnot(opts: KnotOptions): Promise<Knot> {
     `    storage: "${dir}/db"`,
     'control:',
     `    listen: "${dir}/knot.sock"`,
+    ...((opts.keys ?? []).length > 0 ? ['key:'] : []),
+    ...(opts.keys ?? []).flatMap((k) => [`  - id: ${fqdn(k.id)}`, `    algorithm: ${k.algorithm ?? 'hmac-sha256'}`, `    secret: ${k.secret}`]),
+    ...((opts.acls ?? []).length > 0 ? ['acl:'] : []),
+    ...(opts.acls ?? []).flatMap((a) => [
+      `  - id: ${a.id}`,
+      ...(a.key ? [`    key: [ ${a.key.map(fqdn).join(', ')} ]`] : []),
+      `    action: [ ${a.action.join(', ')} ]`,
+      ...(a.deny ? ['    deny: on'] : []),
+    ]),
     'log:',
     '  - target: stderr',
     '    any: notice',
@@ -74,10 +112,10 @@ export async function startKnot(opts: KnotOptions): Promise<Knot> {
     '    file: "%s.zone"',
     '    zonefile-sync: -1',
     '    zonefile-load: whole',
-    '    journal-content: none',
+    `    journal-content: ${opts.journalContent ?? 'none'}`,
     '    semantic-checks: off',
     'zone:',
-    ...opts.zones.map((z) => `  - domain: ${fqdn(z.apex)}`),
+    ...opts.zones.flatMap((z) => [`  - domain: ${fqdn(z.apex)}`, ...(z.acl && z.acl.length > 0 ? [`    acl: [ ${z.acl.join(', ')} ]`] : [])]),
     '',
   ].join('\n');
   await writeFile(path.join(dir, 'knot.conf'), conf);
