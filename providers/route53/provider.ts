@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { normalizeName } from '../../src/model/index.js';
 import type { Plan, RecordSet } from '../../src/model/index.js';
-import { applyResult, planChanges, type ApplyResult, type ChangeResult, type DnsProvider, type PlanChange, type Zone } from '../provider.js';
+import { applyResult, planChanges, type ApplyResult, type ChangeResult, type DnsProvider, type PlanChange, type ProviderCallObserver, type Zone } from '../provider.js';
 import { fitsAlone, makeUnit, packBatches, ROUTE53_LIMITS, type BatchLimits, type Unit } from './batches.js';
 import { backoffDelay, errorMessage, errorName, isRetryable, realClock, TokenBucket, type Clock } from './limits.js';
 import { elbAliasZoneId, parseElbHostname } from './alias.js';
@@ -28,6 +28,8 @@ export interface Route53ProviderOptions extends WireOptions {
   region?: string;
   /** Static keys or a provider; the SDK's default chain when absent. */
   credentials?: Route53ClientConfig['credentials'];
+  /** Told of every request sent (retries included), for metrics and benchmarks. */
+  observe?: ProviderCallObserver;
   /**
    * A role to assume (STS AssumeRole) with `credentials` (or the default chain): Route53 is then
    * called with the role's temporary credentials, renewed by the SDK before they expire.
@@ -125,13 +127,13 @@ export class Route53Provider implements DnsProvider {
     const hosted: HostedZone[] = [];
     if (this.o.zoneIds !== undefined) {
       for (const id of this.o.zoneIds) {
-        const out = await this.read(`get hosted zone ${bareId(id)}`, () => this.client.send(new GetHostedZoneCommand({ Id: bareId(id) })));
+        const out = await this.read('GetHostedZone', `get hosted zone ${bareId(id)}`, () => this.client.send(new GetHostedZoneCommand({ Id: bareId(id) })));
         if (out.HostedZone) hosted.push(out.HostedZone);
       }
     } else {
       let marker: string | undefined;
       do {
-        const out = await this.read('list hosted zones', () => this.client.send(new ListHostedZonesCommand({ Marker: marker })));
+        const out = await this.read('ListHostedZones', 'list hosted zones', () => this.client.send(new ListHostedZonesCommand({ Marker: marker })));
         hosted.push(...(out.HostedZones ?? []));
         marker = out.IsTruncated ? out.NextMarker : undefined;
       } while (marker !== undefined);
@@ -151,7 +153,7 @@ export class Route53Provider implements DnsProvider {
     let start: { name: string; type: Route53Type; identifier?: string } | undefined;
     do {
       const from = start;
-      const page: ListResourceRecordSetsCommandOutput = await this.read(`list records of ${zone.name} (${zone.id})`, () =>
+      const page: ListResourceRecordSetsCommandOutput = await this.read('ListResourceRecordSets', `list records of ${zone.name} (${zone.id})`, () =>
         this.client.send(
           new ListResourceRecordSetsCommand({
             HostedZoneId: zone.id,
@@ -215,7 +217,7 @@ export class Route53Provider implements DnsProvider {
 
   private async submit(zone: Zone, batch: Unit[], results: ChangeResult[]): Promise<void> {
     try {
-      await this.send(() =>
+      await this.send('ChangeResourceRecordSets', () =>
         this.client.send(
           new ChangeResourceRecordSetsCommand({
             HostedZoneId: zone.id,
@@ -242,13 +244,18 @@ export class Route53Provider implements DnsProvider {
    * PriorRequestNotComplete and 5xx. `call` builds a new command per attempt (the SDK
    * mutates its input). Throws the SDK's error of the last attempt.
    */
-  private async send<O>(call: () => Promise<O>): Promise<O> {
+  private async send<O>(operation: string, call: () => Promise<O>): Promise<O> {
     const backoff = { baseDelayMs: this.o.baseDelayMs ?? 100, maxDelayMs: this.o.maxDelayMs ?? 5000 };
     for (let attempt = 1; ; attempt++) {
       await this.bucket.take();
+      const started = performance.now();
       try {
-        return await call();
+        const out = await call();
+        this.o.observe?.({ provider: this.name, operation, outcome: 'ok', ms: performance.now() - started });
+        return out;
       } catch (e) {
+        const throttled = /Throttl|PriorRequestNotComplete/.test(errorName(e));
+        this.o.observe?.({ provider: this.name, operation, outcome: throttled ? 'throttled' : 'error', ms: performance.now() - started });
         if (!isRetryable(e) || attempt >= this.maxAttempts) throw e;
         await this.clock.sleep(backoffDelay(attempt, backoff, this.random));
       }
@@ -256,9 +263,9 @@ export class Route53Provider implements DnsProvider {
   }
 
   /** send, with errors that say which provider and what it was doing. */
-  private async read<O>(what: string, call: () => Promise<O>): Promise<O> {
+  private async read<O>(operation: string, what: string, call: () => Promise<O>): Promise<O> {
     try {
-      return await this.send(call);
+      return await this.send(operation, call);
     } catch (e) {
       throw new Route53ProviderError(`${this.name}: ${what}: ${errorName(e)}: ${errorMessage(e)}`, errorName(e), e);
     }

@@ -64,6 +64,8 @@ export interface Route53SimOptions {
   rateLimitPerSecond?: number;
   /** Clock of the rate limit and of change status (default Date.now); `calls[].time` is real time. */
   now?: () => number;
+  /** Access key ids accepted; any other signer gets 403 InvalidClientTokenId (default: any). */
+  accessKeyIds?: string[];
 }
 
 export interface SimZoneOptions {
@@ -433,6 +435,9 @@ export async function startRoute53Sim(options: Route53SimOptions = {}): Promise<
     let status = 200;
     let out: string;
     try {
+      if (options.accessKeyIds && !options.accessKeyIds.includes(call.accessKeyId ?? '')) {
+        throw new SimError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+      }
       if (r.op === 'ChangeResourceRecordSets') {
         // Counted before faults so the log shows what every attempt carried.
         const parsed = parseChanges(body);
