@@ -57,3 +57,5 @@ export type {
   Route53Settings,
   SecretRef,
 } from './crd.js';
+export { addressBytes, cidrContains, parseCidr } from './proxy.js';
+export type { Cidr, ProxyConfig, ProxyHealthCheck, ProxyListen, ProxyTimeouts } from './proxy.js';

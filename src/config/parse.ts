@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -7,6 +8,7 @@ import type { GlobalDnsEntry } from '../model/index.js';
 import { ConfigError, formatPath } from './errors.js';
 import { defaultContext, fileStem, listKubeconfigFiles, readKubeconfigSummary } from './kubeconfig-files.js';
 import type { KubeconfigSummary } from './kubeconfig-files.js';
+import { proxySchema, resolveProxyConfig } from './proxy.js';
 import { groupRecordLines, parseRecordLine } from './records.js';
 import { parseZoneFile, type ZoneFile } from './zonefile.js';
 import type { RecordLine } from './records.js';
@@ -84,6 +86,8 @@ export function parseConfig(text: string, opts: ParseOptions): Config {
 
   const sync = check(syncSchema, root.sync, ['sync'], problems);
   const management = root.management === undefined ? undefined : checkManagement(root.management, opts.baseDir, problems);
+  const proxySection = root.proxy === undefined ? undefined : check(proxySchema, root.proxy, ['proxy'], problems);
+  const proxy = proxySection?.enabled ? resolveProxyConfig(proxySection, availableParallelism()) : undefined;
 
   if (problems.length > 0 || !dns || !logLevel || !sync) throw new ConfigError(problems, opts.source);
   return {
@@ -98,6 +102,7 @@ export function parseConfig(text: string, opts: ParseOptions): Config {
     entries,
     sync: { debounceMs: sync.debounce, maxDelayMs: sync.maxDelay, resync: sync.resync },
     ...(management ? { management } : {}),
+    ...(proxy ? { proxy } : {}),
   };
 }
 

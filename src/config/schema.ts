@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isValidHostname, normalizeName } from '../model/index.js';
 import { parseListenAddress } from './listen.js';
 import { parseLabelSelector } from './selector.js';
+import { entryProxySchema } from './proxy.js';
 
 /**
  * The shape of each part of the config file. Sections and list items are parsed one by one
@@ -191,8 +192,37 @@ const route53SettingsSchema = z
   })
   .strict();
 
+/** The provider types whose settings block their own factory checks (providers/registry.ts). */
+export const FACTORY_PROVIDER_TYPES = ['rfc2136', 'powerdns', 'cloudflare', 'alidns'] as const;
+
+const ownerIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_", ":" or "-"');
+
+/**
+ * An rfc2136/powerdns/cloudflare/alidns provider. Its settings block is checked by the
+ * provider's own schema when the config is loaded by the CLI; credentials never sit inline:
+ * they come from `secretFile` (a YAML map of secret key → value, like a Secret's stringData)
+ * or from GLOBALDNS_SECRET_<NAME>_<KEY> environment variables.
+ */
+function factoryProviderSchema<T extends (typeof FACTORY_PROVIDER_TYPES)[number]>(type: T) {
+  return z
+    .object({
+      name: objectName,
+      type: z.literal(type),
+      ...{ [type]: z.record(z.unknown()).default({}) },
+      secretFile: z.string().min(1).optional(),
+      ownerId: ownerIdSchema.optional(),
+      policy: z.enum(['sync', 'upsert-only', 'create-only']).default('sync'),
+      adoptFrom: z.array(z.string().min(1)).default([]),
+    } as { name: typeof objectName; type: z.ZodLiteral<T>; secretFile: z.ZodOptional<z.ZodString>; ownerId: z.ZodOptional<typeof ownerIdSchema>; policy: z.ZodDefault<z.ZodEnum<['sync', 'upsert-only', 'create-only']>>; adoptFrom: z.ZodDefault<z.ZodArray<z.ZodString>> } & Record<T, z.ZodDefault<z.ZodRecord<z.ZodString, z.ZodUnknown>>>)
+    .strict();
+}
+
 export const providerSchema = z.discriminatedUnion('type', [
   z.object({ name: objectName, type: z.literal('embedded') }).strict(),
+  factoryProviderSchema('rfc2136'),
+  factoryProviderSchema('powerdns'),
+  factoryProviderSchema('cloudflare'),
+  factoryProviderSchema('alidns'),
   z
     .object({
       name: objectName,
@@ -233,6 +263,7 @@ export const entrySchema = z
     ttl: ttl.default(300),
     provider: z.string().min(1).default('embedded'),
     targets: z.array(targetSchema).min(1, 'at least one target is needed'),
+    proxy: entryProxySchema.optional(),
   })
   .strict();
 
@@ -277,6 +308,7 @@ export const rootSchema = z
     entries: z.array(z.unknown()).default([]),
     sync: z.unknown(),
     management: z.unknown(),
+    proxy: z.unknown(),
   })
   .strict();
 

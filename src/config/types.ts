@@ -1,6 +1,7 @@
 import type { GlobalDnsEntry, RecordSet, Soa } from '../model/index.js';
 import type { ListenAddress } from './listen.js';
 import type { LabelSelector } from './selector.js';
+import type { ProxyConfig } from './proxy.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -138,4 +139,6 @@ export interface Config {
   sync: SyncConfig;
   /** Present in management-cluster mode. */
   management?: ManagementConfig;
+  /** Present when the config has a `proxy:` section that is not `enabled: false`. */
+  proxy?: ProxyConfig;
 }

@@ -17,6 +17,12 @@ export interface Endpoint {
   /** status.loadBalancer.ingress[].ip | .hostname */
   targets: string[];
   ttl?: number;
+  /**
+   * Ingress rule paths per claimed hostname, for the proxy's path routing: `/api` is a
+   * Prefix (and ImplementationSpecific) rule, `=/login` an Exact one. Absent for a hostname
+   * the object has no rules for (it then serves every path), and for Services.
+   */
+  paths?: Record<string, string[]>;
 }
 
 /** Key of an endpoint in the store: cluster/namespace/kind/name. */
@@ -65,12 +71,34 @@ export interface EntryTarget {
   projects?: string[];
 }
 
+/** Certificate of a proxied name: a Secret (cluster mode), files (standalone), or ACME. */
+export interface EntryTls {
+  /** A `kubernetes.io/tls` Secret in the management cluster, `namespace/name` or `name`. */
+  secretName?: string;
+  certFile?: string;
+  keyFile?: string;
+  acme?: boolean;
+}
+
+/** How the bundled proxy serves a name (when the proxy runs). */
+export interface EntryProxy {
+  enabled: boolean;
+  /** Port of the clusters' ingress endpoints; 80 for http, 443 for https when absent. */
+  upstreamPort?: number;
+  upstreamScheme: 'http' | 'https';
+  /** Plain HTTP requests get a 308 to https (ACME challenges excepted). */
+  redirectHttps: boolean;
+  tls?: EntryTls;
+}
+
 /** A GlobalDNS entry: a name, who may claim it, where it is published. */
 export interface GlobalDnsEntry {
   fqdn: string;
   ttl: number;
   provider: string;
   targets: EntryTarget[];
+  /** Proxy settings; absent means the defaults (proxied when the proxy runs, port 80, http). */
+  proxy?: EntryProxy;
 }
 
 export interface Plan {

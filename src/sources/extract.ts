@@ -178,5 +178,37 @@ export function extractEndpoint(obj: unknown, ctx: ExtractContext): Extraction {
   const labels = ctx.labelsOf?.(namespace);
   if (labels !== undefined && Object.keys(labels).length > 0) endpoint.namespaceLabels = Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   if (ttl !== undefined) endpoint.ttl = ttl;
+  if (kind === 'Ingress') {
+    const paths = ingressPaths(obj, endpoint.hostnames);
+    if (paths !== undefined) endpoint.paths = paths;
+  }
   return { endpoint, problems };
+}
+
+/**
+ * The rule paths of each claimed hostname, for the proxy: a rule names its host, or no host
+ * (it then applies to every host). Prefix and ImplementationSpecific paths are written as
+ * they are, Exact ones with a leading "=". A hostname with no rule paths, or with the prefix
+ * "/", is left out: it serves every path.
+ */
+function ingressPaths(obj: Obj, hostnames: readonly string[]): Record<string, string[]> | undefined {
+  const rules = field(obj, 'spec', 'rules');
+  if (!Array.isArray(rules)) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const rule of rules) {
+    const host = field(rule, 'host');
+    const paths = field(rule, 'http', 'paths');
+    if (!Array.isArray(paths)) continue;
+    const texts: string[] = [];
+    for (const p of paths) {
+      const path = field(p, 'path');
+      const text = typeof path === 'string' && path.startsWith('/') ? path : '/';
+      texts.push(field(p, 'pathType') === 'Exact' ? `=${text}` : text);
+    }
+    const applies = typeof host === 'string' && host !== '' ? hostnames.filter((h) => h === normalizeName(host)) : hostnames;
+    for (const h of applies) out[h] = [...new Set([...(out[h] ?? []), ...texts])].sort();
+  }
+  // A Prefix "/" serves every path: the same as no rules, and kept out of the endpoint.
+  for (const h of Object.keys(out)) if (out[h].includes('/')) delete out[h];
+  return Object.keys(out).length > 0 ? out : undefined;
 }

@@ -141,7 +141,8 @@ function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
     // Labels come sorted by key (extractEndpoint), so the text compares them.
     JSON.stringify(a.namespaceLabels ?? {}) === JSON.stringify(b.namespaceLabels ?? {}) &&
     sameList(a.hostnames, b.hostnames) &&
-    sameList(a.targets, b.targets)
+    sameList(a.targets, b.targets) &&
+    JSON.stringify(a.paths ?? {}) === JSON.stringify(b.paths ?? {})
   );
 }
 
