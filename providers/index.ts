@@ -2,3 +2,4 @@
 export { planChanges, applyResult, describeChange, ZoneNotListableError } from './provider.js';
 export type { DnsProvider, Zone, PlanChange, ChangeResult, ApplyResult, ProviderCall, ProviderCallObserver, ProviderFactory, ProviderFactoryInput } from './provider.js';
 export * from './route53/index.js';
+export * from './powerdns/index.js';
