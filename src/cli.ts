@@ -8,16 +8,17 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import YAML from 'yaml';
-import { ConfigError, loadConfig, parseGlobalDns, parseGlobalDnsProvider, parseListenAddress } from './config/index.js';
+import { ConfigError, loadConfig, parseDuration, parseGlobalDns, parseGlobalDnsProvider, parseListenAddress } from './config/index.js';
 import { isKubeCluster } from './config/index.js';
 import type { Config, ListenAddress } from './config/index.js';
-import { Controller, ExternalController, HostnameResolver, kubeLeaseApi, LeaderElector, ManagementRuntime } from './controller/index.js';
-import type { ControllerLogger, ProviderBinding } from './controller/index.js';
+import { Controller, ExternalController, HostnameResolver, kubeLeaseApi, LeaderElector, managedProvider as managedProviderFor, ManagementRuntime, yamlBindings } from './controller/index.js';
+import type { ControllerLogger, EntrySyncStatus, ProviderBinding } from './controller/index.js';
 import type { DnsProvider } from '../providers/provider.js';
 import type { GlobalDnsEntry } from './model/index.js';
 import { desiredRecords } from './planner/index.js';
 import { DnsServer, TYPE, ZoneStore } from './dns/index.js';
-import { createLogger } from './observe/index.js';
+import { AdminServer, buildStatus, createLogger, formatStatus, Metrics } from './observe/index.js';
+import type { ClusterView, EntrySync, Readiness, StatusInputs, StatusReport } from './observe/index.js';
 import { ClusterFleet, createKubeClusterSource, EndpointStore, FolderSource, loadKubeConfig, ManagementSource, ROUTE53_SECRET_KEYS } from './sources/index.js';
 import type { KubeClusterSource, ManagedProvider, ManagementView } from './sources/index.js';
 
@@ -36,6 +37,8 @@ interface ServeFlags {
   dnsListen?: string[];
   stateDir?: string;
   logLevel?: (typeof LOG_LEVELS)[number];
+  adminListen?: string;
+  shutdownTimeout?: string;
 }
 
 /** Prints every problem of a bad config and exits 1. */
@@ -91,6 +94,8 @@ interface RunningSource {
   projects(): ReadonlySet<string> | undefined;
   /** Calls `listener` when `projects()` may have changed. */
   onProjectsChange(listener: () => void): void;
+  /** Watch state for metrics and the status page. */
+  view(): ClusterView;
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
@@ -110,6 +115,8 @@ async function serve(flags: ServeFlags): Promise<void> {
   // Last known zones first, so that a restart answers before any cluster has been listed.
   const zones = new ZoneStore({ stateDir });
   await zones.load();
+  const readiness: Readiness = { sourcesSynced: false, snapshotLoaded: zones.apexes().length > 0, listenersBound: false };
+  const metrics = new Metrics({ version: packageVersion() });
 
   const embedded = new Set(config.providers.filter((p) => p.type === 'embedded').map((p) => p.name));
   const store = new EndpointStore();
@@ -138,6 +145,8 @@ async function serve(flags: ServeFlags): Promise<void> {
     process.exit(1);
   }
   log.info({ addresses: server.addresses().map((a) => `${a.transport}://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`) }, 'dns listening');
+  metrics.attachDns(server.stats);
+  const syncBook = new SyncBook(metrics);
 
   const sources = buildSources(config, store, log.child({ module: 'sources' }), (cluster, e) => {
     log.fatal({ cluster, err: e.message }, `cluster ${cluster}: ${e.message}`);
@@ -145,8 +154,11 @@ async function serve(flags: ServeFlags): Promise<void> {
   });
   const resolver = new HostnameResolver({ onError: (host, e) => log.warn({ hostname: host, err: e.message }, 'load-balancer hostname lookup failed') });
   const management = config.management ? await startManagement(config, { store, resolver, controller, zones, log, sources }) : undefined;
-  const external = management ? undefined : await buildExternal(config, store, resolver, log.child({ module: 'external' }));
+  const external = management ? undefined : await buildExternal(config, store, resolver, log.child({ module: 'external' }), (st) => syncBook.report(st));
+  const admin = await startAdmin(flags, { config, store, resolver, sources, management, external, syncBook, metrics, readiness, log });
+  readiness.listenersBound = true;
 
+  const shutdownMs = parseDurationFlag(flags.shutdownTimeout ?? '10s', '--shutdown-timeout', flags.config);
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) {
@@ -155,6 +167,14 @@ async function serve(flags: ServeFlags): Promise<void> {
     }
     stopping = true;
     log.info({ signal }, 'stopping');
+    // Bounded: a provider or API server that does not answer must not keep the process (and
+    // its DNS port) past what the orchestrator allows; the Lease expires by itself then.
+    const bound = setTimeout(() => {
+      log.error({ signal, timeoutMs: shutdownMs }, `shutdown took longer than ${shutdownMs} ms; exiting`);
+      process.exit(1);
+    }, shutdownMs);
+    bound.unref();
+    readiness.listenersBound = false;
     // The Lease first: a follower takes over at its next poll while this one winds down.
     await management?.elector.stop({ release: true });
     await management?.runtime.stop();
@@ -163,6 +183,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     controller.stop();
     await external?.stop();
     await server.stop();
+    await admin?.stop();
     await zones.flush();
     log.info({}, 'stopped');
     process.exit(0);
@@ -185,6 +206,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   }
   if (stopping) return;
   await controller.ready();
+  readiness.sourcesSynced = true;
   log.info({ clusters: sources.filter((s) => s.synced()).map((s) => s.cluster), endpoints: store.size, zones: zones.apexes() }, 'sources synced');
   // External providers are written only once every cluster has been read: a plan made from a
   // half-listed fleet would delete the records of the clusters not read yet.
@@ -219,6 +241,10 @@ function buildSources(config: Config, store: EndpointStore, sourceLog: ReturnTyp
         synced: () => source.phase === 'Synced',
         projects: () => source.projects(),
         onProjectsChange: (l) => void source.onProjectsChange(l),
+        view: () => {
+          const st = source.state();
+          return { cluster: c.name, phase: st.phase, since: st.since, lastError: st.lastError, failing: st.failing, ...source.activity() };
+        },
       });
     } else {
       const folder = new FolderSource({
@@ -235,6 +261,7 @@ function buildSources(config: Config, store: EndpointStore, sourceLog: ReturnTyp
         synced: () => folder.synced,
         projects: () => undefined,
         onProjectsChange: () => {},
+        view: () => ({ cluster: c.name, phase: folder.synced ? 'Synced' : 'Syncing', watchRestarts: 0 }),
       });
     }
   }
@@ -243,7 +270,7 @@ function buildSources(config: Config, store: EndpointStore, sourceLog: ReturnTyp
 }
 
 /** The controller of the external providers (Route53, ...), if any is configured. */
-async function buildExternal(config: Config, store: EndpointStore, resolver: HostnameResolver, logger: ControllerLogger): Promise<ExternalController | undefined> {
+async function buildExternal(config: Config, store: EndpointStore, resolver: HostnameResolver, logger: ControllerLogger, onSync?: (st: EntrySyncStatus) => void): Promise<ExternalController | undefined> {
   const bindings = await staticBindings(config);
   if (bindings.length === 0) return undefined;
   const lastStatus = new Map<string, string>();
@@ -257,6 +284,7 @@ async function buildExternal(config: Config, store: EndpointStore, resolver: Hos
     maxDelayMs: config.sync.maxDelayMs,
     resync: config.sync.resync,
     onStatus: (st) => {
+      onSync?.(st);
       // Once per change of state, not per sync.
       const key = `${st.provider}/${st.fqdn}`;
       const said = `${st.reason}: ${st.message}`;
@@ -268,52 +296,14 @@ async function buildExternal(config: Config, store: EndpointStore, resolver: Hos
   });
 }
 
-/** The external providers of the YAML config. */
+/** The external providers of the YAML config (see src/controller/bindings.ts). */
 async function staticBindings(config: Config): Promise<ProviderBinding[]> {
-  const bindings: ProviderBinding[] = [];
-  for (const p of config.providers) {
-    if (p.type !== 'route53') continue;
-    // Loaded only when used: the AWS SDK is a large part of start-up time.
-    const { Route53Provider } = await import('../providers/route53/index.js');
-    const provider = new Route53Provider({
-      name: p.name,
-      region: p.route53.region,
-      endpoint: p.route53.endpoint,
-      // No ids: every zone, narrowed by the domain filters.
-      zoneIds: p.route53.hostedZoneIds.length > 0 ? p.route53.hostedZoneIds : undefined,
-      domainFilters: p.route53.domainFilters,
-      zoneType: p.route53.zoneType,
-      rateLimitPerSecond: p.route53.rateLimitPerSecond,
-      roleArn: p.route53.roleArn,
-      stsEndpoint: process.env.GLOBALDNS_STS_ENDPOINT || undefined,
-    });
-    bindings.push({ name: p.name, provider, ownerId: p.ownerId, policy: p.policy, adoptFrom: p.adoptFrom });
-  }
-  return bindings;
+  return yamlBindings(config);
 }
 
-/** A provider for a GlobalDNSProvider resource; Route53 with the static keys of its Secret. */
+/** A provider for a GlobalDNSProvider resource, credentials from its Secret. */
 async function managedProvider(p: ManagedProvider): Promise<DnsProvider> {
-  const r = p.spec.route53;
-  if (p.type !== 'route53' || !r) throw new Error(`provider type ${p.type} is not supported by this version`);
-  const { Route53Provider } = await import('../providers/route53/index.js');
-  const [idKeys = [], secretKeys = []] = ROUTE53_SECRET_KEYS;
-  const accessKeyId = p.secret?.first(...idKeys);
-  const secretAccessKey = p.secret?.first(...secretKeys);
-  return new Route53Provider({
-    name: p.name,
-    region: r.region,
-    endpoint: process.env[ROUTE53_ENDPOINT_ENV] || undefined,
-    // No ids: every zone, narrowed by the domain filters.
-    zoneIds: r.hostedZoneIds.length > 0 ? r.hostedZoneIds : undefined,
-    domainFilters: r.domainFilters,
-    zoneType: r.zoneType,
-    // Without a Secret: the SDK's default chain (the pod's role).
-    credentials: accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined,
-    // With a role: those credentials only ask STS for the role's (GLOBALDNS_STS_ENDPOINT: tests).
-    roleArn: r.roleArn,
-    stsEndpoint: process.env.GLOBALDNS_STS_ENDPOINT || undefined,
-  });
+  return managedProviderFor(p);
 }
 
 interface ManagementParts {
@@ -562,6 +552,133 @@ function resourceProblems(file: string): string[] {
   return problems;
 }
 
+/** Default `--admin-listen`: loopback only, since the admin port needs no credentials. */
+const DEFAULT_ADMIN_LISTEN = '127.0.0.1:9090';
+
+/** The version in package.json (dist/src/cli.js and src/cli.ts both reach it). */
+function packageVersion(): string {
+  for (const rel of ['../../package.json', '../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'globaldns' && pkg.version) return pkg.version;
+    } catch {
+      // Not at this depth; try the next.
+    }
+  }
+  return 'unknown';
+}
+
+function parseDurationFlag(text: string, flag: string, configFile: string): number {
+  const ms = parseDuration(text);
+  if (!Number.isFinite(ms) || ms <= 0) failConfig(new ConfigError([`${flag}: not a duration "${text}" (like 10s, 500ms)`]), configFile);
+  return ms;
+}
+
+/** The last sync report per provider and name (status page), and failures counted once per change (metrics). */
+class SyncBook {
+  private readonly last = new Map<string, EntrySync>();
+
+  constructor(private readonly metrics: Metrics) {}
+
+  report(st: EntrySyncStatus): void {
+    const key = `${st.provider}/${st.fqdn}`;
+    const before = this.last.get(key);
+    this.last.set(key, { fqdn: st.fqdn, provider: st.provider, synced: st.synced, reason: st.reason, message: st.message });
+    if (before?.reason !== st.reason || before.message !== st.message) this.metrics.syncReported(st);
+  }
+
+  all(): EntrySync[] {
+    return [...this.last.values()];
+  }
+}
+
+/**
+ * The admin listener (`--admin-listen`, `off` for none) and the inputs of its metrics and
+ * status report. With the default address a bind failure (a second instance on the host) is
+ * logged and DNS goes on; with an address given explicitly it is fatal, like DNS's.
+ */
+async function startAdmin(
+  flags: ServeFlags,
+  parts: {
+    config: Config;
+    store: EndpointStore;
+    resolver: HostnameResolver;
+    sources: readonly RunningSource[];
+    management?: ManagementParts;
+    external?: ExternalController;
+    syncBook: SyncBook;
+    metrics: Metrics;
+    readiness: Readiness;
+    log: ReturnType<typeof createLogger>;
+  },
+): Promise<AdminServer | undefined> {
+  const { config, store, resolver, sources, management, external, syncBook, metrics, readiness, log } = parts;
+  const text = flags.adminListen ?? DEFAULT_ADMIN_LISTEN;
+  if (text === 'off') return undefined;
+  let at: ListenAddress;
+  try {
+    at = parseListenAddress(text);
+  } catch (e) {
+    failConfig(new ConfigError([`--admin-listen: ${(e as Error).message}`]), flags.config);
+  }
+  const entries = () => management?.runtime.entries() ?? config.entries;
+  const inputs: StatusInputs = {
+    version: packageVersion(),
+    clusters: () => sources.map((s) => s.view()),
+    endpoints: store,
+    entries,
+    rejected: () => {
+      const claimed = new Map(store.names().map((n) => [n, store.byName(n)]));
+      return desiredRecords(entries(), claimed, resolver.resolved).rejected;
+    },
+    providers: () => management?.runtime.providerStates() ?? external?.providerStates() ?? [],
+    syncs: () => (management ? management.runtime.syncStatuses() : syncBook.all()),
+    leader: () => (management ? { identity: management.elector.identity, isLeader: management.elector.isLeader(), leader: management.elector.currentLeader() } : undefined),
+    readiness: () => ({ ...readiness }),
+  };
+  // A scrape and a dashboard poll in the same instant share one report.
+  let last: { at: number; report: StatusReport } | undefined;
+  const status = (): StatusReport => {
+    const now = Date.now();
+    if (!last || now - last.at > 200) last = { at: now, report: buildStatus(inputs, now) };
+    return last.report;
+  };
+  metrics.setInputs({ clusters: inputs.clusters, providers: inputs.providers, names: () => status().names, leader: inputs.leader });
+  const admin = new AdminServer({ host: at.host, port: at.port, metrics, status, readiness: inputs.readiness, logger: log.child({ module: 'admin' }) });
+  try {
+    const addr = await admin.start();
+    log.info({ address: `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` }, 'admin listening');
+    return admin;
+  } catch (e) {
+    if (flags.adminListen === undefined) {
+      log.error({ err: (e as Error).message, listen: text }, 'admin listener not started; DNS goes on without /metrics and /readyz');
+      return undefined;
+    }
+    log.fatal({ err: (e as Error).message, listen: text }, 'cannot listen (admin)');
+    process.exit(1);
+  }
+}
+
+/**
+ * `globaldns status`: the running service's report (`/api/v1/status` of its admin listener)
+ * as tables. Exit 0 when ready, 1 when not ready, 2 when the service cannot be reached.
+ */
+async function statusCommand(flags: { admin: string; json?: boolean }): Promise<void> {
+  const base = flags.admin.replace(/\/+$/, '');
+  let report: StatusReport;
+  try {
+    const res = await fetch(`${base}/api/v1/status`, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    report = (await res.json()) as StatusReport;
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause?.code;
+    process.stderr.write(`globaldns status: ${base}/api/v1/status: ${cause ?? (e as Error).message}\n`);
+    process.exit(2);
+  }
+  process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatStatus(report));
+  process.exit(report.ready ? 0 : 1);
+}
+
 const program = new Command()
   .name('globaldns')
   .description('One DNS name for an application that runs in many Kubernetes clusters.');
@@ -573,6 +690,8 @@ program
   .option('--dns-listen <addr>', 'DNS listen address host:port or [v6]:port; repeatable; replaces dns.listen', (v: string, prev: string[] = []) => [...prev, v])
   .option('--state-dir <dir>', 'where zone snapshots are kept (default: stateDir of the config)')
   .addOption(new Option('--log-level <level>', 'log level (default: logLevel of the config)').choices([...LOG_LEVELS]))
+  .option('--admin-listen <addr>', `admin listener (/metrics, /healthz, /readyz, /api/v1/status, dashboard): host:port, or off (default ${DEFAULT_ADMIN_LISTEN})`)
+  .option('--shutdown-timeout <duration>', 'on SIGTERM, exit after this long even if draining is not done (default 10s)')
   .action((flags: ServeFlags) => serve(flags));
 
 program
@@ -581,6 +700,13 @@ program
   .requiredOption('--config <file>', 'configuration file (YAML)')
   .addOption(new Option('--log-level <level>', 'log level on stderr (default warn)').choices([...LOG_LEVELS]))
   .action((flags: { config: string; logLevel?: (typeof LOG_LEVELS)[number] }) => planCommand(flags));
+
+program
+  .command('status')
+  .description("print a running service's clusters, providers and names; exit 1 when it is not ready, 2 when unreachable")
+  .option('--admin <url>', 'the admin listener of the service', `http://${DEFAULT_ADMIN_LISTEN}`)
+  .option('--json', 'print the report as JSON')
+  .action((flags: { admin: string; json?: boolean }) => statusCommand(flags));
 
 program
   .command('validate')

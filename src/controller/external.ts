@@ -71,6 +71,18 @@ interface ProviderState {
   running: Promise<void>;
   failures: number;
   retryTimer?: NodeJS.Timeout;
+  /** Wall time (ms) the provider was last read, or written without a failure. */
+  lastSyncAt?: number;
+  lastError?: string;
+}
+
+/** One provider's queue as metrics and the status page show it. */
+export interface ProviderSyncState {
+  provider: string;
+  /** Names waiting to be applied (dirty), including those waiting for a retry. */
+  pending: number;
+  lastSyncAt?: number;
+  lastError?: string;
 }
 
 /**
@@ -137,6 +149,11 @@ export class ExternalController {
       touched.add(s);
     }
     for (const s of touched) this.schedule(s);
+  }
+
+  /** Read-only view of each provider's queue. */
+  providerStates(): ProviderSyncState[] {
+    return [...this.states.values()].map((s) => ({ provider: s.binding.name, pending: s.dirty.size, lastSyncAt: s.lastSyncAt, lastError: s.lastError }));
   }
 
   /** Applies what is pending now, without waiting for the debounce. */
@@ -227,7 +244,9 @@ export class ExternalController {
       for (const z of zones) current.set(z.id, await provider.records(z));
       s.zones = zones;
       s.current = current;
+      s.lastSyncAt = Date.now();
     } catch (e) {
+      s.lastError = `read: ${(e as Error).message}`;
       this.opts.logger.error({ provider: s.binding.name, err: (e as Error).message }, 'provider unreadable; keeping the last known state');
     }
   }
@@ -294,6 +313,7 @@ export class ExternalController {
         const name = ownerOfChange(r, zoneNames);
         failedNames.add(name);
         s.dirty.add(name);
+        s.lastError = `${describeChange(r.change)}: ${r.error ?? 'failed'}`;
         this.opts.logger.warn({ provider: s.binding.name, change: describeChange(r.change), err: r.error }, 'change failed; retrying');
       }
       for (const n of zoneNames) {
@@ -309,7 +329,10 @@ export class ExternalController {
       }
     }
     if (failed) this.retryLater(s);
-    else s.failures = 0;
+    else {
+      s.failures = 0;
+      s.lastSyncAt = Date.now();
+    }
   }
 
   private diffZone(s: ProviderState, zone: Zone, names: string[], scoped: boolean) {

@@ -3,7 +3,8 @@ export type { ControllerLogger, ControllerOptions, ZoneSink } from './controller
 export { HostnameResolver, systemLookup } from './resolver.js';
 export type { HostnameResolverOptions, LookupFn } from './resolver.js';
 export { ExternalController } from './external.js';
-export type { EntrySyncStatus, ExternalControllerOptions, ProviderBinding } from './external.js';
+export type { EntrySyncStatus, ExternalControllerOptions, ProviderBinding, ProviderSyncState } from './external.js';
 export * from './leader/index.js';
 export { ManagementRuntime } from './management.js';
 export type { Leadership, ManagementRuntimeOptions } from './management.js';
+export { yamlBindings, yamlProvider, yamlSecrets, managedProvider, secretEnvName, ROUTE53_ENDPOINT_ENV, STS_ENDPOINT_ENV } from './bindings.js';

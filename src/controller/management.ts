@@ -8,7 +8,7 @@ import { claimRejection, findEntry, indexEntries, planName, projectMatches } fro
 import type { ApplyResult, DnsProvider, Zone } from '../../providers/provider.js';
 import type { Controller, ControllerLogger } from './controller.js';
 import { ExternalController } from './external.js';
-import type { EntrySyncStatus, ProviderBinding } from './external.js';
+import type { EntrySyncStatus, ProviderBinding, ProviderSyncState } from './external.js';
 import type { HostnameResolver } from './resolver.js';
 import type { LeaderElector } from './leader/index.js';
 
@@ -54,7 +54,8 @@ interface ZoneReport {
   error?: string;
 }
 
-const EXTERNAL_TYPES = new Set(['route53']);
+/** Types written through a DnsProvider (everything but the embedded server). */
+const EXTERNAL_TYPES = new Set(['route53', 'rfc2136', 'powerdns', 'cloudflare', 'alidns']);
 
 function condition(type: string, ok: boolean | 'Unknown', reason: string, message: string, observedGeneration: number): ConditionUpdate {
   return { type, status: ok === 'Unknown' ? 'Unknown' : ok ? 'True' : 'False', reason, message, observedGeneration };
@@ -171,6 +172,21 @@ export class ManagementRuntime {
   }
 
   /** Every entry: the YAML ones, then the resources' (a name the YAML has stays the YAML's). */
+  /** Read-only, for metrics and the status page: every entry (YAML and resources) as merged now. */
+  entries(): GlobalDnsEntry[] {
+    return this.allEntries();
+  }
+
+  /** Read-only: the external providers' queues. */
+  providerStates(): ProviderSyncState[] {
+    return this.external?.providerStates() ?? [];
+  }
+
+  /** Read-only: the last sync report per provider and name. */
+  syncStatuses(): EntrySyncStatus[] {
+    return [...this.syncs.values()].flatMap((byName) => [...byName.values()]);
+  }
+
   private allEntries(): GlobalDnsEntry[] {
     const names = new Set(this.opts.staticEntries.map((e) => e.fqdn));
     return [...this.opts.staticEntries, ...this.view.entries.filter((e) => !names.has(e.fqdn))];

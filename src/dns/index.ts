@@ -4,3 +4,4 @@ export { ZoneSnapshot, LookupKind, type LookupResult, type NameChanges, type Zon
 export { Responder, TCP_MAX } from './responder.js';
 export { parseQuery, TYPE, RCODE } from './wire.js';
 export type { DnsLogger } from './transport.js';
+export { QueryStats, COUNTED_TYPES, RCODE_NAMES, SAMPLE_EVERY, type CountedType } from './stats.js';

@@ -1,5 +1,6 @@
 /** The embedded authoritative DNS server: a Responder behind UDP and TCP listeners. */
 import { Responder } from './responder.js';
+import { QueryStats } from './stats.js';
 import { TcpListener } from './tcp.js';
 import { silentLogger, type DnsLogger } from './transport.js';
 import { UdpListener } from './udp.js';
@@ -21,6 +22,8 @@ export interface DnsServerOptions {
 
 export class DnsServer {
   readonly responder: Responder;
+  /** Per-(rcode, type) counts and sampled latency, read by the metrics endpoint. */
+  readonly stats = new QueryStats();
   private readonly udp: UdpListener[] = [];
   private readonly tcp: TcpListener[] = [];
   private bound: { host: string; port: number; transport: 'udp' | 'tcp' }[] = [];
@@ -33,7 +36,7 @@ export class DnsServer {
 
   /** Binds every address on UDP and TCP. Port 0 picks one free port shared by both. */
   async start(): Promise<void> {
-    const handle = (msg: Buffer, max: number) => this.responder.respond(msg, max);
+    const handle = this.stats.wrap((msg: Buffer, max: number) => this.responder.respond(msg, max));
     try {
       for (const { host, port } of this.opts.listen) {
         const tcp = new TcpListener(host, port, handle, this.log, {

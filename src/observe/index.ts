@@ -1,2 +1,9 @@
 export { createLogger } from './logger.js';
 export type { Logger } from './logger.js';
+export { Metrics } from './metrics.js';
+export type { DnsQueryCounters, MetricsInputs, MetricsOptions, ProviderCallEvent, ProxyMetrics } from './metrics.js';
+export { AdminServer } from './admin-server.js';
+export type { AdminServerOptions } from './admin-server.js';
+export { buildStatus, formatStatus, isReady } from './status.js';
+export type { ClusterView, EndpointView, EntrySync, LeaderView, NameHealth, NameView, ProviderView, Readiness, RejectedClaim, StatusInputs, StatusReport } from './status.js';
+export { DASHBOARD_HTML } from './dashboard.js';

@@ -7,19 +7,13 @@ export type { Logger } from 'pino';
  * Keys that may carry credentials once providers and kubeconfigs arrive; redacted wherever
  * they appear so that a careless `log.info({ provider })` cannot leak them.
  */
+const SECRET_KEYS = ['password', 'token', 'secret', 'apiKey', 'apiToken', 'tsigSecret', 'authorization', 'Authorization', 'secretAccessKey', 'sessionToken', 'privateKey'];
 const SECRET_PATHS = [
-  'password',
-  'token',
-  'secret',
-  'apiKey',
-  'authorization',
-  '*.password',
-  '*.token',
-  '*.secret',
-  '*.apiKey',
-  '*.authorization',
-  '*.secretAccessKey',
-  '*.headers.authorization',
+  ...SECRET_KEYS,
+  ...SECRET_KEYS.map((k) => `*.${k}`),
+  // One level further for the shapes that nest them: a provider's settings, a request's headers.
+  ...SECRET_KEYS.map((k) => `*.*.${k}`),
+  'headers.authorization',
   '*.kubeconfig',
 ];
 

@@ -35,10 +35,18 @@ export interface GlobaldnsOptions {
   env?: Record<string, string>;
   /** node flags, e.g. ['--max-old-space-size=512'] */
   nodeArgs?: string[];
+  /**
+   * Port of the admin listener (/metrics, /readyz, dashboard) on 127.0.0.1; default a free one,
+   * so that parallel instances never contend for the CLI's default 9090.
+   */
+  adminPort?: number;
 }
 
 export interface Globaldns {
   port: number;
+  /** The admin listener's port and base URL (`http://127.0.0.1:<adminPort>`). */
+  adminPort: number;
+  adminUrl: string;
   dir: string;
   stateDir: string;
   configPath: string;
@@ -80,7 +88,8 @@ export async function startGlobaldns(opts: GlobaldnsOptions): Promise<Globaldns>
   const port = opts.port ?? (await freePort({ ipv6: opts.ipv6 ?? true }));
   const listen = ['--dns-listen', `127.0.0.1:${port}`];
   if (opts.ipv6 ?? true) listen.push('--dns-listen', `[::1]:${port}`);
-  const args = [...(opts.nodeArgs ?? []), cliPath, 'serve', '--config', configPath, ...listen, '--state-dir', stateDir, ...(opts.args ?? [])];
+  const adminPort = opts.adminPort ?? (await freePort({ ipv6: false }));
+  const args = [...(opts.nodeArgs ?? []), cliPath, 'serve', '--config', configPath, ...listen, '--state-dir', stateDir, '--admin-listen', `127.0.0.1:${adminPort}`, ...(opts.args ?? [])];
 
   let log = '';
   const proc = spawn(process.execPath, args, {
@@ -131,6 +140,8 @@ export async function startGlobaldns(opts: GlobaldnsOptions): Promise<Globaldns>
 
   const self: Globaldns = {
     port,
+    adminPort,
+    adminUrl: `http://127.0.0.1:${adminPort}`,
     dir,
     stateDir,
     configPath,
@@ -145,6 +156,7 @@ export async function startGlobaldns(opts: GlobaldnsOptions): Promise<Globaldns>
         ...opts,
         dir,
         port,
+        adminPort,
         configYaml: changes.configYaml ?? configText,
         files: changes.files ?? {},
         readyName: changes.readyName ?? opts.readyName,

@@ -96,6 +96,10 @@ export class KubeClusterSource implements FleetMember {
   private readonly settled: Promise<void>;
   private resolveSynced: () => void = () => {};
   private resolveSettled: () => void = () => {};
+  /** Clock time of the last list or watch event of any kind (for metrics: a silent cluster shows). */
+  private lastEventAt: number | undefined;
+  /** Lists or watches that failed and were restarted after a backoff. */
+  private watchRestarts = 0;
 
   constructor(opts: KubeClusterSourceOptions) {
     this.opts = opts;
@@ -154,6 +158,11 @@ export class KubeClusterSource implements FleetMember {
     };
     if (this.lastError !== undefined) s.lastError = this.lastError;
     return s;
+  }
+
+  /** Read-only counters for metrics and the status page. */
+  activity(): { lastEventAt?: number; watchRestarts: number } {
+    return { lastEventAt: this.lastEventAt, watchRestarts: this.watchRestarts };
   }
 
   /** Resolves the first time every kind is listed and watched. */
@@ -223,6 +232,7 @@ export class KubeClusterSource implements FleetMember {
   // --- reflector events -------------------------------------------------------------------
 
   private onReplaced(kind: ResourceKind, items: KubeObject[]): void {
+    this.lastEventAt = this.clock.now();
     if (kind === 'Namespace') {
       this.namespaces.clear();
       for (const item of items) this.putNamespace(item);
@@ -237,6 +247,7 @@ export class KubeClusterSource implements FleetMember {
   }
 
   private onChanged(kind: ResourceKind, type: 'ADDED' | 'MODIFIED' | 'DELETED', object: KubeObject): void {
+    this.lastEventAt = this.clock.now();
     if (kind === 'Namespace') {
       const { name } = meta(object);
       const before = this.namespaces.get(name);
@@ -267,6 +278,8 @@ export class KubeClusterSource implements FleetMember {
   }
 
   private onFailed(kind: ResourceKind, reason: string): void {
+    // The reflector schedules a restart after every failure it reports.
+    this.watchRestarts++;
     const wasHealthy = this.healthy.has(kind);
     this.healthy.delete(kind);
     this.failing.set(kind, reason);

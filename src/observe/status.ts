@@ -1,0 +1,217 @@
+/**
+ * The status report behind `/api/v1/status`, the dashboard and `globaldns status`: a pure
+ * function of read-only views of the running parts. The views are structural so this module
+ * needs nothing but the model; serve (src/cli.ts) adapts the sources, controllers and
+ * elector to them.
+ */
+import type { Endpoint, GlobalDnsEntry } from '../model/index.js';
+
+/** One watched cluster (a Kubernetes source or a manifest folder). */
+export interface ClusterView {
+  cluster: string;
+  /** Syncing, Synced, Degraded, Lost. */
+  phase: string;
+  /** Wall time (ms) the phase began. */
+  since?: number;
+  lastError?: string;
+  /** Wall time (ms) of the last list or watch event. */
+  lastEventAt?: number;
+  watchRestarts: number;
+  /** Kinds whose list or watch fails now. */
+  failing?: readonly string[];
+}
+
+/** One external provider's queue. */
+export interface ProviderView {
+  provider: string;
+  pending: number;
+  lastSyncAt?: number;
+  lastError?: string;
+}
+
+/** An entry's last sync report from one provider (src/controller `EntrySyncStatus`). */
+export interface EntrySync {
+  fqdn: string;
+  provider: string;
+  synced: boolean;
+  reason: string;
+  message: string;
+}
+
+export interface LeaderView {
+  identity: string;
+  isLeader: boolean;
+  /** The current holder as last seen ('' when none). */
+  leader: string;
+}
+
+export interface Readiness {
+  /** Every cluster was read once, or given up on after its grace period. */
+  sourcesSynced: boolean;
+  /** Zones were restored from the state directory at start. */
+  snapshotLoaded: boolean;
+  listenersBound: boolean;
+}
+
+/** A claim that the planner refused (src/planner `desiredRecords(...).rejected`). */
+export interface RejectedClaim {
+  fqdn: string;
+  /** The endpoint key, cluster/namespace/kind/name. */
+  key: string;
+  reason: string;
+}
+
+export interface StatusInputs {
+  version: string;
+  clusters(): readonly ClusterView[];
+  endpoints: { names(): string[]; byName(fqdn: string): readonly Endpoint[] };
+  entries(): readonly GlobalDnsEntry[];
+  rejected?(): readonly RejectedClaim[];
+  providers?(): readonly ProviderView[];
+  syncs?(): readonly EntrySync[];
+  leader?(): LeaderView | undefined;
+  readiness(): Readiness;
+}
+
+export interface EndpointView {
+  cluster: string;
+  namespace: string;
+  kind: string;
+  name: string;
+  targets: string[];
+  /** Published (its cluster is a target of the entry); else `rejection` says why not. */
+  accepted: boolean;
+  rejection?: string;
+}
+
+/**
+ * - `up`: published endpoints from at least one synced cluster.
+ * - `stale`: published endpoints, but only from clusters not read now (kept for their grace).
+ * - `down`: nothing published.
+ * - `unclaimed`: an entry no endpoint claims yet.
+ */
+export type NameHealth = 'up' | 'stale' | 'down' | 'unclaimed';
+
+export interface NameView {
+  fqdn: string;
+  /** The entry's provider; undefined when no entry covers the name. */
+  provider?: string;
+  clusters: string[];
+  endpoints: EndpointView[];
+  health: NameHealth;
+  /** Last report of the provider (external providers only). */
+  sync?: { synced: boolean; reason: string; message: string };
+  /** The latest problem: a failed sync, or a rejection. */
+  lastError?: string;
+}
+
+export interface StatusReport {
+  version: string;
+  generatedAt: string;
+  ready: boolean;
+  readiness: Readiness;
+  leader?: LeaderView;
+  clusters: (ClusterView & { lastEventAgeSeconds?: number })[];
+  providers: ProviderView[];
+  names: NameView[];
+}
+
+/** Serve answers DNS once its listeners are bound and it knows what to answer: read or restored. */
+export function isReady(r: Readiness): boolean {
+  return r.listenersBound && (r.sourcesSynced || r.snapshotLoaded);
+}
+
+/** The entry a name belongs to: exact first, then the closest wildcard (`*.apps.example.org`). */
+function entryFor(fqdn: string, entries: readonly GlobalDnsEntry[]): GlobalDnsEntry | undefined {
+  let best: GlobalDnsEntry | undefined;
+  for (const e of entries) {
+    if (e.fqdn === fqdn) return e;
+    if (e.fqdn.startsWith('*.') && fqdn.endsWith(e.fqdn.slice(1)) && (!best || e.fqdn.length > best.fqdn.length)) best = e;
+  }
+  return best;
+}
+
+export function buildStatus(inputs: StatusInputs, now = Date.now()): StatusReport {
+  const readiness = inputs.readiness();
+  const clusters = inputs.clusters().map((c) => ({
+    ...c,
+    ...(c.lastEventAt !== undefined ? { lastEventAgeSeconds: Math.max(0, Math.round((now - c.lastEventAt) / 100) / 10) } : {}),
+  }));
+  const phaseOf = new Map(clusters.map((c) => [c.cluster, c.phase]));
+  const entries = inputs.entries();
+  const rejectedByKey = new Map<string, string>();
+  for (const r of inputs.rejected?.() ?? []) rejectedByKey.set(`${r.fqdn} ${r.key}`, r.reason);
+  const syncs = new Map<string, EntrySync>();
+  for (const s of inputs.syncs?.() ?? []) syncs.set(s.fqdn, s);
+
+  const fqdns = new Set<string>(inputs.endpoints.names());
+  for (const e of entries) if (!e.fqdn.startsWith('*.')) fqdns.add(e.fqdn);
+  const names: NameView[] = [...fqdns].sort().map((fqdn) => {
+    const entry = entryFor(fqdn, entries);
+    const endpoints: EndpointView[] = inputs.endpoints.byName(fqdn).map((ep) => {
+      const key = `${ep.cluster}/${ep.namespace}/${ep.kind}/${ep.name}`;
+      const rejection = entry ? rejectedByKey.get(`${fqdn} ${key}`) : 'no GlobalDNS entry for this name';
+      const view: EndpointView = { cluster: ep.cluster, namespace: ep.namespace, kind: ep.kind, name: ep.name, targets: [...ep.targets], accepted: rejection === undefined };
+      if (rejection !== undefined) view.rejection = rejection;
+      return view;
+    });
+    const published = endpoints.filter((e) => e.accepted);
+    const health: NameHealth =
+      endpoints.length === 0 ? 'unclaimed' : published.length === 0 ? 'down' : published.some((e) => phaseOf.get(e.cluster) === 'Synced') ? 'up' : 'stale';
+    const view: NameView = { fqdn, clusters: [...new Set(endpoints.map((e) => e.cluster))].sort(), endpoints, health };
+    if (entry) view.provider = entry.provider;
+    const sync = syncs.get(fqdn);
+    if (sync) view.sync = { synced: sync.synced, reason: sync.reason, message: sync.message };
+    const lastError = sync && !sync.synced && sync.reason !== 'Pending' ? `${sync.reason}: ${sync.message}` : endpoints.find((e) => e.rejection)?.rejection;
+    if (lastError) view.lastError = lastError;
+    return view;
+  });
+
+  const report: StatusReport = {
+    version: inputs.version,
+    generatedAt: new Date(now).toISOString(),
+    ready: isReady(readiness),
+    readiness,
+    clusters,
+    providers: [...(inputs.providers?.() ?? [])],
+    names,
+  };
+  const leader = inputs.leader?.();
+  if (leader) report.leader = leader;
+  return report;
+}
+
+/** `globaldns status`: the report as aligned plain-text tables. */
+export function formatStatus(r: StatusReport): string {
+  const out: string[] = [];
+  const ready = r.ready ? 'ready' : `not ready (${Object.entries(r.readiness).filter(([, v]) => !v).map(([k]) => k).join(', ') || 'unknown'})`;
+  out.push(`globaldns ${r.version}: ${ready}${r.leader ? `; ${r.leader.isLeader ? 'leader' : `follower (leader: ${r.leader.leader || 'none'})`}` : ''}`);
+  out.push('');
+  out.push(...table(['CLUSTER', 'STATE', 'LAST EVENT', 'RESTARTS', 'LAST ERROR'], r.clusters.map((c) => [c.cluster, c.phase, c.lastEventAgeSeconds === undefined ? '-' : `${c.lastEventAgeSeconds}s ago`, String(c.watchRestarts), c.lastError ?? ''])));
+  if (r.providers.length > 0) {
+    out.push('');
+    out.push(...table(['PROVIDER', 'PENDING', 'LAST SYNC', 'LAST ERROR'], r.providers.map((p) => [p.provider, String(p.pending), p.lastSyncAt === undefined ? '-' : new Date(p.lastSyncAt).toISOString(), p.lastError ?? ''])));
+  }
+  out.push('');
+  out.push(
+    ...table(
+      ['NAME', 'HEALTH', 'PROVIDER', 'CLUSTERS', 'TARGETS', 'SYNC', 'LAST ERROR'],
+      r.names.map((n) => [
+        n.fqdn,
+        n.health,
+        n.provider ?? '-',
+        n.clusters.join(',') || '-',
+        [...new Set(n.endpoints.filter((e) => e.accepted).flatMap((e) => e.targets))].join(',') || '-',
+        n.sync ? n.sync.reason : '-',
+        n.lastError ?? '',
+      ]),
+    ),
+  );
+  return out.join('\n') + '\n';
+}
+
+function table(head: string[], rows: string[][]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)];
+}
