@@ -3,3 +3,7 @@ export { planChanges, applyResult, describeChange, ZoneNotListableError } from '
 export type { DnsProvider, Zone, PlanChange, ChangeResult, ApplyResult, ProviderCall, ProviderCallObserver, ProviderFactory, ProviderFactoryInput } from './provider.js';
 export * from './route53/index.js';
 export * from './powerdns/index.js';
+export * from './alidns/index.js';
+export * from './rfc2136/index.js';
+export { FACTORY_TYPES, providerFactory, settingsProblems, buildProvider } from './registry.js';
+export type { BuildProviderInput } from './registry.js';
