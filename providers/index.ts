@@ -4,6 +4,3 @@ export type { DnsProvider, Zone, PlanChange, ChangeResult, ApplyResult, Provider
 export * from './route53/index.js';
 export * from './powerdns/index.js';
 export * from './alidns/index.js';
-export * from './rfc2136/index.js';
-export { FACTORY_TYPES, providerFactory, settingsProblems, buildProvider } from './registry.js';
-export type { BuildProviderInput } from './registry.js';
