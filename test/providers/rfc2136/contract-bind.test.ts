@@ -1,0 +1,4 @@
+import { providerContract } from '../contract.js';
+import { bindBackend } from './backend.js';
+
+providerContract(bindBackend);

@@ -1,0 +1,4 @@
+import { providerContract } from '../contract.js';
+import { knotBackend } from './backend.js';
+
+providerContract(knotBackend);
