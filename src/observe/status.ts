@@ -184,7 +184,7 @@ export function buildStatus(inputs: StatusInputs, now = Date.now()): StatusRepor
 /** `globaldns status`: the report as aligned plain-text tables. */
 export function formatStatus(r: StatusReport): string {
   const out: string[] = [];
-  const ready = r.ready ? 'ready' : `not ready (${Object.entries(r.readiness).filter(([, v]) => !v).map(([k]) => k).join(', ') || 'unknown'})`;
+  const ready = r.ready ? 'ready' : `not ready (${notReadyReason(r.readiness)})`;
   out.push(`globaldns ${r.version}: ${ready}${r.leader ? `; ${r.leader.isLeader ? 'leader' : `follower (leader: ${r.leader.leader || 'none'})`}` : ''}`);
   out.push('');
   out.push(...table(['CLUSTER', 'STATE', 'LAST EVENT', 'RESTARTS', 'LAST ERROR'], r.clusters.map((c) => [c.cluster, c.phase, c.lastEventAgeSeconds === undefined ? '-' : `${c.lastEventAgeSeconds}s ago`, String(c.watchRestarts), c.lastError ?? ''])));
@@ -208,6 +208,11 @@ export function formatStatus(r: StatusReport): string {
     ),
   );
   return out.join('\n') + '\n';
+}
+
+function notReadyReason(r: Readiness): string {
+  if (!r.listenersBound) return 'listeners not bound';
+  return 'clusters not read yet, no snapshot';
 }
 
 function table(head: string[], rows: string[][]): string[] {
