@@ -4,4 +4,5 @@ export type { DnsProvider, Zone, PlanChange, ChangeResult, ApplyResult, Provider
 export * from './route53/index.js';
 export * from './powerdns/index.js';
 export * from './alidns/index.js';
+export * from './cloudflare/index.js';
 export * from './rfc2136/index.js';

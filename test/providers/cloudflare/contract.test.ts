@@ -1,0 +1,4 @@
+import { providerContract } from '../contract.js';
+import { backend } from './backend.js';
+
+providerContract(backend);
