@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { ProviderFactory } from '../provider.js';
 import { PowerDnsProvider } from './provider.js';
 
-export const powerDnsSettingsSchema = z
+export const powerdnsSettingsSchema = z
   .object({
     /** Base URL of the PowerDNS webserver. */
     url: z
@@ -25,13 +25,13 @@ export const powerDnsSettingsSchema = z
   })
   .strict();
 
-export type PowerDnsSettings = z.infer<typeof powerDnsSettingsSchema>;
+export type PowerDnsSettings = z.infer<typeof powerdnsSettingsSchema>;
 
 export const POWERDNS_SECRET_KEYS = ['api-key'] as const;
 
-export const powerDnsFactory: ProviderFactory<PowerDnsSettings> = {
+export const powerdnsFactory: ProviderFactory<PowerDnsSettings> = {
   type: 'powerdns',
-  settings: powerDnsSettingsSchema,
+  settings: powerdnsSettingsSchema,
   secretKeys: POWERDNS_SECRET_KEYS,
   create({ name, settings, secret, observe }) {
     const apiKey = secret('api-key');

@@ -37,8 +37,9 @@ function mapLastField(value: string, f: (host: string) => string): string {
   return i === -1 ? f(value) : value.slice(0, i + 1) + f(value.slice(i + 1));
 }
 
+/** Absolute and lower case: PowerDNS keeps the case it is given, globaldns reads names canonical. */
 function withDot(host: string): string {
-  const h = host.trim();
+  const h = host.trim().toLowerCase();
   return h.endsWith('.') ? h : `${h}.`;
 }
 

@@ -32,7 +32,7 @@ async function withProxy<T>(f: (proxy: FaultProxy) => Promise<T>): Promise<T> {
   }
 }
 
-test('a wrong API key: "authentication failed (check the API key)", HTTP 401, the key never shown, nothing written', async (t) => {
+test.serial('a wrong API key: "authentication failed (check the API key)", HTTP 401, the key never shown, nothing written', async (t) => {
   const zone = await freshZone(pdns!, 'badkey');
   const log = callLog();
   const bad = make({ apiKey: 'wrong-key-6f1c', observe: log.observe });
@@ -48,7 +48,7 @@ test('a wrong API key: "authentication failed (check the API key)", HTTP 401, th
   t.is(find(await axfr(pdns!.dnsPort, zone.name), `www.${zone.name}`, 'A'), undefined);
 });
 
-test('an unreachable server: ECONNREFUSED with the address, after the configured attempts', async (t) => {
+test.serial('an unreachable server: ECONNREFUSED with the address, after the configured attempts', async (t) => {
   const port = await freePort({ ipv6: false });
   const log = callLog();
   const started = Date.now();
@@ -58,7 +58,7 @@ test('an unreachable server: ECONNREFUSED with the address, after the configured
   t.true(Date.now() - started < 10_000);
 });
 
-test('a zone deleted after it was listed: a clear error, not an empty zone', async (t) => {
+test.serial('a zone deleted after it was listed: a clear error, not an empty zone', async (t) => {
   const prov = make();
   const zone = { id: 'gone.example.', name: 'gone.example' };
   const e = await t.throwsAsync(() => prov.records(zone));
@@ -68,7 +68,7 @@ test('a zone deleted after it was listed: a clear error, not an empty zone', asy
   t.regex(r.results[0].error ?? '', /does not exist on the server/);
 });
 
-test('5xx answers are retried with backoff; the change then lands', async (t) => {
+test.serial('5xx answers are retried with backoff; the change then lands', async (t) => {
   const zone = await freshZone(pdns!, 'retry');
   await withProxy(async (proxy) => {
     // The first two requests of each kind fail: 503 then 500; the third passes.
@@ -89,7 +89,7 @@ test('5xx answers are retried with backoff; the change then lands', async (t) =>
   t.deepEqual(find(await axfr(pdns!.dnsPort, zone.name), `www.${zone.name}`, 'A')?.values, ['192.0.2.1']);
 });
 
-test('a server that keeps answering 500: the change fails with the server\'s words, the process goes on', async (t) => {
+test.serial('a server that keeps answering 500: the change fails with the server\'s words, the process goes on', async (t) => {
   const zone = await freshZone(pdns!, 'down');
   await withProxy(async (proxy) => {
     proxy.setFaults((_n, method) => (method === 'PATCH' ? { kind: 'status', status: 500, body: JSON.stringify({ error: 'Backend error: database is locked' }) } : { kind: 'pass' }));
@@ -100,7 +100,7 @@ test('a server that keeps answering 500: the change fails with the server\'s wor
   });
 });
 
-test('a hung server: timed out, with the address', async (t) => {
+test.serial('a hung server: timed out, with the address', async (t) => {
   await withProxy(async (proxy) => {
     proxy.setFaults(() => ({ kind: 'hang' }));
     const started = Date.now();
@@ -110,7 +110,7 @@ test('a hung server: timed out, with the address', async (t) => {
   });
 });
 
-test('a garbage reply is an error, and apply writes nothing it could not check', async (t) => {
+test.serial('a garbage reply is an error, and apply writes nothing it could not check', async (t) => {
   const zone = await freshZone(pdns!, 'garbage');
   await withProxy(async (proxy) => {
     proxy.setFaults((_n, method) => (method === 'GET' ? { kind: 'status', status: 200, body: '<html>proxy login</html>' } : { kind: 'pass' }));

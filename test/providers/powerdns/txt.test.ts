@@ -31,7 +31,7 @@ const VALUES: Record<string, string> = {
   empty: '',
 };
 
-test('every kind of TXT text reads back exactly: provider, AXFR and dig agree', async (t) => {
+test.serial('every kind of TXT text reads back exactly: provider, AXFR and dig agree', async (t) => {
   const p = pdns!;
   const zone = await freshZone(p, 'txt');
   const prov = provider(p);
@@ -55,7 +55,7 @@ test('every kind of TXT text reads back exactly: provider, AXFR and dig agree', 
   t.is(own.answer[0]?.data, '"heritage=globaldns,globaldns/owner=contract,globaldns/resource=ingress/default/www \\"quoted\\" text"');
 });
 
-test('TXT written by other tools in other presentation forms reads as the same text', async (t) => {
+test.serial('TXT written by other tools in other presentation forms reads as the same text', async (t) => {
   const p = pdns!;
   const zone = await freshZone(p, 'foreign-txt');
   const seeded = await p.api('PATCH', `/zones/${zone.id}`, {
@@ -75,7 +75,7 @@ test('TXT written by other tools in other presentation forms reads as the same t
   t.deepEqual(value('upper'), ['ABC'], 'names are read in lower case; \\065 is A');
 });
 
-test('quoting table: what the provider sends for a value', (t) => {
+test.serial('quoting table: what the provider sends for a value', (t) => {
   t.is(quotePdnsTxt('plain'), '"plain"');
   t.is(quotePdnsTxt('a"b\\c'), '"a\\"b\\\\c"');
   t.is(quotePdnsTxt('é'), '"\\195\\169"');
