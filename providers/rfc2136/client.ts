@@ -100,8 +100,8 @@ export class DnsClient {
       const udp = !stream && first.message.length <= UDP_LIMIT;
       if (udp) {
         const message = await udpExchange(server, first.message, this.o.timeoutMs, (m) => m.length >= 12 && m.readUInt16BE(0) === first.id && (m[2] & 0x80) !== 0);
-        reply = this.check(message, first, server, prefix, operation);
-        if (reply.view.tc) reply = undefined; // too big for UDP: ask again over TCP
+        // Too big for UDP: ask again over TCP. A truncated reply is not used, so its signature is not checked.
+        if (message.length >= 12 && (message[2] & 0x02) === 0) reply = this.check(message, first, server, prefix, operation);
       }
       if (!reply) {
         // After a truncated UDP reply: a new id and signature, so that no late UDP reply matches.
