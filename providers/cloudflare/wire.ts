@@ -3,7 +3,7 @@
 
 import { normalizeName, RR_TYPES } from '../../src/model/index.js';
 import type { RecordSet, RRType } from '../../src/model/index.js';
-import { quoteTxt, unquoteTxt } from '../route53/index.js';
+import { quoteCloudflareTxt, unquoteCloudflareTxt } from './txt.js';
 
 /** Cloudflare's "automatic" TTL on the wire. */
 export const AUTO_TTL = 1;
@@ -73,7 +73,7 @@ export function toWire(set: Pick<RecordSet, 'name' | 'type' | 'ttl'>, value: str
       body.content = host(value);
       break;
     case 'TXT':
-      body.content = quoteTxt(value);
+      body.content = quoteCloudflareTxt(value);
       break;
     case 'MX':
       if (fields.length !== 2) throw new Error(`MX value ${JSON.stringify(value)} is not 'preference exchange'`);
@@ -104,7 +104,7 @@ export function valueOf(r: CloudflareRecord): string | undefined {
   const content = r.content ?? '';
   switch (r.type as RRType) {
     case 'TXT':
-      return /^\s*("(?:[^"\\]|\\.)*"\s*)+$/s.test(content) ? unquoteTxt(content.trim()) : content;
+      return unquoteCloudflareTxt(content);
     case 'CNAME':
     case 'NS':
     case 'PTR':
