@@ -183,6 +183,13 @@ export class AlidnsProvider implements DnsProvider {
   async apply(zone: Zone, plan: Plan): Promise<ApplyResult> {
     const changes = planChanges(plan);
     const results: ChangeResult[] = changes.map((change) => ({ change, ok: false }));
+    if (!this.known.has(zone.name) && changes.some((c) => c.action !== 'create')) {
+      // Updates and deletes need record ids: one read of the zone (500 records a call) costs
+      // less than a lookup per set.
+      await this.records(zone).catch(() => {
+        // Each set is then looked up on its own, and a failure is reported on its change.
+      });
+    }
     for (const action of SEND_ORDER) {
       const indices = changes.flatMap((c, i) => (c.action === action ? [i] : []));
       await eachLimit(indices, this.concurrency, async (i) => {
