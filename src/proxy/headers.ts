@@ -1,0 +1,142 @@
+import type { Socket } from 'node:net';
+import { addressBytes, cidrContains } from '../config/index.js';
+import type { Cidr } from '../config/index.js';
+
+/**
+ * Request and response header rewriting, on Node's flat raw header arrays ([name, value, ...])
+ * so that no header object is built per request.
+ */
+
+/** Hop-by-hop headers (RFC 9110 7.6.1) and those undici sets itself; never forwarded as they came. */
+const HOP_BY_HOP: Record<string, true> = {
+  connection: true,
+  'keep-alive': true,
+  'proxy-connection': true,
+  'proxy-authenticate': true,
+  'proxy-authorization': true,
+  te: true,
+  trailer: true,
+  'transfer-encoding': true,
+  upgrade: true,
+  'http2-settings': true,
+  // undici does not do 100-continue; Node's server already answered it towards the client.
+  expect: true,
+};
+
+const FORWARDING: Record<string, 1 | 2 | 3 | 4> = {
+  'x-forwarded-for': 1,
+  'x-forwarded-proto': 2,
+  'x-forwarded-host': 3,
+  forwarded: 4,
+};
+
+/** The facts about a client connection the forwarding headers need, computed once per connection. */
+export interface ClientFacts {
+  address: string;
+  /** The peer is a trusted proxy: its X-Forwarded-* and Forwarded are kept and appended to. */
+  trusted: boolean;
+  /** `for=` value of Forwarded (IPv6 quoted and bracketed). */
+  forwardedFor: string;
+}
+
+const kFacts = Symbol('globaldns.clientFacts');
+type FactSocket = Socket & { [kFacts]?: ClientFacts };
+
+export function clientFacts(socket: Socket, trusted: readonly Cidr[]): ClientFacts {
+  const s = socket as FactSocket;
+  const cached = s[kFacts];
+  if (cached) return cached;
+  let address = socket.remoteAddress ?? '';
+  if (address.startsWith('::ffff:') && address.indexOf('.') > 0) address = address.slice(7);
+  let isTrusted = false;
+  if (trusted.length > 0) {
+    const bytes = addressBytes(address);
+    if (bytes) isTrusted = trusted.some((c) => cidrContains(c, bytes));
+  }
+  const facts: ClientFacts = { address, trusted: isTrusted, forwardedFor: address.includes(':') ? `"[${address}]"` : address };
+  s[kFacts] = facts;
+  return facts;
+}
+
+/**
+ * Upstream request headers from the client's raw headers: hop-by-hop ones and any the
+ * Connection header names dropped, Host kept (HTTP/2's :authority becomes Host), and the
+ * forwarding headers set. From an untrusted client, incoming forwarding headers are dropped
+ * and replaced: a client must not be able to claim another address.
+ */
+export function upstreamRequestHeaders(raw: readonly string[], host: string, proto: 'http' | 'https', client: ClientFacts): string[] {
+  const out: string[] = [];
+  let connectionTokens: string[] | undefined;
+  let xff: string | undefined;
+  let xfp: string | undefined;
+  let xfh: string | undefined;
+  let fwd: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.charCodeAt(0) === 58 /* : */) continue; // HTTP/2 pseudo-headers
+    const lower = name.toLowerCase();
+    if (lower === 'host') continue;
+    if (HOP_BY_HOP[lower] === true) {
+      if (lower === 'connection') (connectionTokens ??= []).push(...raw[i + 1].toLowerCase().split(','));
+      continue;
+    }
+    const f = FORWARDING[lower];
+    if (f !== undefined) {
+      if (client.trusted) {
+        const v = raw[i + 1];
+        // Repeated headers are one list (RFC 9110 5.3).
+        if (f === 1) xff = xff === undefined ? v : `${xff}, ${v}`;
+        else if (f === 2) xfp ??= v;
+        else if (f === 3) xfh ??= v;
+        else fwd = fwd === undefined ? v : `${fwd}, ${v}`;
+      }
+      continue;
+    }
+    out.push(name, raw[i + 1]);
+  }
+  if (connectionTokens !== undefined) removeNamed(out, connectionTokens);
+  const forwarded = `for=${client.forwardedFor};host=${quoteIfNeeded(host)};proto=${proto}`;
+  out.push(
+    'host',
+    host,
+    'x-forwarded-for',
+    xff === undefined ? client.address : `${xff}, ${client.address}`,
+    'x-forwarded-proto',
+    xfp ?? proto,
+    'x-forwarded-host',
+    xfh ?? host,
+    'forwarded',
+    fwd === undefined ? forwarded : `${fwd}, ${forwarded}`,
+  );
+  return out;
+}
+
+function quoteIfNeeded(v: string): string {
+  return /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(v) ? v : `"${v.replace(/["\\]/g, '\\$&')}"`;
+}
+
+function removeNamed(out: string[], tokens: string[]): void {
+  const names = new Set(tokens.map((t) => t.trim()).filter((t) => t !== '' && t !== 'close' && t !== 'keep-alive'));
+  if (names.size === 0) return;
+  for (let i = out.length - 2; i >= 0; i -= 2) if (names.has(out[i].toLowerCase())) out.splice(i, 2);
+}
+
+/**
+ * Client response headers from undici's raw upstream headers (Buffers): hop-by-hop ones
+ * dropped; Node's server adds its own framing (and HTTP/2 has none).
+ */
+export function clientResponseHeaders(raw: readonly Buffer[]): string[] {
+  const out: string[] = [];
+  let connectionTokens: string[] | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString('latin1');
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP[lower] === true) {
+      if (lower === 'connection') (connectionTokens ??= []).push(...raw[i + 1].toString('latin1').toLowerCase().split(','));
+      continue;
+    }
+    out.push(name, raw[i + 1].toString('latin1'));
+  }
+  if (connectionTokens !== undefined) removeNamed(out, connectionTokens);
+  return out;
+}

@@ -1,0 +1,71 @@
+import type { IncomingMessage } from 'node:http';
+import net from 'node:net';
+import type { Socket } from 'node:net';
+import tls from 'node:tls';
+import type { Logger } from '../observe/index.js';
+import type { ForwardContext } from './forward.js';
+import { clientFacts, upstreamRequestHeaders } from './headers.js';
+import { hostName, pickUpstream } from './router.js';
+import { pathOf } from './forward.js';
+
+/**
+ * Upgrades (WebSocket) over HTTP/1.1: the request head is rewritten as for any request, sent
+ * on a fresh connection to the chosen upstream, and from then on bytes are piped both ways,
+ * the upstream's own 101 (or refusal) included. Backpressure is `pipe()`'s.
+ */
+export function upgrade(ctx: ForwardContext, req: IncomingMessage, client: Socket, head: Buffer, proto: 'http' | 'https', logger: Logger): void {
+  client.on('error', () => client.destroy());
+  const host = req.headers.host ?? '';
+  const route = ctx.router.find(host);
+  if (!route) {
+    refuse(client, 404, `globaldns: no route for host "${hostName(host) ?? host}"`);
+    return;
+  }
+  const upstream = pickUpstream(route, pathOf(req.url ?? '/'), ctx.config.balancing, null);
+  if (!upstream) {
+    refuse(client, 502, `globaldns: no upstream for ${route.host}`);
+    return;
+  }
+  const headers = upgradeHeaders(req, host, proto, ctx);
+  let text = `${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1\r\n`;
+  for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  text += '\r\n';
+
+  const onConnected = (): void => {
+    upstream.succeeded();
+    up.write(text);
+    if (head.length > 0) up.write(head);
+    up.pipe(client);
+    client.pipe(up);
+  };
+  const up = upstream.secure
+    ? tls.connect({ host: upstream.host, port: upstream.port, servername: upstream.servername, ALPNProtocols: ['http/1.1'] }, onConnected)
+    : net.connect({ host: upstream.host, port: upstream.port }, onConnected);
+  up.setNoDelay(true);
+  let connected = false;
+  up.once(upstream.secure ? 'secureConnect' : 'connect', () => (connected = true));
+  up.on('error', (err: NodeJS.ErrnoException) => {
+    if (!connected) {
+      upstream.failed();
+      logger.debug({ upstream: upstream.origin, err: err.message }, 'upgrade: upstream unreachable');
+      refuse(client, 502, `globaldns: ${route.host}: ${upstream.origin}: ${err.code ?? err.message}`);
+    } else {
+      client.destroy();
+    }
+  });
+  up.on('close', () => client.destroy());
+  client.on('close', () => up.destroy());
+}
+
+/** The upgrade keeps its Connection/Upgrade pair (hop-by-hop, but the upgrade is for the next hop too). */
+function upgradeHeaders(req: IncomingMessage, host: string, proto: 'http' | 'https', ctx: ForwardContext): string[] {
+  const out = upstreamRequestHeaders(req.rawHeaders, host, proto, clientFacts(req.socket, ctx.config.trustedProxies));
+  out.push('connection', 'upgrade', 'upgrade', req.headers.upgrade ?? 'websocket');
+  return out;
+}
+
+function refuse(client: Socket, status: number, text: string): void {
+  const reason = status === 404 ? 'Not Found' : 'Bad Gateway';
+  const body = `${text}\n`;
+  client.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}

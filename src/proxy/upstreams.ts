@@ -1,0 +1,191 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { Pool } from 'undici';
+import type { ProxyConfig } from '../config/index.js';
+import type { UpstreamRef } from './route-table.js';
+
+/**
+ * One upstream endpoint as a worker sees it: its keep-alive pool, the requests in flight, and
+ * its health. An endpoint is ejected after `ejectAfter` consecutive failures and comes back
+ * only after an active check succeeds, so a dead cluster costs one failed attempt per
+ * `ejectAfter`, not one per request.
+ */
+export class Upstream {
+  readonly key: string;
+  readonly origin: string;
+  readonly servername: string | undefined;
+  readonly host: string;
+  readonly port: number;
+  readonly secure: boolean;
+  readonly pool: Pool;
+  outstanding = 0;
+  failures = 0;
+  ejected = false;
+  /** Requests answered since start (for tests and metrics). */
+  served = 0;
+  private checkTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    ref: UpstreamRef,
+    private readonly config: Pick<ProxyConfig, 'timeouts' | 'limits' | 'healthCheck'>,
+    private readonly onHealth: (u: Upstream, healthy: boolean) => void,
+  ) {
+    this.key = ref.key;
+    this.origin = ref.origin;
+    this.servername = ref.servername;
+    const url = new URL(ref.origin);
+    this.host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    this.secure = url.protocol === 'https:';
+    this.port = Number(url.port) || (this.secure ? 443 : 80);
+    const t = config.timeouts;
+    this.pool = new Pool(ref.origin, {
+      connections: config.limits.upstreamConnections,
+      pipelining: 1,
+      connectTimeout: t.connectMs,
+      headersTimeout: t.headersMs,
+      bodyTimeout: t.bodyMs,
+      // Response heads above what we accept from clients are the upstream's problem, not a reason to crash.
+      maxHeaderSize: Math.max(config.limits.headerBytes, 16384),
+      ...(ref.servername ? { connect: { servername: ref.servername } } : {}),
+    });
+  }
+
+  /** A request answered (any status that is not a gateway failure). */
+  succeeded(): void {
+    this.failures = 0;
+    this.served++;
+  }
+
+  /** A connect failure, timeout or gateway error; ejects after `ejectAfter` in a row. */
+  failed(): void {
+    this.failures++;
+    if (!this.ejected && this.failures >= this.config.healthCheck.ejectAfter) {
+      this.ejected = true;
+      this.onHealth(this, false);
+      this.scheduleCheck();
+    }
+  }
+
+  /** Closes the pool once its requests in flight have finished. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.checkTimer);
+    await this.pool.close().catch(() => {});
+  }
+
+  /** Closes now, failing what is in flight. */
+  async destroy(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.checkTimer);
+    await this.pool.destroy().catch(() => {});
+  }
+
+  private scheduleCheck(): void {
+    if (this.closed) return;
+    this.checkTimer = setTimeout(() => void this.check(), this.config.healthCheck.intervalMs);
+    this.checkTimer.unref();
+  }
+
+  private async check(): Promise<void> {
+    const ok = await probe(this, this.config.healthCheck);
+    if (this.closed) return;
+    if (ok) {
+      this.ejected = false;
+      this.failures = 0;
+      this.onHealth(this, true);
+    } else {
+      this.scheduleCheck();
+    }
+  }
+}
+
+/** One active check: a TCP (or TLS) connect, or a GET answering below 500. */
+export function probe(u: Pick<Upstream, 'host' | 'port' | 'secure' | 'servername'>, hc: ProxyConfig['healthCheck']): Promise<boolean> {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (ok: boolean): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(ok);
+    };
+    const timer = setTimeout(() => {
+      finish(false);
+      cleanup();
+    }, hc.timeoutMs);
+    let cleanup = (): void => {};
+    if (hc.type === 'tcp') {
+      const sock = u.secure
+        ? tls.connect({ host: u.host, port: u.port, servername: u.servername, rejectUnauthorized: false }, () => finish(true))
+        : net.connect({ host: u.host, port: u.port }, () => finish(true));
+      sock.once('error', () => finish(false));
+      sock.once('connect', () => {
+        if (!u.secure) sock.destroy();
+      });
+      sock.once('secureConnect', () => sock.destroy());
+      cleanup = () => sock.destroy();
+      return;
+    }
+    const req = (u.secure ? httpsRequest : httpRequest)(
+      {
+        host: u.host,
+        port: u.port,
+        path: hc.path,
+        method: 'GET',
+        headers: u.servername ? { host: u.servername } : {},
+        ...(u.secure ? { servername: u.servername, rejectUnauthorized: false } : {}),
+        agent: false,
+      },
+      (res) => {
+        res.resume();
+        finish((res.statusCode ?? 500) < 500);
+        res.destroy();
+      },
+    );
+    req.once('error', () => finish(false));
+    req.end();
+    cleanup = () => req.destroy();
+  });
+}
+
+/**
+ * The worker's upstreams, kept across route changes: an endpoint still named keeps its pool
+ * (and its keep-alive connections and health); one no longer named is closed after its
+ * requests in flight finish.
+ */
+export class UpstreamSet {
+  private readonly byKey = new Map<string, Upstream>();
+
+  constructor(
+    private readonly config: Pick<ProxyConfig, 'timeouts' | 'limits' | 'healthCheck'>,
+    private readonly onHealth: (u: Upstream, healthy: boolean) => void = () => {},
+  ) {}
+
+  get(ref: UpstreamRef): Upstream {
+    let u = this.byKey.get(ref.key);
+    if (!u) this.byKey.set(ref.key, (u = new Upstream(ref, this.config, this.onHealth)));
+    return u;
+  }
+
+  /** Closes every upstream not in `keep` (gracefully). */
+  retain(keep: ReadonlySet<string>): void {
+    for (const [key, u] of this.byKey) {
+      if (keep.has(key)) continue;
+      this.byKey.delete(key);
+      void u.close();
+    }
+  }
+
+  all(): Upstream[] {
+    return [...this.byKey.values()];
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.byKey.values()];
+    this.byKey.clear();
+    await Promise.all(all.map((u) => u.close()));
+  }
+}

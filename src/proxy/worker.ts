@@ -1,0 +1,79 @@
+/**
+ * Entry point of a proxy worker (node:cluster). It serves nothing until the primary sends its
+ * config; then it listens (sharing the primary's sockets) and applies the route tables and
+ * certificates the primary pushes.
+ */
+import process from 'node:process';
+import { createLogger } from '../observe/index.js';
+import { isMessage } from './messages.js';
+import type { FromWorker, ToWorker } from './messages.js';
+import { ProxyProcess } from './process.js';
+import { CertificateStore } from './tls/index.js';
+
+const certificates = new CertificateStore();
+let proxy: ProxyProcess | undefined;
+let pendingRoutes: ToWorker | undefined;
+const challengeWaits = new Map<number, (body: string | undefined) => void>();
+let nextChallenge = 1;
+
+function send(m: FromWorker): void {
+  process.send?.(m);
+}
+
+/** HTTP-01 answers live in the primary (it runs ACME): ask it, give up after 5 s. */
+function askChallenge(host: string, path: string): Promise<string | undefined> {
+  const id = nextChallenge++;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      challengeWaits.delete(id);
+      resolve(undefined);
+    }, 5000);
+    challengeWaits.set(id, (body) => {
+      clearTimeout(timer);
+      resolve(body);
+    });
+    send({ type: 'challenge', id, host, path });
+  });
+}
+
+process.on('message', (m: unknown) => {
+  if (!isMessage<ToWorker>(m)) return;
+  switch (m.type) {
+    case 'proxy-config': {
+      if (proxy) return;
+      const logger = createLogger(m.logLevel).child({ module: 'proxy', worker: process.pid });
+      proxy = new ProxyProcess(m.config, certificates, logger, askChallenge);
+      if (pendingRoutes?.type === 'routes') proxy.setRoutes(pendingRoutes.table);
+      proxy.start().then(
+        (l) => send({ type: 'listening', ...l.addresses() }),
+        (e: Error) => {
+          send({ type: 'listen-failed', error: e.message });
+          process.exit(1);
+        },
+      );
+      return;
+    }
+    case 'routes':
+      if (proxy) proxy.setRoutes(m.table);
+      else pendingRoutes = m;
+      return;
+    case 'cert':
+      certificates.set(m.bundle);
+      return;
+    case 'cert-removed':
+      certificates.remove(m.names);
+      return;
+    case 'challenge-answer':
+      challengeWaits.get(m.id)?.(m.body ?? undefined);
+      challengeWaits.delete(m.id);
+      return;
+    case 'stop':
+      void (proxy?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
+      return;
+  }
+});
+
+// The primary going away takes the worker with it.
+process.on('disconnect', () => process.exit(0));
+process.on('SIGTERM', () => {});
+process.on('SIGINT', () => {});
