@@ -31,7 +31,9 @@ export interface CfSimCall {
 export type CfSimFault =
   | { kind: 'throttle'; retryAfterSeconds?: number }
   | { kind: 'error'; status?: 500 | 502 | 503 }
-  | { kind: 'garbage' };
+  | { kind: 'garbage' }
+  /** Answered normally (to place a fault on a later request). */
+  | { kind: 'pass' };
 
 export interface CfSimFaults {
   /** Share of calls answered 429 (code 971) with Retry-After. */
@@ -293,6 +295,7 @@ export async function startCloudflareSim(options: CfSimOptions = {}): Promise<Cl
 
   function injectFault(call: CfSimCall): SimApiError | 'garbage' | undefined {
     const f = scripted.shift();
+    if (f?.kind === 'pass') return undefined;
     const f2 = faults;
     const kind = f?.kind ?? (f2.throttleShare && random() < f2.throttleShare ? 'throttle' : f2.errorShare && random() < f2.errorShare ? 'error' : f2.garbageShare && random() < f2.garbageShare ? 'garbage' : undefined);
     if (kind === undefined) return undefined;
