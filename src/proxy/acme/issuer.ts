@@ -10,9 +10,9 @@ export interface AcmeIssuerOptions {
   /** account contact (mailto:) */
   email?: string;
   /**
-   * CA certificates to trust for the ACME server's own HTTPS (a test CA such as pebble's).
-   * acme-client shares one HTTP client per process, so this applies to every ACME request of
-   * the process; leave it unset for public CAs.
+   * CA certificates to trust for the ACME server's own HTTPS (a test CA such as pebble's)
+   * instead of the system roots. acme-client shares one HTTP client per process, so the
+   * bundles of every issuer in the process are trusted together; leave it unset for public CAs.
    */
   caBundlePem?: string;
   storage: AcmeStorage;
@@ -23,7 +23,7 @@ export class AcmeIssuer {
   private client: acme.Client | undefined;
 
   constructor(private readonly opts: AcmeIssuerOptions) {
-    if (opts.caBundlePem) acme.axios.defaults.httpsAgent = new https.Agent({ ca: opts.caBundlePem, keepAlive: true });
+    if (opts.caBundlePem) trustAcmeServerCa(opts.caBundlePem);
   }
 
   /** A new key and certificate for `host` (leaf + chain). Errors name the CA, the host and the reason. */
@@ -68,6 +68,14 @@ export class AcmeIssuer {
   private error(host: string, reason: string): Error {
     return new Error(`acme ${this.opts.directoryUrl}: certificate for ${host}: ${reason}`);
   }
+}
+
+const trustedAcmeCas = new Set<string>();
+
+function trustAcmeServerCa(pem: string): void {
+  if (trustedAcmeCas.has(pem)) return;
+  trustedAcmeCas.add(pem);
+  acme.axios.defaults.httpsAgent = new https.Agent({ ca: [...trustedAcmeCas], keepAlive: true });
 }
 
 /** The CA's problem detail when there is one (the JSON acme-client puts in the message). */
