@@ -6,3 +6,5 @@ export * from './powerdns/index.js';
 export * from './alidns/index.js';
 export * from './cloudflare/index.js';
 export * from './rfc2136/index.js';
+export { FACTORY_TYPES, providerFactory, settingsProblems, buildProvider } from './registry.js';
+export type { BuildProviderInput } from './registry.js';

@@ -11,7 +11,7 @@ import YAML from 'yaml';
 import { ConfigError, loadConfig, parseDuration, parseGlobalDns, parseGlobalDnsProvider, parseListenAddress } from './config/index.js';
 import { isKubeCluster } from './config/index.js';
 import type { Config, ListenAddress } from './config/index.js';
-import { Controller, ExternalController, HostnameResolver, kubeLeaseApi, LeaderElector, managedProvider as managedProviderFor, ManagementRuntime, yamlBindings } from './controller/index.js';
+import { Controller, ExternalController, HostnameResolver, kubeLeaseApi, LeaderElector, managedProvider as managedProviderFor, ManagementRuntime, yamlBindings, yamlProviderProblems } from './controller/index.js';
 import type { ControllerLogger, EntrySyncStatus, ProviderBinding } from './controller/index.js';
 import type { DnsProvider } from '../providers/provider.js';
 import type { GlobalDnsEntry } from './model/index.js';
@@ -19,16 +19,9 @@ import { desiredRecords } from './planner/index.js';
 import { DnsServer, TYPE, ZoneStore } from './dns/index.js';
 import { AdminServer, buildStatus, createLogger, formatStatus, Metrics } from './observe/index.js';
 import type { ClusterView, EntrySync, Readiness, StatusInputs, StatusReport } from './observe/index.js';
-import { ClusterFleet, createKubeClusterSource, EndpointStore, FolderSource, loadKubeConfig, ManagementSource, ROUTE53_SECRET_KEYS } from './sources/index.js';
+import { ClusterFleet, createKubeClusterSource, EndpointStore, FolderSource, loadKubeConfig, ManagementSource } from './sources/index.js';
 import type { KubeClusterSource, ManagedProvider, ManagementView } from './sources/index.js';
 
-/**
- * Where GlobalDNSProvider-defined Route53 providers send their requests instead of AWS (an
- * AWS-compatible endpoint: the simulator in tests, LocalStack). An environment variable rather
- * than a field of the resource: whoever may create a provider must not be able to point the
- * credentials of its Secret at a server of their choosing.
- */
-const ROUTE53_ENDPOINT_ENV = 'GLOBALDNS_ROUTE53_ENDPOINT';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -100,6 +93,8 @@ interface RunningSource {
 
 async function serve(flags: ServeFlags): Promise<void> {
   const config = readConfig(flags.config);
+  const providerProblems = await yamlProviderProblems(config);
+  if (providerProblems.length > 0) failConfig(new ConfigError(providerProblems), flags.config);
   let listen: ListenAddress[] = config.dns.listen;
   if (flags.dnsListen && flags.dnsListen.length > 0) {
     try {
@@ -413,7 +408,7 @@ function withTimeout(p: Promise<void>, ms: number): Promise<void> {
  */
 async function planCommand(flags: { config: string; logLevel?: (typeof LOG_LEVELS)[number] }): Promise<void> {
   const config = readConfig(flags.config);
-  const problems = fileProblems(config);
+  const problems = [...fileProblems(config), ...(await yamlProviderProblems(config))];
   if (problems.length > 0) failConfig(new ConfigError(problems), flags.config);
   // Logs go to stderr: stdout carries the plan alone.
   const log = createLogger(flags.logLevel ?? 'warn', process.stderr);
@@ -434,7 +429,7 @@ async function planCommand(flags: { config: string; logLevel?: (typeof LOG_LEVEL
   const entries: GlobalDnsEntry[] = [...config.entries, ...(view?.entries ?? []).filter((e) => !yamlNames.has(e.fqdn))];
   const bindings = await staticBindings(config);
   for (const p of view?.providers ?? []) {
-    if (p.type !== 'route53') continue;
+    if (p.type === 'embedded') continue;
     try {
       bindings.push({ name: p.name, provider: await managedProvider(p), ownerId: p.spec.ownerId, policy: p.spec.policy, adoptFrom: p.spec.adoptFrom });
     } catch (e) {
@@ -510,12 +505,12 @@ async function readManagementOnce(config: Config, log: ReturnType<typeof createL
   return source.view();
 }
 
-function validate(flags: { config?: string; resources?: string[] }): void {
+async function validate(flags: { config?: string; resources?: string[] }): Promise<void> {
   if (!flags.config && !flags.resources?.length) failConfig(new ConfigError(['give --config and/or --resources']), '(none)');
   const problems: string[] = [];
   if (flags.config) {
     const config = readConfig(flags.config);
-    problems.push(...fileProblems(config));
+    problems.push(...fileProblems(config), ...(await yamlProviderProblems(config)));
   }
   for (const file of flags.resources ?? []) problems.push(...resourceProblems(file));
   if (problems.length > 0) failConfig(new ConfigError(problems), flags.config ?? flags.resources?.join(', ') ?? '');

@@ -20,7 +20,7 @@ export const CRD_GROUP = 'globaldns.io';
 export const CRD_VERSION = 'v1alpha1';
 export const CRD_API_VERSION = `${CRD_GROUP}/${CRD_VERSION}`;
 
-export const PROVIDER_TYPES = ['route53', 'embedded', 'cloudflare', 'rfc2136', 'powerdns'] as const;
+export const PROVIDER_TYPES = ['route53', 'embedded', 'cloudflare', 'rfc2136', 'powerdns', 'alidns'] as const;
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
 
 export const PROVIDER_POLICIES = ['sync', 'upsert-only', 'create-only'] as const;
@@ -58,8 +58,8 @@ export interface ProviderSpec {
   adoptFrom: string[];
   route53?: Route53Settings;
   /**
-   * The settings block of the types issue 5 adds (`cloudflare`, `rfc2136`, `powerdns`), as
-   * written; those providers validate it themselves.
+   * The settings block of the other types (`cloudflare`, `rfc2136`, `powerdns`, `alidns`), as
+   * written, secretRef left out; the provider's factory (providers/registry.ts) checks it.
    */
   settings?: Record<string, unknown>;
   /** The Secret holding the credentials, whichever settings block named it. */
@@ -316,6 +316,7 @@ export const globalDnsProviderSpecSchema = z
     cloudflare: otherSettingsSchema('cloudflare').optional(),
     rfc2136: otherSettingsSchema('rfc2136').optional(),
     powerdns: otherSettingsSchema('powerdns').optional(),
+    alidns: otherSettingsSchema('alidns').optional(),
     ownerId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_", ":" or "-"').optional(),
     policy: z.enum(PROVIDER_POLICIES, { errorMap: () => ({ message: `must be one of ${PROVIDER_POLICIES.join(', ')}` }) }).default('sync'),
     allowedNamespaces: z.array(dns1123Label).default([]),
@@ -323,7 +324,7 @@ export const globalDnsProviderSpecSchema = z
   })
   .strict()
   .superRefine((spec, ctx) => {
-    const blocks = ['route53', 'cloudflare', 'rfc2136', 'powerdns'] as const;
+    const blocks = ['route53', 'cloudflare', 'rfc2136', 'powerdns', 'alidns'] as const;
     for (const b of blocks) {
       if (spec[b] !== undefined && spec.type !== b) {
         ctx.addIssue({ code: z.ZodIssueCode.custom, path: [b], message: `settings for ${b}, but the type is ${spec.type}` });
@@ -370,11 +371,12 @@ export function parseGlobalDnsProvider(obj: unknown): CrdResult<ProviderSpec> {
     out.route53 = { ...rest, ...(arn !== undefined ? { roleArn: arn } : {}), ...(secretRef ? { secretRef } : {}) };
     if (secretRef) out.secretRef = secretRef;
   }
-  for (const b of ['cloudflare', 'rfc2136', 'powerdns'] as const) {
+  for (const b of ['cloudflare', 'rfc2136', 'powerdns', 'alidns'] as const) {
     const settings = spec[b];
     if (settings) {
-      out.settings = settings;
-      if (settings.secretRef) out.secretRef = settings.secretRef;
+      const { secretRef, ...rest } = settings;
+      out.settings = rest;
+      if (secretRef) out.secretRef = secretRef;
     }
   }
   return { ok: true, value: out };

@@ -18,6 +18,7 @@ export type {
   ProviderConfig,
   EmbeddedProviderConfig,
   Route53ProviderConfig,
+  FactoryProviderConfig,
   SyncConfig,
   SoaSettings,
   SourcesConfig,
@@ -58,4 +59,4 @@ export type {
   SecretRef,
 } from './crd.js';
 export { addressBytes, cidrContains, parseCidr } from './proxy.js';
-export type { Cidr, ProxyConfig, ProxyHealthCheck, ProxyListen, ProxyTimeouts } from './proxy.js';
+export type { Cidr, ProxyAcme, ProxyConfig, ProxyHealthCheck, ProxyListen, ProxyTimeouts } from './proxy.js';

@@ -8,7 +8,7 @@ import type { GlobalDnsEntry } from '../model/index.js';
 import { ConfigError, formatPath } from './errors.js';
 import { defaultContext, fileStem, listKubeconfigFiles, readKubeconfigSummary } from './kubeconfig-files.js';
 import type { KubeconfigSummary } from './kubeconfig-files.js';
-import { proxySchema, resolveProxyConfig } from './proxy.js';
+import { proxySchema, resolveEntryProxyFiles, resolveProxyConfig } from './proxy.js';
 import { groupRecordLines, parseRecordLine } from './records.js';
 import { parseZoneFile, type ZoneFile } from './zonefile.js';
 import type { RecordLine } from './records.js';
@@ -87,7 +87,7 @@ export function parseConfig(text: string, opts: ParseOptions): Config {
   const sync = check(syncSchema, root.sync, ['sync'], problems);
   const management = root.management === undefined ? undefined : checkManagement(root.management, opts.baseDir, problems);
   const proxySection = root.proxy === undefined ? undefined : check(proxySchema, root.proxy, ['proxy'], problems);
-  const proxy = proxySection?.enabled ? resolveProxyConfig(proxySection, availableParallelism()) : undefined;
+  const proxy = proxySection?.enabled ? resolveProxyConfig(proxySection, availableParallelism(), opts.baseDir) : undefined;
 
   if (problems.length > 0 || !dns || !logLevel || !sync) throw new ConfigError(problems, opts.source);
   return {
@@ -99,7 +99,7 @@ export function parseConfig(text: string, opts: ParseOptions): Config {
     sources,
     clusters,
     providers,
-    entries,
+    entries: entries.map((e) => resolveEntryProxyFiles(e, opts.baseDir)),
     sync: { debounceMs: sync.debounce, maxDelayMs: sync.maxDelay, resync: sync.resync },
     ...(management ? { management } : {}),
     ...(proxy ? { proxy } : {}),
@@ -420,7 +420,14 @@ function checkProviders(items: unknown[] | undefined, problems: string[]): Provi
   items.forEach((item, i) => {
     const parsed = check(providerSchema, item, ['providers', i], problems);
     if (!parsed) return;
-    const p: ProviderConfig = parsed.type === 'embedded' ? parsed : { ...parsed, ownerId: parsed.ownerId ?? parsed.name };
+    let p: ProviderConfig;
+    if (parsed.type === 'embedded') p = parsed;
+    else if (parsed.type === 'route53') p = { ...parsed, ownerId: parsed.ownerId ?? parsed.name };
+    else {
+      const { name, type, secretFile, ownerId, policy, adoptFrom } = parsed;
+      const settings = (parsed as unknown as Record<string, Record<string, unknown>>)[type];
+      p = { name, type, settings, ...(secretFile !== undefined ? { secretFile } : {}), ownerId: ownerId ?? name, policy, adoptFrom };
+    }
     const first = seen.get(p.name);
     if (first !== undefined) {
       problems.push(`providers[${i}].name: provider ${p.name} is already defined at providers[${first}]`);

@@ -100,7 +100,22 @@ export interface Route53ProviderConfig {
   adoptFrom: string[];
 }
 
-export type ProviderConfig = EmbeddedProviderConfig | Route53ProviderConfig;
+/**
+ * An RFC 2136, PowerDNS, Cloudflare or Alidns provider: its settings block as written (the
+ * provider's factory checks it), credentials from `secretFile` or the environment.
+ */
+export interface FactoryProviderConfig {
+  name: string;
+  type: 'rfc2136' | 'powerdns' | 'cloudflare' | 'alidns';
+  settings: Record<string, unknown>;
+  /** YAML map of secret key → value (like a Secret's stringData); read at start, never logged. */
+  secretFile?: string;
+  ownerId: string;
+  policy: 'sync' | 'upsert-only' | 'create-only';
+  adoptFrom: string[];
+}
+
+export type ProviderConfig = EmbeddedProviderConfig | Route53ProviderConfig | FactoryProviderConfig;
 
 /** How changes reach external providers. */
 export interface SyncConfig {

@@ -4,7 +4,7 @@ import type { GlobalDnsEntry, Plan, RecordSet } from '../model/index.js';
 import { canonicalName, findEntry, indexEntries, parseOwnershipName, plan as diff, planName, recordSetKey, targetHostnames } from '../planner/index.js';
 import type { AliasHostnames, EntryIndex, PlanConflict, Policy } from '../planner/index.js';
 import type { EndpointStore } from '../sources/index.js';
-import { describeChange, planChanges, type ChangeResult, type DnsProvider, type Zone } from '../../providers/provider.js';
+import { describeChange, planChanges, ZoneNotListableError, type ChangeResult, type DnsProvider, type Zone } from '../../providers/provider.js';
 import type { ControllerLogger } from './controller.js';
 import type { HostnameResolver } from './resolver.js';
 
@@ -66,6 +66,11 @@ interface ProviderState {
    * Without this a lost answer turns into the same stale plan, rejected, retried, forever.
    */
   stale: Set<string>;
+  /**
+   * Zones the provider can write but not list (RFC 2136 without AXFR rights), with why: planned
+   * against an empty current state under upsert-only, so nothing there is ever deleted.
+   */
+  unlistable: Map<string, string>;
   timer?: NodeJS.Timeout;
   firstDirtyAt?: number;
   running: Promise<void>;
@@ -106,7 +111,7 @@ export class ExternalController {
     this.opts = opts;
     const bound = new Set(opts.bindings.map((b) => b.name));
     this.index = indexEntries(opts.entries.filter((e) => bound.has(e.provider)));
-    for (const binding of opts.bindings) this.states.set(binding.name, { binding, current: new Map(), dirty: new Set(), stale: new Set(), running: Promise.resolve(), failures: 0 });
+    for (const binding of opts.bindings) this.states.set(binding.name, { binding, current: new Map(), dirty: new Set(), stale: new Set(), unlistable: new Map(), running: Promise.resolve(), failures: 0 });
   }
 
   /** Reads every provider, plans every claimed name, and starts following the store. */
@@ -241,7 +246,7 @@ export class ExternalController {
     try {
       const zones = await provider.zones();
       const current = new Map<string, RecordSet[]>();
-      for (const z of zones) current.set(z.id, await provider.records(z));
+      for (const z of zones) current.set(z.id, await this.readZone(s, z));
       s.zones = zones;
       s.current = current;
       s.lastSyncAt = Date.now();
@@ -249,6 +254,33 @@ export class ExternalController {
       s.lastError = `read: ${(e as Error).message}`;
       this.opts.logger.error({ provider: s.binding.name, err: (e as Error).message }, 'provider unreadable; keeping the last known state');
     }
+  }
+
+  /**
+   * A zone's records; for a zone that cannot be listed, what this controller wrote there
+   * itself (kept in `current` by absorb), so upserts stay idempotent across resyncs.
+   */
+  private async readZone(s: ProviderState, zone: Zone): Promise<RecordSet[]> {
+    try {
+      const records = await s.binding.provider.records(zone);
+      s.unlistable.delete(zone.id);
+      return records;
+    } catch (e) {
+      if (!(e instanceof ZoneNotListableError)) throw e;
+      if (!s.unlistable.has(zone.id)) {
+        this.opts.logger.warn({ provider: s.binding.name, zone: zone.name, err: e.message }, 'zone cannot be listed: upsert-only (records are written, never deleted)');
+      }
+      s.unlistable.set(zone.id, e.message);
+      return s.current.get(zone.id) ?? [];
+    }
+  }
+
+  /** Why a zone is written upsert-only, per zone name (for statuses). */
+  upsertOnlyZones(provider: string): Map<string, string> {
+    const s = this.states.get(provider);
+    const out = new Map<string, string>();
+    for (const [id, why] of s?.unlistable ?? []) out.set(s?.zones?.find((z) => z.id === id)?.name ?? id, why);
+    return out;
   }
 
   private async sync(s: ProviderState, whole: boolean): Promise<void> {
@@ -282,7 +314,7 @@ export class ExternalController {
     for (const [zone, zoneNames] of byZone) {
       if (s.stale.has(zone.id)) {
         try {
-          s.current.set(zone.id, await s.binding.provider.records(zone));
+          s.current.set(zone.id, await this.readZone(s, zone));
           s.stale.delete(zone.id);
         } catch (e) {
           this.opts.logger.warn({ provider: s.binding.name, zone: zone.name, err: (e as Error).message }, 'zone unreadable; retrying later');
@@ -324,7 +356,9 @@ export class ExternalController {
         } else if (mine.length > 0) {
           this.report(s, n, { synced: false, reason: 'Conflict', message: mine.map((c) => `${c.type}: ${c.reason}`).join('; '), conflicts: mine });
         } else {
-          this.report(s, n, { synced: true, reason: 'Synced', message: `${this.desired.get(n)?.length ?? 0} record sets in ${zone.name}`, conflicts: [] });
+          const why = s.unlistable.get(zone.id);
+          const mode = why === undefined ? '' : ` (upsert-only: ${why})`;
+          this.report(s, n, { synced: true, reason: 'Synced', message: `${this.desired.get(n)?.length ?? 0} record sets in ${zone.name}${mode}`, conflicts: [] });
         }
       }
     }
@@ -340,7 +374,8 @@ export class ExternalController {
     const desired = names.flatMap((n) => (findEntry(n, this.index)?.provider === s.binding.name ? this.desired.get(n) ?? [] : []));
     return diff(desired, s.current.get(zone.id) ?? [], {
       ownerId: s.binding.ownerId,
-      policy: s.binding.policy,
+      // Unlisted records cannot be proven ours: never delete there (create-only stays stricter).
+      policy: s.unlistable.has(zone.id) && s.binding.policy === 'sync' ? 'upsert-only' : s.binding.policy,
       adoptFrom: s.binding.adoptFrom,
       managedNames: scoped ? new Set(names) : undefined,
       resourceOf: (r) => findEntry(r.name, this.index)?.fqdn ?? r.name,

@@ -7,4 +7,4 @@ export type { EntrySyncStatus, ExternalControllerOptions, ProviderBinding, Provi
 export * from './leader/index.js';
 export { ManagementRuntime } from './management.js';
 export type { Leadership, ManagementRuntimeOptions } from './management.js';
-export { yamlBindings, yamlProvider, yamlSecrets, managedProvider, secretEnvName, ROUTE53_ENDPOINT_ENV, STS_ENDPOINT_ENV } from './bindings.js';
+export { yamlBindings, yamlProvider, yamlProviderProblems, yamlSecrets, managedProvider, secretEnvName, ROUTE53_ENDPOINT_ENV, STS_ENDPOINT_ENV } from './bindings.js';

@@ -1,11 +1,11 @@
 import { addressType } from '../model/index.js';
-import type { Endpoint, GlobalDnsEntry, Plan } from '../model/index.js';
+import type { Endpoint, GlobalDnsEntry, Plan, RecordSet } from '../model/index.js';
 import { PROVIDER_FINALIZER } from '../sources/index.js';
 import type { ConditionUpdate, EntryStatusUpdate, ManagedProvider, ManagementSource, ManagementView, ProviderStatusUpdate, ResourceProblem } from '../sources/index.js';
 import type { EndpointStore } from '../sources/index.js';
 import type { CrdEntry } from '../config/index.js';
 import { claimRejection, findEntry, indexEntries, planName, projectMatches } from '../planner/index.js';
-import type { ApplyResult, DnsProvider, Zone } from '../../providers/provider.js';
+import { ZoneNotListableError, type ApplyResult, type DnsProvider, type Zone } from '../../providers/provider.js';
 import type { Controller, ControllerLogger } from './controller.js';
 import { ExternalController } from './external.js';
 import type { EntrySyncStatus, ProviderBinding, ProviderSyncState } from './external.js';
@@ -52,6 +52,8 @@ export interface ManagementRuntimeOptions {
 interface ZoneReport {
   zones?: Zone[];
   error?: string;
+  /** Zones written upsert-only because they cannot be listed, with why. */
+  notes?: Record<string, string>;
 }
 
 /** Types written through a DnsProvider (everything but the embedded server). */
@@ -66,6 +68,12 @@ function withDeletionBlocked(st: ProviderStatusUpdate, blocked: string | undefin
   if (blocked === undefined) return st;
   const others = (st.conditions ?? []).filter((c) => c.type !== 'Ready');
   return { ...st, conditions: [condition('Ready', false, 'DeletionBlocked', blocked, generation), ...others] };
+}
+
+/** '; upsert-only in example.org (zone transfer REFUSED): records are written, never deleted' */
+function upsertOnlyNote(notes: Record<string, string> | undefined): string {
+  const parts = Object.entries(notes ?? {}).map(([zone, why]) => `${zone} (${why})`);
+  return parts.length === 0 ? '' : `; upsert-only in ${parts.join(', ')}: records are written, never deleted`;
 }
 
 function splitResource(resource: string): { namespace: string; name: string } {
@@ -328,7 +336,18 @@ export class ManagementRuntime {
           throw e;
         }
       },
-      records: (zone) => inner.records(zone),
+      async records(zone: Zone): Promise<RecordSet[]> {
+        try {
+          return await inner.records(zone);
+        } catch (e) {
+          // Written but not listed (RFC 2136 without AXFR): the provider's status says so.
+          if (e instanceof ZoneNotListableError) {
+            const r = reports.get(inner.name) ?? {};
+            reports.set(inner.name, { ...r, notes: { ...r.notes, [zone.name]: e.message } });
+          }
+          throw e;
+        }
+      },
       apply: (zone: Zone, plan: Plan): Promise<ApplyResult> =>
         leadership.guard(async () => {
           const changes = plan.creates.length + plan.updates.length + plan.deletes.length;
@@ -603,7 +622,7 @@ export class ManagementRuntime {
     return {
       conditions: [
         zones.length > 0
-          ? condition('Ready', true, 'Ready', `${zones.length} hosted zone${zones.length === 1 ? '' : 's'} found`, gen)
+          ? condition('Ready', true, Object.keys(report.notes ?? {}).length > 0 ? 'UpsertOnly' : 'Ready', `${zones.length} zone${zones.length === 1 ? '' : 's'} found${upsertOnlyNote(report.notes)}`, gen)
           : condition('Ready', false, 'NoZones', 'no hosted zone matches the settings', gen),
       ],
       zones,

@@ -105,7 +105,7 @@ providers:
   - name: embedded
     type: embedded
   - name: cf
-    type: cloudflare
+    type: bind9
 entries:
   - fqdn: shop.example.test
     provider: nope
@@ -136,7 +136,7 @@ entries:
     'zones[2].apex: required',
     'clusters[1].name: cluster east is already defined at clusters[0]',
     'clusters[2]: needs one of "manifests", "kubeconfig", "kubeconfigDir", "inCluster"',
-    'providers[1].type: must be one of "embedded", "route53"',
+    'providers[1].type: must be one of "embedded", "rfc2136", "powerdns", "cloudflare", "alidns", "route53"',
     'entries[0].provider: unknown provider "nope"',
     'entries[0].targets[1].cluster: unknown cluster "north"',
     'entries[1].fqdn: shop.example.test is already an entry at entries[0]',

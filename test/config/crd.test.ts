@@ -83,7 +83,7 @@ test('inline credentials are refused without echoing them', (t) => {
 });
 
 test('provider problems carry their paths', (t) => {
-  t.deepEqual(problems(parseGlobalDnsProvider(provider({ type: 'bind9' }))), ['spec.type: unknown provider type; one of route53, embedded, cloudflare, rfc2136, powerdns']);
+  t.deepEqual(problems(parseGlobalDnsProvider(provider({ type: 'bind9' }))), ['spec.type: unknown provider type; one of route53, embedded, cloudflare, rfc2136, powerdns, alidns']);
   t.deepEqual(problems(parseGlobalDnsProvider(provider({ type: 'route53' }))), ['spec.route53: required for type route53 (region at least)']);
   t.deepEqual(problems(parseGlobalDnsProvider(provider({ type: 'embedded', route53: { region: 'eu-west-1' } }))), ['spec.route53: settings for route53, but the type is embedded']);
   t.deepEqual(
@@ -199,7 +199,7 @@ test('the CRDs declare the fields the schemas read', (t) => {
   const v = gdns.versions[0]!;
   t.is(v.name, 'v1alpha1');
   t.deepEqual(v.subresources, { status: {} });
-  t.deepEqual(v.additionalPrinterColumns.map((c) => c.name), ['FQDN', 'Provider', 'Ready', 'Age']);
+  t.deepEqual(v.additionalPrinterColumns.map((c) => c.name), ['FQDN', 'Provider', 'Endpoints', 'Ready', 'Age']);
   t.deepEqual(Object.keys(v.schema.openAPIV3Schema.properties.spec.properties).sort(), ['fqdn', 'providerRef', 'targets', 'ttl']);
   t.deepEqual(Object.keys(v.schema.openAPIV3Schema.properties.status.properties).sort(), ['clusterEndpoints', 'conditions', 'endpoints', 'observedGeneration', 'rejectedClaims']);
   const prov = crd('deploy/crds/globaldnsproviders.globaldns.io.yaml').spec;
@@ -208,7 +208,7 @@ test('the CRDs declare the fields the schemas read', (t) => {
   const pv = prov.versions[0]!;
   t.deepEqual(pv.subresources, { status: {} });
   const specProps = pv.schema.openAPIV3Schema.properties.spec.properties;
-  t.deepEqual(Object.keys(specProps).sort(), ['adoptFrom', 'allowedNamespaces', 'cloudflare', 'ownerId', 'policy', 'powerdns', 'rfc2136', 'route53', 'type']);
+  t.deepEqual(Object.keys(specProps).sort(), ['adoptFrom', 'alidns', 'allowedNamespaces', 'cloudflare', 'ownerId', 'policy', 'powerdns', 'rfc2136', 'route53', 'type']);
   t.deepEqual(Object.keys(specProps.route53!.properties ?? {}).sort(), ['domainFilters', 'hostedZoneIds', 'region', 'roleArn', 'secretRef', 'zoneType']);
   t.deepEqual(Object.keys(pv.schema.openAPIV3Schema.properties.status.properties).sort(), ['conditions', 'entries', 'observedGeneration', 'zones']);
 });
