@@ -4,7 +4,8 @@
 # pdns_server + its sqlite3 backend (pdns-server, pdns-backend-sqlite3, sqlite3 to load the
 # schema), pebble (ACME test CA), nginx and wrk (proxy benchmark), chromium (dashboard and
 # browser checks), curl, dnsperf, and openssl (the fake Kubernetes API server makes its
-# throwaway CA with it).
+# throwaway CA with it). kubectl (test/deploy renders the Kustomize overlays with it) comes with
+# the machine image, not from Debian's archive.
 # Idempotent and quick when everything is already there.
 set -euo pipefail
 
