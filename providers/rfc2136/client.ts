@@ -32,6 +32,8 @@ export class Rfc2136Error extends Error {
     readonly code: string,
     /** the DNS rcode of the reply, when there was one */
     readonly rcode?: string,
+    /** the server that answered, as configured */
+    readonly server?: string,
   ) {
     super(message);
   }
@@ -41,6 +43,8 @@ export interface Reply {
   server: ServerAddress;
   view: MessageView;
   message: Buffer;
+  /** an error reply without a signature (the server did not know or accept the key): its rcode is reported, its content not used */
+  unsigned?: boolean;
 }
 
 /** What each rcode means for a key that writes or reads one zone. */
@@ -137,9 +141,9 @@ export class DnsClient {
     try {
       view = walkMessage(message);
     } catch (e) {
-      throw new Rfc2136Error(`${prefix}: malformed reply: ${(e as WireError).message}`, 'FORMERR');
+      throw new Rfc2136Error(`${prefix}: malformed reply: ${(e as WireError).message}`, 'FORMERR', undefined, server.label);
     }
-    if (view.id !== req.id || !view.qr) throw new Rfc2136Error(`${prefix}: reply does not match the request (id ${view.id}, expected ${req.id})`, 'FORMERR');
+    if (view.id !== req.id || !view.qr) throw new Rfc2136Error(`${prefix}: reply does not match the request (id ${view.id}, expected ${req.id})`, 'FORMERR', undefined, server.label);
     if (req.verifier) {
       try {
         req.verifier.verify(message);
@@ -147,15 +151,16 @@ export class DnsClient {
         if (!(e instanceof TsigError) && !(e instanceof WireError)) throw e;
         const rcode = rcodeName(view.rcode);
         const code = e instanceof TsigError ? e.code : 'FORMERR';
+        if (code === 'UNSIGNED' && view.rcode !== 0) return { server, view, message, unsigned: true };
         const credentials = ['BADSIG', 'BADKEY', 'BADTIME', 'BADTRUNC', 'BADALG'].includes(code);
         // An error reply the server could not sign (it did not know or accept our key) still
         // tells why; a NOERROR reply we cannot verify is not to be trusted.
         const why = credentials
           ? `${rcode} (bad TSIG key: ${code}: authentication failed; check the key name, algorithm and secret): ${e.message}`
           : view.rcode !== 0
-            ? `${explainRcode(rcode, operation)}; the reply is not signed: ${e.message}`
+            ? `${explainRcode(rcode, operation)}; the reply's signature does not verify: ${e.message}`
             : `the reply's signature does not verify: ${e.message}`;
-        throw new Rfc2136Error(`${prefix}: ${why}`, credentials ? code : view.rcode !== 0 ? rcode : 'BADSIG', rcode);
+        throw new Rfc2136Error(`${prefix}: ${why}`, credentials ? code : view.rcode !== 0 ? rcode : 'BADSIG', rcode, server.label);
       }
     }
     return { server, view, message };

@@ -42,6 +42,10 @@ const PREREQUISITE: Record<string, string> = {
 };
 const CHANGED = 'changed by someone else since it was read';
 
+function keyNotAllowed(what: 'update' | 'transfer'): string {
+  return `NOTAUTH (BADKEY for a key the server accepts on queries: the key may not ${what} the zone)`;
+}
+
 function matchesDomain(zone: string, filters: readonly string[]): boolean {
   return filters.some((raw) => {
     const f = normalizeName(raw);
@@ -128,11 +132,20 @@ export class Rfc2136Provider implements DnsProvider {
       }
       return 'more';
     };
-    const reply = await this.client.request('AXFR', `AXFR ${zone.name}`, (id) => encodeMessage({ id, opcode: OPCODE.QUERY, question: [{ name: zone.name, type: TYPE.AXFR, class: CLASS.IN }] }), collect);
+    let reply;
+    try {
+      reply = await this.client.request('AXFR', `AXFR ${zone.name}`, (id) => encodeMessage({ id, opcode: OPCODE.QUERY, question: [{ name: zone.name, type: TYPE.AXFR, class: CLASS.IN }] }), collect);
+    } catch (e) {
+      if (e instanceof Rfc2136Error && e.code === 'BADKEY' && (await this.keyWorks(zone))) {
+        this.notListable.add(zone.name);
+        throw new ZoneNotListableError(`${this.label} ${e.server}: AXFR ${zone.name}: ${keyNotAllowed('transfer')}; written upsert-only, nothing is deleted`);
+      }
+      throw e;
+    }
     const rcode = rcodeName(reply.view.rcode);
     if (rcode === 'REFUSED' || rcode === 'NOTAUTH') {
       this.notListable.add(zone.name);
-      throw new ZoneNotListableError(`${this.label} ${reply.server.label}: AXFR ${zone.name}: ${explainRcode(rcode, 'AXFR')}; written upsert-only, nothing is deleted`);
+      throw new ZoneNotListableError(`${this.label} ${reply.server.label}: AXFR ${zone.name}: ${explainRcode(rcode, 'AXFR')}${reply.unsigned ? ' (unsigned reply)' : ''}; written upsert-only, nothing is deleted`);
     }
     if (rcode !== 'NOERROR') throw new Rfc2136Error(`${this.label} ${reply.server.label}: AXFR ${zone.name}: ${explainRcode(rcode, 'AXFR')}`, rcode, rcode);
     if (soas < 2) throw new Rfc2136Error(`${this.label} ${reply.server.label}: AXFR ${zone.name}: the transfer ended without its closing SOA`, 'FORMERR');
@@ -181,6 +194,19 @@ export class Rfc2136Provider implements DnsProvider {
     return applyResult(results);
   }
 
+  /**
+   * Knot answers NOTAUTH/BADKEY both for a key it does not know and for a known key its ACL
+   * does not allow. A signed SOA query tells them apart: a known key gets a signed answer.
+   */
+  private async keyWorks(zone: Zone): Promise<boolean> {
+    try {
+      const reply = await this.client.request('QUERY', `SOA ${zone.name}`, (id) => encodeMessage({ id, opcode: OPCODE.QUERY, question: [{ name: zone.name, type: TYPE.SOA, class: CLASS.IN }] }));
+      return reply.view.rcode === 0 && !reply.unsigned;
+    } catch {
+      return false;
+    }
+  }
+
   /** Greedy batches of at most maxMessageBytes. */
   private pack(units: Unit[]): Unit[][] {
     const batches: Unit[][] = [];
@@ -219,6 +245,7 @@ export class Rfc2136Provider implements DnsProvider {
       );
     } catch (e) {
       state.fatal = (e as Error).message;
+      if (e instanceof Rfc2136Error && e.code === 'BADKEY' && (await this.keyWorks(zone))) state.fatal = `${this.label} ${e.server}: UPDATE ${zone.name}: ${keyNotAllowed('update')}`;
       return mark(false, state.fatal);
     }
     const rcode = rcodeName(reply.view.rcode);
@@ -240,7 +267,7 @@ export class Rfc2136Provider implements DnsProvider {
       const guard = !mayReplace && unit.replaceGuard ? `not overwritten: ${unit.replaceGuard} (${rcode})` : `${PREREQUISITE[rcode]}: ${CHANGED}`;
       return mark(false, prefix + guard);
     }
-    const error = prefix + explainRcode(rcode, 'UPDATE');
+    const error = prefix + explainRcode(rcode, 'UPDATE') + (reply.unsigned ? ' (unsigned reply)' : '');
     if (!BLAMES_A_CHANGE.has(rcode)) state.fatal = error;
     mark(false, error);
   }

@@ -28,9 +28,9 @@ export interface Rfc2136World extends ContractWorld {
   key: { name: string; algorithm: TsigAlgorithm; secret: string };
   /** a provider for example.org on this server, with options changed */
   makeProvider(over?: Partial<Rfc2136ProviderOptions>): Rfc2136Provider;
-  /** runs nsupdate with the key; the script's lines without `server`, `zone` and `send` */
+  /** runs nsupdate with the world's own key (always allowed); the script's lines without `server`, `zone` and `send` */
   nsupdate(lines: string[], zone?: string): Promise<void>;
-  /** dig AXFR with the key: the zone's records (SOA and apex NS left out) */
+  /** dig AXFR with the world's own key: the zone's records (SOA and apex NS left out) */
   readZone(zone: string): Promise<RecordSet[]>;
   logs(): string;
 }
@@ -125,41 +125,54 @@ function zoneText(): string {
   return ['@ SOA ns1.example.net. hostmaster.example.org. 1 3600 600 86400 300', '@ NS ns1.example.net.'].join('\n');
 }
 
+const ADMIN_KEY = 'test-admin';
+
 export async function startRfc2136World(daemon: Daemon, opts: Rfc2136WorldOptions = {}): Promise<Rfc2136World> {
   const algorithm = opts.algorithm ?? 'hmac-sha256';
   const secret = randomBytes(algorithm === 'hmac-sha512' || algorithm === 'hmac-sha384' ? 64 : 32).toString('base64');
   const key = { name: KEY_NAME, algorithm, secret };
+  // The world reads and seeds with a key of its own, which may always update and transfer:
+  // the provider's key is the one whose rights a test restricts.
+  const admin = { name: ADMIN_KEY, algorithm: 'hmac-sha256' as const, secret: randomBytes(32).toString('base64') };
   const transfer = opts.transfer ?? true;
   const zones = [{ apex: CONTRACT_ZONE, update: true, transfer }, ...(opts.extraZones ?? []).map((z) => ({ ...z, transfer: true }))];
   let server: Bind | Knot;
   if (daemon === 'bind') {
     server = await startBind({
-      keys: [{ name: KEY_NAME, algorithm, secret }],
+      keys: [key, admin],
       zones: zones.map((z) => ({
         apex: z.apex,
         zoneText: zoneText(),
-        allowUpdate: z.update ? [`key ${KEY_NAME}`] : undefined,
-        allowTransfer: z.transfer ? [`key ${KEY_NAME}`] : undefined,
+        allowUpdate: [`key ${ADMIN_KEY}`, ...(z.update ? [`key ${KEY_NAME}`] : [])],
+        allowTransfer: [`key ${ADMIN_KEY}`, ...(z.transfer ? [`key ${KEY_NAME}`] : [])],
       })),
     });
   } else {
-    const acl = (z: { update: boolean; transfer: boolean }) => [...(z.update ? ['update'] : []), ...(z.transfer ? ['transfer'] : [])];
+    const actions = (z: { update: boolean; transfer: boolean }) => [...(z.update ? ['update'] : []), ...(z.transfer ? ['transfer'] : [])] as ('update' | 'transfer')[];
+    const aclId = (apex: string) => `acl-${apex.replace(/\W/g, '-')}`;
     server = await startKnot({
       ipv6: false,
-      keys: [{ id: KEY_NAME, algorithm, secret }],
-      acls: zones.filter((z) => acl(z).length > 0).map((z) => ({ id: `acl-${z.apex.replace(/\W/g, '-')}`, key: [KEY_NAME], action: acl(z) as ('update' | 'transfer')[] })),
-      zones: zones.map((z) => ({ apex: z.apex, zoneText: zoneText(), acl: acl(z).length > 0 ? [`acl-${z.apex.replace(/\W/g, '-')}`] : [] })),
+      keys: [key, admin].map((k) => ({ id: k.name, algorithm: k.algorithm, secret: k.secret })),
+      acls: [
+        { id: 'acl-admin', key: [ADMIN_KEY], action: ['update', 'transfer'] },
+        ...zones.filter((z) => actions(z).length > 0).map((z) => ({ id: aclId(z.apex), key: [KEY_NAME], action: actions(z) })),
+      ],
+      zones: zones.map((z) => ({ apex: z.apex, zoneText: zoneText(), acl: ['acl-admin', ...(actions(z).length > 0 ? [aclId(z.apex)] : [])] })),
     });
   }
   const port = server.port;
-  const y = `${algorithm}:${KEY_NAME}:${secret}`;
+  const y = `${admin.algorithm}:${admin.name}:${admin.secret}`;
   const makeProvider = (over: Partial<Rfc2136ProviderOptions> = {}) =>
-    new Rfc2136Provider({ name: `test-${daemon}`, zones: [CONTRACT_ZONE], servers: [`127.0.0.1:${port}`], tsig: { name: KEY_NAME, algorithm, secret }, timeoutMs: 3000, ...over });
+    new Rfc2136Provider({ name: `test-${daemon}`, zones: [CONTRACT_ZONE], servers: [`127.0.0.1:${port}`], tsig: key, timeoutMs: 3000, ...over });
   const nsupdate = async (lines: string[], zone = CONTRACT_ZONE) => {
     if (lines.length === 0) return;
     await run('nsupdate', ['-y', y], [`server 127.0.0.1 ${port}`, `zone ${zone}`, ...lines, 'send', ''].join('\n'));
   };
-  const readZone = async (zone: string) => parseAxfr(await run('dig', [`@127.0.0.1`, '-p', String(port), zone, 'AXFR', '-y', y, '+noall', '+answer', '+time=5', '+tries=1']), zone);
+  const readZone = async (zone: string) => {
+    const out = await run('dig', [`@127.0.0.1`, '-p', String(port), zone, 'AXFR', '-y', y, '+noall', '+answer', '+time=5', '+tries=1']);
+    if (!/\sSOA\s/.test(out)) throw new Error(`dig AXFR ${zone} failed: ${out.trim()}`);
+    return parseAxfr(out, zone);
+  };
   const unreachablePort = await freePort({ ipv6: false });
   return {
     daemon,
@@ -171,7 +184,7 @@ export async function startRfc2136World(daemon: Daemon, opts: Rfc2136WorldOption
     readZone,
     seed: async (records) => nsupdate(records.flatMap(addLines)),
     read: () => readZone(CONTRACT_ZONE),
-    badCredentials: () => makeProvider({ tsig: { name: KEY_NAME, algorithm, secret: randomBytes(32).toString('base64') } }),
+    badCredentials: () => makeProvider({ tsig: { ...key, secret: randomBytes(32).toString('base64') } }),
     unreachable: () => makeProvider({ servers: [`127.0.0.1:${unreachablePort}`], timeoutMs: 2000 }),
     logs: () => server.logs(),
     stop: () => server.stop(),
