@@ -8,6 +8,7 @@ export type { RecordLine } from './records.js';
 export type {
   Config,
   ClusterConfig,
+  ClusterSecretsConfig,
   DnsConfig,
   HostnameSources,
   KubeClusterConfig,

@@ -14,6 +14,7 @@ import { parseZoneFile, type ZoneFile } from './zonefile.js';
 import type { RecordLine } from './records.js';
 import {
   clusterNameSchema,
+  clusterSecretsSchema,
   dnsSchema,
   entrySchema,
   errorMap,
@@ -32,6 +33,7 @@ import {
 import type { LabelSelector } from './selector.js';
 import type {
   ClusterConfig,
+  ClusterSecretsConfig,
   Config,
   HostnameSources,
   KubeClusterConfig,
@@ -82,10 +84,12 @@ export function parseConfig(text: string, opts: ParseOptions): Config {
   const sources = checkSources(root.sources, problems);
   const { clusters, names: clusterNames } = checkClusters(root.clusters, opts.baseDir, sources, problems);
   const providers = checkProviders(root.providers, problems);
-  const entries = checkEntries(root.entries, { zones, clusters: clusterNames, providers, rawProviders: root.providers }, problems);
+  // With clusterSecrets, a target may name a cluster that a Secret brings at run time.
+  const entries = checkEntries(root.entries, { zones, clusters: clusterNames, providers, rawProviders: root.providers, clustersFromSecrets: root.clusterSecrets !== undefined }, problems);
 
   const sync = check(syncSchema, root.sync, ['sync'], problems);
   const management = root.management === undefined ? undefined : checkManagement(root.management, opts.baseDir, problems);
+  const clusterSecrets = root.clusterSecrets === undefined ? undefined : checkClusterSecrets(root.clusterSecrets, sources, root.management !== undefined, problems);
   const proxySection = root.proxy === undefined ? undefined : check(proxySchema, root.proxy, ['proxy'], problems);
   const proxy = proxySection?.enabled ? resolveProxyConfig(proxySection, availableParallelism(), opts.baseDir) : undefined;
 
@@ -102,8 +106,18 @@ export function parseConfig(text: string, opts: ParseOptions): Config {
     entries: entries.map((e) => resolveEntryProxyFiles(e, opts.baseDir)),
     sync: { debounceMs: sync.debounce, maxDelayMs: sync.maxDelay, resync: sync.resync },
     ...(management ? { management } : {}),
+    ...(clusterSecrets ? { clusterSecrets } : {}),
     ...(proxy ? { proxy } : {}),
   };
+}
+
+/** The Secrets are read from the management cluster with its credentials, so that section is required. */
+function checkClusterSecrets(value: unknown, defaults: SourcesConfig, hasManagement: boolean, problems: string[]): ClusterSecretsConfig | undefined {
+  const c = check(clusterSecretsSchema, value, ['clusterSecrets'], problems);
+  if (!hasManagement) problems.push('clusterSecrets: needs the "management" section (the kubeconfig Secrets are read from the management cluster with its credentials)');
+  if (!c) return undefined;
+  const { name: _name, connection: _connection, ...options } = kubeCluster('', { inCluster: true }, c, defaults);
+  return { namespace: c.namespace, labelSelector: c.labelSelector, options };
 }
 
 function checkManagement(value: unknown, baseDir: string, problems: string[]): ManagementConfig | undefined {
@@ -130,6 +144,7 @@ function checkManagement(value: unknown, baseDir: string, problems: string[]): M
     connection,
     leaseNamespace: m.leaseNamespace,
     leaseName: m.leaseName,
+    ...(m.secretNamespace !== undefined ? { secretNamespace: m.secretNamespace } : {}),
     ...(m.identity !== undefined ? { identity: m.identity } : {}),
     leaseDurationMs: m.leaseDuration,
     renewDeadlineMs: m.renewDeadline,
@@ -444,6 +459,8 @@ interface EntryContext {
   clusters: Set<string>;
   providers: ProviderConfig[];
   rawProviders: unknown[] | undefined;
+  /** Clusters may also come from kubeconfig Secrets at run time: an unknown target is not an error. */
+  clustersFromSecrets?: boolean;
 }
 
 function checkEntries(items: unknown[], ctx: EntryContext, problems: string[]): GlobalDnsEntry[] {
@@ -460,7 +477,7 @@ function checkEntries(items: unknown[], ctx: EntryContext, problems: string[]): 
       if (typeof raw.provider === 'string' && !providerNames.has(raw.provider)) problems.push(`${at}.provider: unknown provider "${raw.provider}"`);
       (Array.isArray(raw.targets) ? raw.targets : []).forEach((t: unknown, j) => {
         const cluster = isRecord(t) ? t.cluster : undefined;
-        if (typeof cluster === 'string' && !ctx.clusters.has(cluster)) problems.push(`${at}.targets[${j}].cluster: unknown cluster "${cluster}"`);
+        if (typeof cluster === 'string' && !ctx.clusters.has(cluster) && !ctx.clustersFromSecrets) problems.push(`${at}.targets[${j}].cluster: unknown cluster "${cluster}"`);
       });
       return;
     }
@@ -486,7 +503,7 @@ function checkEntries(items: unknown[], ctx: EntryContext, problems: string[]): 
 
     const targetSeen = new Set<string>();
     e.targets.forEach((t, j) => {
-      if (!ctx.clusters.has(t.cluster)) problems.push(`${at}.targets[${j}].cluster: unknown cluster "${t.cluster}"`);
+      if (!ctx.clusters.has(t.cluster) && !ctx.clustersFromSecrets) problems.push(`${at}.targets[${j}].cluster: unknown cluster "${t.cluster}"`);
       if (targetSeen.has(t.cluster)) problems.push(`${at}.targets[${j}].cluster: ${t.cluster} is already a target of this entry`);
       targetSeen.add(t.cluster);
     });

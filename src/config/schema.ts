@@ -179,6 +179,30 @@ export const sourcesSchema = z
 
 export { objectName as clusterNameSchema };
 
+const namespaceName = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a namespace name');
+
+/**
+ * Workload clusters given as kubeconfig Secrets in the management cluster, one per cluster,
+ * added and removed at run time. The options are those of a `clusters[]` kube entry, applied
+ * to every cluster read this way.
+ */
+export const clusterSecretsSchema = z
+  .object({
+    namespace: namespaceName,
+    labelSelector: z
+      .string()
+      .default('globaldns.io/kubeconfig=true')
+      .superRefine((s, ctx) => {
+        try {
+          parseLabelSelector(s);
+        } catch (e) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not a label selector: ${(e as Error).message}` });
+        }
+      }),
+    ...kubeClusterOptions,
+  })
+  .strict();
+
 const route53SettingsSchema = z
   .object({
     region: z.string().min(1).default('us-east-1'),
@@ -278,6 +302,8 @@ export const managementSchema = z
     context: z.string().min(1).optional(),
     inCluster: z.literal(true).optional(),
     leaseNamespace: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a namespace name').default('globaldns-system'),
+    /** Read Secrets (provider credentials) in this namespace only, not cluster-wide. */
+    secretNamespace: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a namespace name').optional(),
     leaseName: z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, 'must be a DNS-1123 subdomain').default('globaldns'),
     identity: z.string().min(1).max(128).optional(),
     leaseDuration: durationSchema.default('15s'),
@@ -309,6 +335,7 @@ export const rootSchema = z
     sync: z.unknown(),
     management: z.unknown(),
     proxy: z.unknown(),
+    clusterSecrets: z.unknown(),
   })
   .strict();
 

@@ -64,6 +64,19 @@ export interface KubeClusterConfig {
 
 export type ClusterConfig = ManifestClusterConfig | KubeClusterConfig;
 
+/**
+ * Workload clusters read from kubeconfig Secrets in the management cluster (`clusterSecrets:`),
+ * one cluster per Secret: `data.kubeconfig`, optional `data.context`, named by the label
+ * `globaldns.io/cluster` or else the Secret's name.
+ */
+export interface ClusterSecretsConfig {
+  namespace: string;
+  /** As the API server takes it (`globaldns.io/kubeconfig=true`). */
+  labelSelector: string;
+  /** What every cluster read this way gets (name and connection come from each Secret). */
+  options: Omit<KubeClusterConfig, 'name' | 'connection'>;
+}
+
 export function isKubeCluster(c: ClusterConfig): c is KubeClusterConfig {
   return 'connection' in c;
 }
@@ -132,6 +145,8 @@ export interface ManagementConfig {
   connection: KubeConnection;
   leaseNamespace: string;
   leaseName: string;
+  /** Read Secrets in this namespace only (provider credentials elsewhere are "not found"); all namespaces when absent. */
+  secretNamespace?: string;
   /** Unique per replica; default `<hostname>-<pid>`. */
   identity?: string;
   leaseDurationMs: number;
@@ -154,6 +169,8 @@ export interface Config {
   sync: SyncConfig;
   /** Present in management-cluster mode. */
   management?: ManagementConfig;
+  /** Clusters from kubeconfig Secrets; needs `management`. */
+  clusterSecrets?: ClusterSecretsConfig;
   /** Present when the config has a `proxy:` section that is not `enabled: false`. */
   proxy?: ProxyConfig;
 }
