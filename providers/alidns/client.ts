@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { fetch } from 'undici';
 import type { ZodType, ZodTypeDef } from 'zod';
-import { realClock, TokenBucket, type Clock } from '../route53/index.js';
+import { backoffDelay, realClock, TokenBucket, type Clock } from '../pacing.js';
 import type { ProviderCallObserver } from '../provider.js';
 import { canonicalQuery, percentEncode, rpcSignature, rpcTimestamp } from './signer.js';
 
@@ -74,12 +74,6 @@ interface Attempt {
   body?: unknown;
 }
 
-/** Delay before retry `n` (1-based): half fixed, half jitter, doubling up to the cap. */
-export function retryDelay(n: number, baseMs: number, maxMs: number, random: () => number): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** (n - 1));
-  return ceiling / 2 + random() * (ceiling / 2);
-}
-
 function isThrottling(code: string, status: number): boolean {
   return status === 429 || code === 'Throttling' || code.startsWith('Throttling.');
 }
@@ -146,7 +140,7 @@ export class AlidnsClient {
         const e = result.error;
         return this.fail(new AlidnsApiError(e.message, e.code, e.status, e.requestId, attempt));
       }
-      const backoff = retryDelay(attempt, this.o.baseDelayMs, this.o.maxDelayMs, this.random);
+      const backoff = backoffDelay(attempt, { baseDelayMs: this.o.baseDelayMs, maxDelayMs: this.o.maxDelayMs }, this.random);
       await this.clock.sleep(Math.min(this.o.maxDelayMs, Math.max(backoff, result.retryAfterMs ?? 0)));
     }
   }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { normalizeName } from '../../src/model/index.js';
 import type { Plan, RecordSet } from '../../src/model/index.js';
-import { TokenBucket, type Clock } from '../route53/index.js';
+import { TokenBucket, type Clock } from '../pacing.js';
 import { applyResult, planChanges, type ApplyResult, type ChangeResult, type DnsProvider, type PlanChange, type ProviderCallObserver, type Zone } from '../provider.js';
 import { AlidnsApiError, AlidnsClient, ALIDNS_DEFAULT_ENDPOINT } from './client.js';
 import { ALIDNS_MIN_TTL, ttlProblem, type AlidnsEdition } from './editions.js';

@@ -5,7 +5,7 @@
 
 import Cloudflare, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'cloudflare';
 import type { ProviderCallObserver } from '../provider.js';
-import { realClock, TokenBucket, type Clock } from '../route53/index.js';
+import { realClock, TokenBucket, type Clock } from '../pacing.js';
 import type { CloudflareRecord, CloudflareRecordBody } from './wire.js';
 
 export const DEFAULT_BASE_URL = 'https://api.cloudflare.com/client/v4';

@@ -4,7 +4,7 @@
 
 import { request } from 'undici';
 import { z } from 'zod';
-import { realClock, type Clock, type TokenBucket } from '../route53/index.js';
+import { backoffDelay, realClock, type Clock, type TokenBucket } from '../pacing.js';
 import type { ProviderCallObserver } from '../provider.js';
 import type { PdnsRRset, PdnsRRsetChange } from './wire.js';
 
@@ -95,12 +95,6 @@ export function displayUrl(raw: string): string {
   }
 }
 
-/** First retry waits 50–100% of base, doubling up to the cap (same shape as Route53's backoff). */
-function backoff(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
-  return ceiling / 2 + random() * (ceiling / 2);
-}
-
 function errorCode(e: unknown): string {
   if (typeof e !== 'object' || e === null) return '';
   const err = e as { code?: unknown; name?: unknown; cause?: { code?: unknown } };
@@ -179,7 +173,7 @@ export class PdnsClient {
         if (result.kind === 'retry' && attempt > 1) result.error.message += ` (after ${attempt} attempts)`;
         throw result.error;
       }
-      await this.clock.sleep(backoff(attempt, this.o.baseDelayMs, this.o.maxDelayMs, this.random));
+      await this.clock.sleep(backoffDelay(attempt, { baseDelayMs: this.o.baseDelayMs, maxDelayMs: this.o.maxDelayMs }, this.random));
     }
   }
 

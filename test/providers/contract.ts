@@ -9,7 +9,7 @@ import { ExternalController, HostnameResolver } from '../../src/controller/index
 import type { Endpoint, GlobalDnsEntry, RecordSet, RRType } from '../../src/model/index.js';
 import type { Policy } from '../../src/planner/index.js';
 import { EndpointStore } from '../../src/sources/index.js';
-import type { DnsProvider, Zone } from '../../providers/index.js';
+import type { DnsProvider, ProviderCallObserver, Zone } from '../../providers/index.js';
 
 /** The zone every contract world holds. */
 export const CONTRACT_ZONE = 'example.org';
@@ -39,8 +39,11 @@ export interface ContractWorld {
 export interface ContractBackend {
   /** As in bench output and test titles: 'route53', 'rfc2136-bind', 'powerdns'. */
   name: string;
-  /** A fresh backend holding an empty `example.org` (its SOA and NS only). */
-  start(): Promise<ContractWorld>;
+  /**
+   * A fresh backend holding an empty `example.org` (its SOA and NS only). `observe`, when
+   * given, is passed to the world's provider (bench:providers counts API calls with it).
+   */
+  start(opts?: { observe?: ProviderCallObserver }): Promise<ContractWorld>;
 }
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,7 +1,7 @@
 // The Route53 provider's contract backend: the Route53 simulator (test/support/route53-sim)
 // speaking the real REST/XML API to the real AWS SDK inside Route53Provider.
 import type { RecordSet, RRType } from '../../../src/model/index.js';
-import { Route53Provider, quoteTxt, unquoteTxt } from '../../../providers/index.js';
+import { Route53Provider, quoteTxt, unquoteTxt, type ProviderCallObserver } from '../../../providers/index.js';
 import { startRoute53Sim, type SimRecordSet } from '../../support/route53-sim/index.js';
 import { CONTRACT_ZONE, type ContractBackend, type ContractWorld } from '../contract.js';
 import { CREDENTIALS, seededRandom } from './fixture.js';
@@ -22,10 +22,10 @@ function fromSim(r: SimRecordSet): RecordSet {
 
 export const backend: ContractBackend = {
   name: 'route53',
-  async start(): Promise<ContractWorld> {
+  async start(opts = {}): Promise<ContractWorld> {
     const sim = await startRoute53Sim({ seed: 11, accessKeyIds: [CREDENTIALS.accessKeyId] });
     const zoneId = sim.createZone(CONTRACT_ZONE);
-    const make = (o: { endpoint?: string; accessKeyId?: string } = {}) =>
+    const make = (o: { endpoint?: string; accessKeyId?: string; observe?: ProviderCallObserver } = {}) =>
       new Route53Provider({
         name: 'route53',
         endpoint: o.endpoint ?? sim.url,
@@ -37,9 +37,10 @@ export const backend: ContractBackend = {
         maxDelayMs: 50,
         maxAttempts: 3,
         random: seededRandom(7),
+        observe: o.observe,
       });
     return {
-      provider: make(),
+      provider: make({ observe: opts.observe }),
       async seed(records) {
         for (const r of records) sim.seed(zoneId, toSim(r));
       },
