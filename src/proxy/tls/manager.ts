@@ -254,13 +254,19 @@ export class TlsManager {
     } else if (src.kind === 'acme') {
       await this.loadStored(src);
       if (!src.bundle || this.isDue(src.bundle)) void this.enqueue(src);
+      if (this.opts.kube) {
+        // Another replica may renew into the shared Secret: pick its certificate up.
+        const timer = setInterval(() => void this.loadStored(src), this.opts.kube.secretPollMs ?? 30_000);
+        timer.unref();
+        src.stop = () => clearInterval(timer);
+      }
     }
   }
 
   private async loadStored(src: Source): Promise<void> {
     try {
       const stored = await this.storage.loadCertificate(src.ref);
-      if (!stored) return;
+      if (!stored || stored.certPem === src.bundle?.certPem) return;
       this.apply(src, bundleFromPem(stored.certPem, stored.keyPem, `stored certificate for ${src.ref} (${this.storage.where})`));
     } catch (err) {
       this.fail(src, err as Error);
