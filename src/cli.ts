@@ -10,7 +10,8 @@ import { Command, Option } from 'commander';
 import YAML from 'yaml';
 import { ConfigError, loadConfig, parseDuration, parseGlobalDns, parseGlobalDnsProvider, parseListenAddress } from './config/index.js';
 import { isKubeCluster } from './config/index.js';
-import type { Config, ListenAddress } from './config/index.js';
+import type { Config, ListenAddress, ProxyConfig } from './config/index.js';
+import type { ProxyService } from './proxy/index.js';
 import { Controller, ExternalController, HostnameResolver, kubeLeaseApi, LeaderElector, managedProvider as managedProviderFor, ManagementRuntime, yamlBindings, yamlProviderProblems } from './controller/index.js';
 import type { ControllerLogger, EntrySyncStatus, ProviderBinding } from './controller/index.js';
 import type { DnsProvider } from '../providers/provider.js';
@@ -151,6 +152,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   const management = config.management ? await startManagement(config, { store, resolver, controller, zones, log, sources }) : undefined;
   const external = management ? undefined : await buildExternal(config, store, resolver, log.child({ module: 'external' }), (st) => syncBook.report(st));
   const admin = await startAdmin(flags, { config, store, resolver, sources, management, external, syncBook, metrics, readiness, log });
+  const proxy = config.proxy ? await startProxyOrExit(config, config.proxy, { store, resolver, stateDir, log, logLevel: flags.logLevel ?? config.logLevel }) : undefined;
   readiness.listenersBound = true;
 
   const shutdownMs = parseDurationFlag(flags.shutdownTimeout ?? '10s', '--shutdown-timeout', flags.config);
@@ -178,6 +180,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     controller.stop();
     await external?.stop();
     await server.stop();
+    await proxy?.stop();
     await admin?.stop();
     await zones.flush();
     log.info({}, 'stopped');
@@ -212,6 +215,27 @@ async function serve(flags: ServeFlags): Promise<void> {
   if (external) {
     await external.start();
     log.info({ providers: config.providers.filter((p) => p.type !== 'embedded').map((p) => p.name) }, 'external providers synced');
+  }
+}
+
+/** The bundled proxy (issue 6): listeners, workers and certificates; exits when it cannot listen. */
+async function startProxyOrExit(
+  config: Config,
+  proxyConfig: ProxyConfig,
+  parts: { store: EndpointStore; resolver: HostnameResolver; stateDir: string; log: ReturnType<typeof createLogger>; logLevel: string },
+): Promise<ProxyService> {
+  const logger = parts.log.child({ module: 'proxy' });
+  try {
+    // Loaded only when used: ACME and TLS code is not needed by DNS-only configs or `validate`.
+    const { startProxyService } = await import('./proxy/index.js');
+    const kube = config.management ? { kubeConfig: loadKubeConfig(config.management.connection), namespace: config.management.leaseNamespace } : undefined;
+    const proxy = await startProxyService({ config: proxyConfig, entries: config.entries, store: parts.store, resolver: parts.resolver, stateDir: parts.stateDir, logger, logLevel: parts.logLevel, kube });
+    const a = proxy.addresses();
+    logger.info({ http: a.http, https: a.https, workers: proxyConfig.workers }, 'proxy listening');
+    return proxy;
+  } catch (e) {
+    parts.log.fatal({ err: (e as Error).message }, `proxy: ${(e as Error).message}`);
+    process.exit(1);
   }
 }
 

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { ListenAddress } from './listen.js';
 
@@ -56,6 +57,18 @@ export interface ProxyConfig {
   healthCheck: ProxyHealthCheck;
   /** Extra attempts of idempotent requests after a connect failure, on other endpoints. */
   retries: number;
+  /** ACME for entries with `proxy.tls.acme: true`. */
+  acme?: ProxyAcme;
+}
+
+export interface ProxyAcme {
+  directoryUrl: string;
+  email?: string;
+  /** Absolute path of a PEM bundle trusted for the ACME server's HTTPS (test CAs such as pebble). */
+  caFile?: string;
+  renewBeforeDays?: number;
+  /** node-cron expression of the renewal check. */
+  schedule?: string;
 }
 
 export interface ProxyListen {
@@ -207,6 +220,16 @@ export const proxySchema = z
       .strict()
       .default({}),
     retries: z.number().int().min(0).max(5).default(1),
+    acme: z
+      .object({
+        directoryUrl: z.string().url(),
+        email: z.string().email().optional(),
+        caFile: z.string().min(1).optional(),
+        renewBeforeDays: z.number().positive().max(365).optional(),
+        schedule: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((p) => p.timeouts.clientRequest === 0 || p.timeouts.clientRequest >= p.timeouts.clientHeaders, {
@@ -234,8 +257,11 @@ export const entryProxySchema = z
   })
   .strict();
 
-/** The section as the rest of the program sees it; workers "auto" resolved against the CPU count. */
-export function resolveProxyConfig(p: z.output<typeof proxySchema>, cpus: number): ProxyConfig {
+/**
+ * The section as the rest of the program sees it; workers "auto" resolved against the CPU
+ * count, file paths against the config's folder.
+ */
+export function resolveProxyConfig(p: z.output<typeof proxySchema>, cpus: number, baseDir: string): ProxyConfig {
   const t = p.timeouts;
   const h = p.healthCheck;
   return {
@@ -256,6 +282,17 @@ export function resolveProxyConfig(p: z.output<typeof proxySchema>, cpus: number
     trustedProxies: p.trustedProxies,
     healthCheck: { ejectAfter: h.ejectAfter, intervalMs: h.interval, timeoutMs: h.timeout, type: h.type, path: h.path },
     retries: p.retries,
+    ...(p.acme ? { acme: { ...p.acme, ...(p.acme.caFile ? { caFile: resolve(baseDir, p.acme.caFile) } : {}) } } : {}),
+  };
+}
+
+/** An entry's certificate file paths, resolved against the config's folder. */
+export function resolveEntryProxyFiles<E extends { proxy?: { tls?: { certFile?: string; keyFile?: string } } }>(entry: E, baseDir: string): E {
+  const t = entry.proxy?.tls;
+  if (!t || (t.certFile === undefined && t.keyFile === undefined)) return entry;
+  return {
+    ...entry,
+    proxy: { ...entry.proxy, tls: { ...t, ...(t.certFile ? { certFile: resolve(baseDir, t.certFile) } : {}), ...(t.keyFile ? { keyFile: resolve(baseDir, t.keyFile) } : {}) } },
   };
 }
 

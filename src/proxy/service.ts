@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ProxyConfig } from '../config/index.js';
+import type { GlobalDnsEntry } from '../model/index.js';
+import type { Logger } from '../observe/index.js';
+import { startProxy } from './start.js';
+import type { ProxySources, RunningProxy } from './start.js';
+import { CertificateStore, TlsManager } from './tls/index.js';
+
+export interface ProxyServiceOptions extends ProxySources {
+  config: ProxyConfig;
+  entries: readonly GlobalDnsEntry[];
+  stateDir: string;
+  logger: Logger;
+  logLevel: string;
+  /** Cluster mode: certificates from Secrets in this cluster and namespace. */
+  kube?: { kubeConfig: KubeConfig; namespace: string };
+}
+
+export interface ProxyService extends RunningProxy {
+  tls: TlsManager;
+}
+
+/**
+ * The proxy with its certificates: the TLS manager (files, Secrets, ACME) runs here, in the
+ * primary, and the proxy (here or in workers) serves what it puts in the store.
+ */
+export async function startProxyService(o: ProxyServiceOptions): Promise<ProxyService> {
+  const certificates = new CertificateStore();
+  const acme = o.config.acme;
+  const tls = new TlsManager({
+    stateDir: o.stateDir,
+    store: certificates,
+    logger: o.logger.child({ module: 'tls' }),
+    ...(acme
+      ? {
+          acme: {
+            directoryUrl: acme.directoryUrl,
+            email: acme.email,
+            caBundlePem: acme.caFile ? readFileSync(acme.caFile, 'utf8') : undefined,
+            renewBeforeDays: acme.renewBeforeDays,
+            schedule: acme.schedule,
+          },
+        }
+      : {}),
+    ...(o.kube ? { kube: o.kube } : {}),
+  });
+  const wanted = (entries: readonly GlobalDnsEntry[]) =>
+    entries.filter((e) => e.proxy?.enabled !== false && e.proxy?.tls).map((e) => ({ host: e.fqdn, tls: e.proxy!.tls! }));
+  tls.want(wanted(o.entries));
+  const proxy = await startProxy({
+    config: o.config,
+    entries: o.entries,
+    store: o.store,
+    resolver: o.resolver,
+    certificates,
+    challenges: tls.challenges,
+    logger: o.logger,
+    logLevel: o.logLevel,
+  });
+  // After the listeners: ACME's HTTP-01 validation needs the HTTP listener up.
+  await tls.start();
+  return {
+    ...proxy,
+    tls,
+    setEntries(entries) {
+      tls.want(wanted(entries));
+      proxy.setEntries(entries);
+    },
+    async stop() {
+      await tls.stop();
+      await proxy.stop();
+    },
+  };
+}
