@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import type { Config, ProviderConfig } from '../config/index.js';
 import type { ManagedProvider } from '../sources/index.js';
-import { buildProvider, settingsProblems, type DnsProvider, type ProviderCallObserver } from '../../providers/index.js';
+import type { DnsProvider, ProviderCallObserver } from '../../providers/provider.js';
+// The registry, not providers/index.ts: each provider's client library loads only when used.
+import { buildProvider, settingsProblems } from '../../providers/registry.js';
 import { ROUTE53_SECRET_KEYS } from '../sources/index.js';
 import type { ProviderBinding } from './external.js';
 
