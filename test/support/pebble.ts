@@ -135,7 +135,13 @@ export async function startPebble(opts: PebbleOptions): Promise<Pebble> {
     });
     proc.stdout!.on('data', (d) => (log += d));
     proc.stderr!.on('data', (d) => (log += d));
-    proc.once('exit', () => (exited = true));
+    // If the test process ends without stop() (a timed-out ava worker), take pebble with it.
+    const killOnExit = () => proc?.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    proc.once('exit', () => {
+      exited = true;
+      process.removeListener('exit', killOnExit);
+    });
 
     const directoryUrl = `https://127.0.0.1:${acmePort}/dir`;
     const deadline = Date.now() + (opts.startTimeoutMs ?? 20_000);
