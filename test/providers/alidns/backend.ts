@@ -1,18 +1,18 @@
 // The contract backend for Alidns: a fresh simulator holding an empty example.org (free
 // edition), read and seeded through the simulator's own state.
-import type { ContractBackend } from '../contract.js';
+import type { ContractBackend } from '../world.js';
 import { freePort } from '../../support/ports.js';
 import { startAlidnsSim } from '../../support/alidns-sim/index.js';
 import { provider, readSets, seedSets, ZONE } from './fixture.js';
 
 export const backend: ContractBackend = {
   name: 'alidns',
-  async start() {
+  async start(opts = {}) {
     const sim = await startAlidnsSim();
     sim.createDomain(ZONE);
     const deadPort = await freePort({ ipv6: false });
     return {
-      provider: provider(sim, { zones: [ZONE] }),
+      provider: provider(sim, { zones: [ZONE], observe: opts.observe }),
       async seed(records) {
         seedSets(sim, records);
       },

@@ -1,19 +1,19 @@
 // The contract backend for Cloudflare: a fresh simulator holding an empty example.org, read
 // through the simulator's own state (never through the provider).
 
-import type { ContractBackend, ContractWorld } from '../contract.js';
+import type { ContractBackend, ContractWorld } from '../world.js';
 import { startCloudflareSim } from '../../support/cloudflare-sim/index.js';
 import { freePort } from '../../support/ports.js';
 import { provider, seedBody, simSets, ZONE } from './fixture.js';
 
 export const backend: ContractBackend = {
   name: 'cloudflare',
-  async start(): Promise<ContractWorld> {
+  async start(opts = {}): Promise<ContractWorld> {
     const sim = await startCloudflareSim();
     const zoneId = sim.createZone(ZONE);
     const downPort = await freePort();
     return {
-      provider: provider(sim, { zones: [ZONE] }),
+      provider: provider(sim, { zones: [ZONE], observe: opts.observe }),
       async seed(records) {
         for (const r of records) for (const v of r.values) sim.seed(zoneId, seedBody({ ...r, values: [v] }));
       },

@@ -6,7 +6,7 @@ import { PowerDnsProvider, type PowerDnsProviderOptions } from '../../../provide
 import { startPdns, type Pdns } from '../../support/pdns.js';
 import { freePort } from '../../support/ports.js';
 import { seededRandom } from '../../support/random.js';
-import { CONTRACT_ZONE, type ContractBackend, type ContractWorld } from '../contract.js';
+import { CONTRACT_ZONE, type ContractBackend, type ContractWorld } from '../world.js';
 import { axfr } from './axfr.js';
 
 /** Presentation form for seeding only: ASCII text in one quoted string (the tests' foreign values are short). */
@@ -53,11 +53,11 @@ export function pdnsProvider(pdns: Pdns, o: Partial<PowerDnsProviderOptions> = {
 
 export const backend: ContractBackend = {
   name: 'powerdns',
-  async start(): Promise<ContractWorld> {
+  async start(opts = {}): Promise<ContractWorld> {
     const pdns = await startPdns({ zones: [CONTRACT_ZONE] });
     const closedPort = await freePort({ ipv6: false });
     return {
-      provider: pdnsProvider(pdns),
+      provider: pdnsProvider(pdns, { observe: opts.observe }),
       seed: (records) => seedRecords(pdns, CONTRACT_ZONE, records),
       read: () => readZone(pdns, CONTRACT_ZONE),
       badCredentials: () => pdnsProvider(pdns, { apiKey: 'not-the-key' }),

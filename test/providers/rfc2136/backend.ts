@@ -5,12 +5,12 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { RecordSet, RRType } from '../../../src/model/index.js';
-import { Rfc2136Provider, type Rfc2136ProviderOptions, type TsigAlgorithm } from '../../../providers/index.js';
+import { Rfc2136Provider, type Rfc2136ProviderOptions, type TsigAlgorithm, type ProviderCallObserver } from '../../../providers/index.js';
 import { startBind, type Bind } from '../../support/bind.js';
 import { startKnot, type Knot } from '../../support/knot.js';
 import { freePort } from '../../support/ports.js';
 // Types only: contract.ts registers ava tests when loaded, and the bench loads this file outside ava.
-import type { ContractBackend, ContractWorld } from '../contract.js';
+import type { ContractBackend, ContractWorld } from '../world.js';
 
 /** The contract's zone (CONTRACT_ZONE in contract.ts). */
 const CONTRACT_ZONE = 'example.org';
@@ -24,6 +24,8 @@ export interface Rfc2136WorldOptions {
   algorithm?: TsigAlgorithm;
   /** more zones, each with the key allowed to transfer but (update: false) not to update */
   extraZones?: { apex: string; update: boolean }[];
+  /** told of every message the world's provider sends (bench:providers counts them) */
+  observe?: ProviderCallObserver;
 }
 
 export interface Rfc2136World extends ContractWorld {
@@ -182,7 +184,7 @@ export async function startRfc2136World(daemon: Daemon, opts: Rfc2136WorldOption
     daemon,
     port,
     key,
-    provider: makeProvider(),
+    provider: makeProvider({ observe: opts.observe }),
     makeProvider,
     nsupdate,
     readZone,
@@ -195,5 +197,5 @@ export async function startRfc2136World(daemon: Daemon, opts: Rfc2136WorldOption
   };
 }
 
-export const bindBackend: ContractBackend = { name: 'rfc2136-bind', start: () => startRfc2136World('bind') };
-export const knotBackend: ContractBackend = { name: 'rfc2136-knot', start: () => startRfc2136World('knot') };
+export const bindBackend: ContractBackend = { name: 'rfc2136-bind', start: (o) => startRfc2136World('bind', { observe: o?.observe }) };
+export const knotBackend: ContractBackend = { name: 'rfc2136-knot', start: (o) => startRfc2136World('knot', { observe: o?.observe }) };

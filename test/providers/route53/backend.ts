@@ -3,7 +3,7 @@
 import type { RecordSet, RRType } from '../../../src/model/index.js';
 import { Route53Provider, quoteTxt, unquoteTxt, type ProviderCallObserver } from '../../../providers/index.js';
 import { startRoute53Sim, type SimRecordSet } from '../../support/route53-sim/index.js';
-import { CONTRACT_ZONE, type ContractBackend, type ContractWorld } from '../contract.js';
+import { CONTRACT_ZONE, type ContractBackend, type ContractWorld } from '../world.js';
 import { CREDENTIALS, seededRandom } from './fixture.js';
 
 /** Targets that Route53 stores with a trailing dot. */
