@@ -14,13 +14,13 @@ import type { Config, ListenAddress, ProxyConfig } from './config/index.js';
 import type { ProxyService } from './proxy/index.js';
 import { Controller, ExternalController, HostnameResolver, kubeLeaseApi, LeaderElector, managedProvider as managedProviderFor, ManagementRuntime, yamlBindings, yamlProviderProblems } from './controller/index.js';
 import type { ControllerLogger, EntrySyncStatus, ProviderBinding } from './controller/index.js';
-import type { DnsProvider } from '../providers/provider.js';
+import type { DnsProvider, ProviderCallObserver } from '../providers/provider.js';
 import type { GlobalDnsEntry } from './model/index.js';
 import { desiredRecords } from './planner/index.js';
 import { DnsServer, TYPE, ZoneStore } from './dns/index.js';
 import { AdminServer, buildStatus, createLogger, formatStatus, Metrics } from './observe/index.js';
 import type { ClusterView, EntrySync, Readiness, StatusInputs, StatusReport } from './observe/index.js';
-import { ClusterFleet, createKubeClusterSource, EndpointStore, FolderSource, loadKubeConfig, ManagementSource } from './sources/index.js';
+import { ClientNodeSecretApi, ClusterFleet, ClusterSecretSource, createKubeClusterSource, EndpointStore, FolderSource, loadKubeConfig, ManagementSource } from './sources/index.js';
 import type { KubeClusterSource, ManagedProvider, ManagementView } from './sources/index.js';
 
 
@@ -90,6 +90,15 @@ interface RunningSource {
   onProjectsChange(listener: () => void): void;
   /** Watch state for metrics and the status page. */
   view(): ClusterView;
+  /** A source of many clusters (kubeconfig Secrets): their names now, their projects, their views (instead of `view()`). */
+  clusterNames?(): string[];
+  projectsOf?(cluster: string): ReadonlySet<string> | undefined;
+  views?(): ClusterView[];
+}
+
+/** Every cluster the sources run now, the config file's and the Secrets'. */
+function clusterNamesOf(sources: readonly RunningSource[]): string[] {
+  return sources.flatMap((s) => s.clusterNames?.() ?? [s.cluster]);
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
@@ -113,6 +122,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   await zones.load();
   const readiness: Readiness = { sourcesSynced: false, snapshotLoaded: zones.apexes().length > 0, listenersBound: false };
   const metrics = new Metrics({ version: packageVersion() });
+  providerCalls = metrics.providerObserver();
 
   const embedded = new Set(config.providers.filter((p) => p.type === 'embedded').map((p) => p.name));
   const store = new EndpointStore();
@@ -285,7 +295,67 @@ function buildSources(config: Config, store: EndpointStore, sourceLog: ReturnTyp
     }
   }
 
+  if (config.clusterSecrets && config.management) sources.push(clusterSecretsSource(config, store, fleet, sourceLog, fail));
   return sources;
+}
+
+/**
+ * The clusters of kubeconfig Secrets in the management cluster (`clusterSecrets:`), added,
+ * replaced and removed while serve runs, in the same fleet as the config file's clusters.
+ */
+function clusterSecretsSource(config: Config, store: EndpointStore, fleet: ClusterFleet, sourceLog: ReturnType<typeof createLogger>, fail: (cluster: string, e: Error) => never): RunningSource {
+  const cs = config.clusterSecrets!;
+  const label = `Secrets ${cs.namespace}`;
+  let kc: ReturnType<typeof loadKubeConfig>;
+  try {
+    kc = loadKubeConfig(config.management!.connection);
+  } catch (e) {
+    fail(label, new Error(`clusterSecrets: management: ${(e as Error).message}`));
+  }
+  const listeners: (() => void)[] = [];
+  const subscribed = new WeakSet<KubeClusterSource>();
+  const secrets: ClusterSecretSource = new ClusterSecretSource({
+    api: new ClientNodeSecretApi(kc, cs.namespace, cs.labelSelector),
+    namespace: cs.namespace,
+    store,
+    fleet,
+    cluster: cs.options,
+    backoff: config.sources.backoff,
+    watchdogMs: config.sources.watchdogMs,
+    settleTimeoutMs: config.sources.gracePeriodMs,
+    reserved: new Set(config.clusters.map((c) => c.name)),
+    logger: sourceLog,
+    // A cluster added or removed changes which targets exist and which projects are known.
+    onClustersChange: () => {
+      for (const name of secrets.clusters()) {
+        const source = secrets.source(name);
+        if (!source || subscribed.has(source)) continue;
+        subscribed.add(source);
+        source.onProjectsChange(() => listeners.forEach((l) => l()));
+      }
+      listeners.forEach((l) => l());
+    },
+  });
+  const views = (): ClusterView[] => {
+    const out: ClusterView[] = secrets.states().map((st) => ({ cluster: st.cluster, phase: st.phase, since: st.since, lastError: st.lastError, failing: st.failing, lastEventAt: st.lastEventAt, watchRestarts: st.watchRestarts }));
+    // The Secrets' own watch, while it fails (a 403 says the Role does not grant them).
+    const failure = secrets.watchFailure();
+    if (failure !== undefined) out.push({ cluster: label, phase: 'Degraded', lastError: failure, watchRestarts: 0 });
+    return out;
+  };
+  return {
+    cluster: label,
+    start: () => secrets.start(),
+    stop: () => secrets.stop(),
+    settled: () => secrets.whenSettled(),
+    synced: () => secrets.synced(),
+    projects: () => undefined,
+    onProjectsChange: (l) => void listeners.push(l),
+    view: () => ({ cluster: label, phase: secrets.watchFailure() ? 'Degraded' : 'Synced', lastError: secrets.watchFailure(), watchRestarts: 0 }),
+    clusterNames: () => secrets.clusters(),
+    projectsOf: (cluster) => secrets.source(cluster)?.projects(),
+    views,
+  };
 }
 
 /** The controller of the external providers (Route53, ...), if any is configured. */
@@ -315,14 +385,20 @@ async function buildExternal(config: Config, store: EndpointStore, resolver: Hos
   });
 }
 
+/**
+ * Counts every provider request in /metrics (API calls, errors, throttles); set by `serve`
+ * once its metrics exist, before any provider is built. `plan` leaves it unset.
+ */
+let providerCalls: ProviderCallObserver | undefined;
+
 /** The external providers of the YAML config (see src/controller/bindings.ts). */
 async function staticBindings(config: Config): Promise<ProviderBinding[]> {
-  return yamlBindings(config);
+  return yamlBindings(config, providerCalls);
 }
 
 /** A provider for a GlobalDNSProvider resource, credentials from its Secret. */
 async function managedProvider(p: ManagedProvider): Promise<DnsProvider> {
-  return managedProviderFor(p);
+  return managedProviderFor(p, providerCalls);
 }
 
 interface ManagementParts {
@@ -355,6 +431,7 @@ async function startManagement(
   const source = new ManagementSource({
     kubeConfig: kc,
     instance: identity,
+    secretNamespace: m.secretNamespace,
     backoff: config.sources.backoff,
     watchdogMs: config.sources.watchdogMs,
     logger: log.child({ module: 'management' }),
@@ -384,6 +461,7 @@ async function startManagement(
   });
   const embeddedNames = config.providers.filter((p) => p.type === 'embedded').map((p) => p.name);
   const staticEntries = config.entries;
+  const watchedClusters = clusterNamesOf(parts.sources);
   const runtime = new ManagementRuntime({
     source,
     leadership: elector,
@@ -393,8 +471,12 @@ async function startManagement(
     staticEntries,
     staticEmbedded: embeddedNames,
     staticBindings: await staticBindings(config),
-    clusters: config.clusters.map((c) => c.name),
-    projectsOf: (cluster) => parts.sources.find((s) => s.cluster === cluster)?.projects(),
+    // Live: clusters from kubeconfig Secrets come and go (refreshed below).
+    clusters: watchedClusters,
+    projectsOf: (cluster) => {
+      const s = parts.sources.find((x) => x.cluster === cluster && !x.clusterNames);
+      return s ? s.projects() : parts.sources.find((x) => x.clusterNames?.().includes(cluster))?.projectsOf?.(cluster);
+    },
     zones: config.zones.map((z) => z.apex),
     makeProvider: managedProvider,
     embeddedHolds: (fqdn) => {
@@ -405,7 +487,12 @@ async function startManagement(
     sync: config.sync,
   });
   holder.runtime = runtime;
-  for (const s of parts.sources) s.onProjectsChange(() => runtime.projectsChanged());
+  for (const s of parts.sources) {
+    s.onProjectsChange(() => {
+      watchedClusters.splice(0, watchedClusters.length, ...clusterNamesOf(parts.sources));
+      runtime.projectsChanged();
+    });
+  }
   source.start();
   elector.start();
   return { source, elector, runtime };
@@ -512,7 +599,7 @@ async function readManagementOnce(config: Config, log: ReturnType<typeof createL
     process.exit(1);
   }
   let synced = false;
-  const source = new ManagementSource({ kubeConfig: kc, backoff: config.sources.backoff, watchdogMs: config.sources.watchdogMs, logger: log.child({ module: 'management' }) });
+  const source = new ManagementSource({ kubeConfig: kc, secretNamespace: m.secretNamespace, backoff: config.sources.backoff, watchdogMs: config.sources.watchdogMs, logger: log.child({ module: 'management' }) });
   source.start();
   await withTimeout(
     source.whenSynced().then(() => {
@@ -643,7 +730,7 @@ async function startAdmin(
   const entries = () => management?.runtime.entries() ?? config.entries;
   const inputs: StatusInputs = {
     version: packageVersion(),
-    clusters: () => sources.map((s) => s.view()),
+    clusters: () => sources.flatMap((s) => s.views?.() ?? [s.view()]),
     endpoints: store,
     entries,
     rejected: () => {
