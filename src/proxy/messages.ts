@@ -12,6 +12,8 @@ export type ToWorker =
   | { type: 'stop' };
 
 export type FromWorker =
+  /** The worker's message handler is in place (messages sent before it would be lost). */
+  | { type: 'ready' }
   | { type: 'listening'; http?: { host: string; port: number }; https?: { host: string; port: number } }
   | { type: 'listen-failed'; error: string }
   | { type: 'challenge'; id: number; host: string; path: string };

@@ -170,7 +170,11 @@ async function startWorkers(o: StartProxyOptions, currentTable: () => RouteTable
       let listening = false;
       w.on('message', (m: unknown) => {
         if (!isMessage<FromWorker>(m)) return;
-        if (m.type === 'listening') {
+        if (m.type === 'ready') {
+          w.send({ type: 'proxy-config', config: o.config, logLevel: o.logLevel } satisfies ToWorker);
+          w.send({ type: 'routes', table: currentTable() } satisfies ToWorker);
+          for (const bundle of o.certificates.all()) w.send({ type: 'cert', bundle } satisfies ToWorker);
+        } else if (m.type === 'listening') {
           listening = true;
           pool.addresses = { http: m.http, https: m.https };
           resolve();
@@ -180,11 +184,6 @@ async function startWorkers(o: StartProxyOptions, currentTable: () => RouteTable
           const body = o.challenges?.respond(m.host, m.path);
           if (w.isConnected()) w.send({ type: 'challenge-answer', id: m.id, body: body ?? null } satisfies ToWorker);
         }
-      });
-      w.once('online', () => {
-        w.send({ type: 'proxy-config', config: o.config, logLevel: o.logLevel } satisfies ToWorker);
-        w.send({ type: 'routes', table: currentTable() } satisfies ToWorker);
-        for (const bundle of o.certificates.all()) w.send({ type: 'cert', bundle } satisfies ToWorker);
       });
       w.once('exit', (code, signal) => {
         workers.delete(w);

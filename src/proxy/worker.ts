@@ -73,6 +73,8 @@ process.on('message', (m: unknown) => {
   }
 });
 
+send({ type: 'ready' });
+
 // The primary going away takes the worker with it.
 process.on('disconnect', () => process.exit(0));
 process.on('SIGTERM', () => {});
