@@ -289,7 +289,7 @@ export class ExternalController {
     if (!s.zones) {
       await this.readProvider(s);
       if (!s.zones) {
-        for (const n of names) this.report(s, n, { synced: false, reason: 'ProviderError', message: `provider ${s.binding.name} cannot be read`, conflicts: [] });
+        for (const n of names) this.report(s, n, { synced: false, reason: 'ProviderError', message: `provider ${s.binding.name} cannot be read: ${s.lastError?.replace(/^read: /, '') ?? 'unknown error'}`, conflicts: [] });
         this.retryLater(s);
         return;
       }
