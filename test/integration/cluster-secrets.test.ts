@@ -10,7 +10,7 @@ import type { Globaldns } from '../support/globaldns.js';
 import { startRoute53Sim } from '../support/route53-sim/index.js';
 import type { Route53Sim } from '../support/route53-sim/index.js';
 import { ingress } from './kube-world.js';
-import { cond, credentialsSecret, LEASE_NS, route53Provider, sleep, statusOf, waitFor } from './management-world.js';
+import { cond, credentialsSecret, embeddedProvider, globalDns, LEASE_NS, route53Provider, sleep, statusOf, waitFor } from './management-world.js';
 
 const APEX = 'example.test';
 const SHOP = `shop.${APEX}`;
@@ -135,6 +135,14 @@ test('a cluster from a kubeconfig Secret is served; a second one added at run ti
   await w.until(SHOP, ['192.0.2.1']);
   await w.until(STATIC, ['203.0.113.5']);
   t.is(await w.answer(ONLY_B), 'NXDOMAIN', 'b-only has an entry but no endpoint yet');
+  // A GlobalDNS resource naming b: its target is unknown until b's Secret exists.
+  const WEB = `web.${APEX}`;
+  w.b.apply(ingress({ name: 'web', hosts: WEB, ips: ['198.51.100.9'] }));
+  w.mgmt.apply(embeddedProvider('dns'));
+  w.mgmt.apply(globalDns('apps', 'web', WEB, 'dns', ['b']));
+  const readyOf = () => cond(statusOf(w.mgmt, 'GlobalDNS', 'apps', 'web'), 'Ready');
+  await waitFor(() => (readyOf()?.reason === 'TargetNotFound' ? true : undefined), 10_000, () => `${JSON.stringify(readyOf())}\n${w.g.logs()}`);
+  t.regex(readyOf()?.message ?? '', /cluster b is not watched/);
 
   // Cluster b arrives as a Secret named after it (no cluster label), with an explicit context.
   const pid = w.g.pid;
@@ -144,6 +152,8 @@ test('a cluster from a kubeconfig Secret is served; a second one added at run ti
   t.is(w.g.pid, pid);
   t.true(w.g.alive(), 'no restart');
   t.log(`cluster b served ${added} ms after its Secret was created`);
+  await w.until(WEB, ['198.51.100.9']);
+  await waitFor(() => (readyOf()?.status === 'True' ? true : undefined), 10_000, () => `${JSON.stringify(readyOf())}`);
   const views = await w.clusters();
   t.deepEqual(
     views.filter((c) => ['a', 'b', 'static'].includes(c.cluster)).map((c) => `${c.cluster}=${c.phase}`).sort(),
@@ -156,8 +166,11 @@ test('a cluster from a kubeconfig Secret is served; a second one added at run ti
   await w.until(ONLY_B, 'NXDOMAIN', 5000);
   await w.until(SHOP, ['192.0.2.1'], 5000);
   t.log(`cluster b withdrawn ${Date.now() - t0} ms after its Secret was deleted`);
-  t.false((await w.clusters()).some((c) => c.cluster === 'b'));
+  // The status report is cached for 200 ms.
+  await waitFor(async () => ((await w.clusters()).some((c) => c.cluster === 'b') ? undefined : true), 2000, () => 'cluster b still in the status');
   t.regex(w.g.logs(), /cluster b: Secret globaldns-system\/b deleted/);
+  await w.until(WEB, 'NXDOMAIN', 5000);
+  await waitFor(() => (readyOf()?.reason === 'TargetNotFound' ? true : undefined), 10_000, () => `${JSON.stringify(readyOf())}`);
 
   // Back, then the label taken off: the same as a deletion.
   w.mgmt.apply(kubeconfigSecret('b', w.b.kubeconfig('ctx-b')));

@@ -326,7 +326,7 @@ export class ClusterSecretSource {
     }
     if (m?.source && m.cluster === p.cluster && m.hash === p.hash) {
       if (m.error !== undefined) {
-        this.log.info({ cluster: m.cluster, secret: key }, `cluster ${m.cluster}: ${what} is usable again`);
+        this.log.info({ cluster: m.cluster, secretName: key }, `cluster ${m.cluster}: ${what} is usable again`);
         m.error = undefined;
       }
       return false;
@@ -346,7 +346,7 @@ export class ClusterSecretSource {
       // Same name (reconcile removed renamed ones): the endpoints stay until the new connection replaces them.
       m.source.stop();
       m.source = undefined;
-      this.log.info({ cluster: p.cluster, secret: key }, `cluster ${p.cluster}: ${what} changed; reconnecting with the new kubeconfig (endpoints kept until it is read)`);
+      this.log.info({ cluster: p.cluster, secretName: key }, `cluster ${p.cluster}: ${what} changed; reconnecting with the new kubeconfig (endpoints kept until it is read)`);
       changed = true;
     }
     let source: KubeClusterSource;
@@ -359,7 +359,7 @@ export class ClusterSecretSource {
       this.fail(key, undefined, p.cluster, `${what}: ${(e as Error).message}`, false, p.hash);
       return changed;
     }
-    if (!replacing) this.log.info({ cluster: p.cluster, secret: key }, `cluster ${p.cluster}: added from ${what}`);
+    if (!replacing) this.log.info({ cluster: p.cluster, secretName: key }, `cluster ${p.cluster}: added from ${what}`);
     this.members.set(key, { secret: key, cluster: p.cluster, hash: p.hash, source, since: this.clock.now() });
     return true;
   }
@@ -390,7 +390,7 @@ export class ClusterSecretSource {
     const before = m ?? this.members.get(key);
     if (before?.error !== error) {
       const keeps = before?.source && !ignored ? `; cluster ${before.cluster} keeps its previous kubeconfig` : '';
-      this.log.error({ cluster, secret: key }, `${error}${keeps}`);
+      this.log.error({ cluster, secretName: key }, `${error}${keeps}`);
     }
     if (before?.source && !ignored) {
       before.error = error;
@@ -404,6 +404,6 @@ export class ClusterSecretSource {
     m.source?.stop();
     m.source = undefined;
     this.opts.store.replaceCluster(m.cluster, []);
-    this.log.warn({ cluster: m.cluster, secret: m.secret }, message);
+    this.log.warn({ cluster: m.cluster, secretName: m.secret }, message);
   }
 }
