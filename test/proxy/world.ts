@@ -21,6 +21,8 @@ export interface Upstream {
   hits: number;
   /** Headers of the last request. */
   lastHeaders: http.IncomingHttpHeaders;
+  /** Method and target of every request, in order. */
+  requests: string[];
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -39,10 +41,12 @@ export function upstream(name: string, host: string, port: number): Upstream {
     port,
     hits: 0,
     lastHeaders: {},
+    requests: [],
     async start() {
       server = http.createServer((req, res) => {
         u.hits++;
         u.lastHeaders = req.headers;
+        u.requests.push(`${req.method} ${req.url}`);
         const url = new URL(req.url ?? '/', 'http://x');
         if (url.pathname === '/headers') {
           res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': name });
@@ -161,8 +165,10 @@ export interface WorldOptions {
   proxy?: Record<string, unknown>;
   /** merged into the shop entry's `proxy:` */
   entryProxy?: Record<string, unknown>;
-  /** extra files for the launcher (certificates) */
+  /** extra files for the launcher (certificates, manifests) */
   files?: Record<string, string>;
+  /** more entries */
+  entries?: Record<string, unknown>[];
 }
 
 /**
@@ -184,7 +190,7 @@ export async function startWorld(o: WorldOptions = {}): Promise<ProxyWorld> {
       { name: 'east', manifests: 'clusters/east' },
       { name: 'west', manifests: 'clusters/west' },
     ],
-    entries: [{ fqdn: 'shop.example.test', ttl: 60, targets: [{ cluster: 'east' }, { cluster: 'west' }], proxy: { upstreamPort, ...o.entryProxy } }],
+    entries: [{ fqdn: 'shop.example.test', ttl: 60, targets: [{ cluster: 'east' }, { cluster: 'west' }], proxy: { upstreamPort, ...o.entryProxy } }, ...(o.entries ?? [])],
     logLevel: 'warn',
     proxy: {
       http: `127.0.0.1:${httpPort}`,
