@@ -42,6 +42,12 @@ export interface RecordSet {
   values: string[];
   setIdentifier?: string;
   weight?: number;
+  /**
+   * Cloudflare only: serve the set through Cloudflare's proxy (A/AAAA/CNAME). Undefined leaves
+   * it to the provider's settings, and the diff then ignores what the provider reads back;
+   * other providers neither read nor write it.
+   */
+  proxied?: boolean;
 }
 
 export interface Soa {
@@ -99,6 +105,11 @@ export interface GlobalDnsEntry {
   targets: EntryTarget[];
   /** Proxy settings; absent means the defaults (proxied when the proxy runs, port 80, http). */
   proxy?: EntryProxy;
+  /**
+   * Cloudflare's proxy (not globaldns' own, that is `proxy`) for the entry's records; absent:
+   * the provider's settings decide. `true` on another provider type is a config problem.
+   */
+  proxied?: boolean;
 }
 
 export interface Plan {

@@ -46,6 +46,7 @@ const MAX_SET_IDENTIFIER = 128;
  *   flattened: see `aliasRecords`. Names without such a hostname are planned as above.
  * - TTL: the smallest of the entry TTL and the TTLs annotated on contributing endpoints.
  *   A cluster owner may ask for faster failover than the entry, never for slower.
+ * - The entry's `proxied` (Cloudflare's proxy), when it states one, is carried by every set.
  */
 export function planName(
   fqdn: string,
@@ -93,6 +94,8 @@ export function planName(
   rejected.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const anyAlias = [...parts.values()].some((p) => p.lbs.size > 0);
   const records = anyAlias ? aliasRecords(fqdn, ttl, parts, resolved) : flatRecords(fqdn, ttl, parts);
+  // Only the entry's own address sets: ownership TXT records are made from these later, never proxied.
+  if (entry.proxied !== undefined) for (const r of records) r.proxied = entry.proxied;
   return { fqdn, records, rejected };
 }
 

@@ -53,7 +53,7 @@ const MAX_TXT_STRING = 255;
  * the policy cuts the plan down, then creates that the policy made impossible are taken back.
  *
  *   desired, absent                       → create record + companion
- *   desired, present, ours, different     → update (values compared as sets, TTL, weight)
+ *   desired, present, ours, different     → update (values compared as sets, TTL, weight, proxied)
  *   desired, present, ours, no companion  → companion created (adoption, or re-stamp)
  *   desired, present, unclaimed, equal    → companion created: re-stamp (see below)
  *   desired, present, anyone else's       → conflict, never touched
@@ -286,16 +286,20 @@ function conflict(r: RecordSet, reason: string): PlanConflict {
 /**
  * Same data: values as sets (in canonical spelling), TTL and weight. Two alias sets (A/AAAA
  * holding a host name) compare by target only: the provider keeps no TTL for an alias
- * (Route53 reads it back as 0), so a desired TTL never makes one differ.
+ * (Route53 reads it back as 0), so a desired TTL never makes one differ. `proxied` counts
+ * only when both sides state it: a desired set that leaves it to the provider's settings, or
+ * a provider that does not read it (all but Cloudflare), never makes sets differ. A proxied
+ * set's TTL is Cloudflare's (automatic, read back as 300), so it is not compared either.
  */
 export function sameContent(a: RecordSet, b: RecordSet): boolean {
   if (a.type !== b.type || a.weight !== b.weight) return false;
+  if (a.proxied !== undefined && b.proxied !== undefined && a.proxied !== b.proxied) return false;
   if (isAliasSet(a) && isAliasSet(b)) {
     const ta = [...new Set(a.values.map(canonicalAliasTarget))].sort();
     const tb = [...new Set(b.values.map(canonicalAliasTarget))].sort();
     return ta.length === tb.length && ta.every((v, i) => v === tb[i]);
   }
-  if (a.ttl !== b.ttl) return false;
+  if (a.ttl !== b.ttl && a.proxied !== true && b.proxied !== true) return false;
   const va = canonicalValues(a);
   const vb = canonicalValues(b);
   return va.length === vb.length && va.every((v, i) => v === vb[i]);
