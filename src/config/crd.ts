@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isValidHostname, normalizeName } from '../model/index.js';
 import type { EntryTarget, GlobalDnsEntry } from '../model/index.js';
 import { formatPath } from './errors.js';
+import { entryProxiedProblem } from './proxied.js';
 import { errorMap } from './schema.js';
 import { parseLabelSelector } from './selector.js';
 import type { LabelSelector } from './selector.js';
@@ -306,6 +307,8 @@ export const globalDnsSpecSchema = z
     ttl: z.number().int().min(1).max(MAX_TTL).default(DEFAULT_ENTRY_TTL),
     providerRef: dns1123Subdomain,
     targets: z.array(targetSchema).min(1, 'at least one target is needed'),
+    /** Cloudflare's proxy for the entry's records; absent: the provider's settings decide. */
+    proxied: z.boolean().optional(),
   })
   .strict();
 
@@ -410,6 +413,7 @@ export function parseGlobalDns(obj: unknown): CrdResult<CrdEntry> {
       ttl: spec.ttl,
       provider: spec.providerRef,
       targets,
+      ...(spec.proxied !== undefined ? { proxied: spec.proxied } : {}),
       namespace,
       name: meta.name,
       resource: `${namespace}/${meta.name}`,
@@ -429,10 +433,12 @@ function target(cluster: string, projects: string[] | undefined, namespaceSelect
  * Why `entry` may not use `provider`, or undefined when it may. A cross-object rule, so it is
  * reported on the entry (for its status) rather than rejecting either object.
  */
-export function entryProviderProblem(entry: Pick<CrdEntry, 'namespace' | 'provider'>, provider: ProviderSpec | undefined): string | undefined {
+export function entryProviderProblem(entry: Pick<CrdEntry, 'namespace' | 'provider' | 'proxied'>, provider: ProviderSpec | undefined): string | undefined {
   if (!provider) return `spec.providerRef: no GlobalDNSProvider "${entry.provider}"`;
   if (provider.allowedNamespaces.length > 0 && !provider.allowedNamespaces.includes(entry.namespace)) {
     return `spec.providerRef: GlobalDNSProvider "${provider.name}" does not allow entries of namespace ${entry.namespace} (allowedNamespaces: ${provider.allowedNamespaces.join(', ')})`;
   }
+  const proxied = entryProxiedProblem(entry, provider.type);
+  if (proxied !== undefined) return `spec.${proxied}`;
   return undefined;
 }

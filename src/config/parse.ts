@@ -9,6 +9,7 @@ import { ConfigError, formatPath } from './errors.js';
 import { defaultContext, fileStem, listKubeconfigFiles, readKubeconfigSummary } from './kubeconfig-files.js';
 import type { KubeconfigSummary } from './kubeconfig-files.js';
 import { proxySchema, resolveEntryProxyFiles, resolveProxyConfig } from './proxy.js';
+import { entryProxiedProblem } from './proxied.js';
 import { groupRecordLines, parseRecordLine } from './records.js';
 import { parseZoneFile, type ZoneFile } from './zonefile.js';
 import type { RecordLine } from './records.js';
@@ -488,6 +489,8 @@ function checkEntries(items: unknown[], ctx: EntryContext, problems: string[]): 
 
     if (!providerNames.has(e.provider)) problems.push(`${at}.provider: unknown provider "${e.provider}"`);
     const provider = ctx.providers.find((p) => p.name === e.provider);
+    const proxiedProblem = entryProxiedProblem(e, provider?.type);
+    if (proxiedProblem !== undefined) problems.push(`${at}.${proxiedProblem}`);
     if (provider?.type === 'embedded') {
       const apex = findZone(e.fqdn, apexes);
       if (apex === undefined) {

@@ -288,6 +288,8 @@ export const entrySchema = z
     provider: z.string().min(1).default('embedded'),
     targets: z.array(targetSchema).min(1, 'at least one target is needed'),
     proxy: entryProxySchema.optional(),
+    /** Cloudflare's proxy for the entry's records; absent: the provider's settings decide. */
+    proxied: z.boolean().optional(),
   })
   .strict();
 

@@ -200,7 +200,7 @@ test('the CRDs declare the fields the schemas read', (t) => {
   t.is(v.name, 'v1alpha1');
   t.deepEqual(v.subresources, { status: {} });
   t.deepEqual(v.additionalPrinterColumns.map((c) => c.name), ['FQDN', 'Provider', 'Endpoints', 'Ready', 'Age']);
-  t.deepEqual(Object.keys(v.schema.openAPIV3Schema.properties.spec.properties).sort(), ['fqdn', 'providerRef', 'targets', 'ttl']);
+  t.deepEqual(Object.keys(v.schema.openAPIV3Schema.properties.spec.properties).sort(), ['fqdn', 'providerRef', 'proxied', 'targets', 'ttl']);
   t.deepEqual(Object.keys(v.schema.openAPIV3Schema.properties.status.properties).sort(), ['clusterEndpoints', 'conditions', 'endpoints', 'observedGeneration', 'rejectedClaims']);
   const prov = crd('deploy/crds/globaldnsproviders.globaldns.io.yaml').spec;
   t.is(prov.scope, 'Cluster');
