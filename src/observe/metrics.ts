@@ -52,7 +52,8 @@ export interface MetricsOptions {
   now?: () => number;
 }
 
-const CLUSTER_PHASES = ['Syncing', 'Synced', 'Degraded', 'Lost'] as const;
+/** Every phase a cluster row can be in (Failed, Ignored: kubeconfig Secrets that cannot be used or lost a name clash). */
+const CLUSTER_PHASES = ['Syncing', 'Synced', 'Degraded', 'Lost', 'Failed', 'Ignored'] as const;
 /** Seconds; DNS answers from the cache take microseconds, a miss builds in well under a millisecond. */
 const DNS_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.05];
 const API_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
