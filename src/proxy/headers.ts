@@ -37,7 +37,17 @@ export interface ClientFacts {
   trusted: boolean;
   /** `for=` value of Forwarded (IPv6 quoted and bracketed). */
   forwardedFor: string;
+  /** The last Forwarded element built on this connection, and the Host it was for (keep-alive reuses it). */
+  lastHost?: string;
+  lastForwarded?: string;
 }
+
+/**
+ * Lengths of the hop-by-hop names: most headers are ruled out by their length alone, before
+ * any lower-casing.
+ */
+const HOP_LENGTHS: boolean[] = [];
+for (const name of Object.keys({ connection: 1, 'keep-alive': 1, 'proxy-connection': 1, 'proxy-authenticate': 1, 'proxy-authorization': 1, te: 1, trailer: 1, 'transfer-encoding': 1, upgrade: 1, 'http2-settings': 1, expect: 1 })) HOP_LENGTHS[name.length] = true;
 
 const kFacts = Symbol('globaldns.clientFacts');
 type FactSocket = Socket & { [kFacts]?: ClientFacts };
@@ -95,7 +105,12 @@ export function upstreamRequestHeaders(raw: readonly string[], host: string, pro
     out.push(name, raw[i + 1]);
   }
   if (connectionTokens !== undefined) removeNamed(out, connectionTokens);
-  const forwarded = `for=${client.forwardedFor};host=${quoteIfNeeded(host)};proto=${proto}`;
+  let forwarded = client.lastHost === host ? client.lastForwarded! : undefined;
+  if (forwarded === undefined || !forwarded.endsWith(proto)) {
+    forwarded = `for=${client.forwardedFor};host=${quoteIfNeeded(host)};proto=${proto}`;
+    client.lastHost = host;
+    client.lastForwarded = forwarded;
+  }
   out.push(
     'host',
     host,
@@ -130,6 +145,10 @@ export function clientResponseHeaders(raw: readonly Buffer[]): string[] {
   let connectionTokens: string[] | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toString('latin1');
+    if (HOP_LENGTHS[name.length] !== true) {
+      out.push(name, raw[i + 1].toString('latin1'));
+      continue;
+    }
     const lower = name.toLowerCase();
     if (HOP_BY_HOP[lower] === true) {
       if (lower === 'connection') (connectionTokens ??= []).push(...raw[i + 1].toString('latin1').toLowerCase().split(','));
