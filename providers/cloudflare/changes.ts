@@ -20,7 +20,7 @@ export function unitSize(u: BatchOps): number {
 export interface ChangeContext {
   /** The records Cloudflare holds at the change's (name, type), as listed before the apply. */
   current: readonly CloudflareRecord[];
-  /** Whether this name goes through Cloudflare's proxy (settings; never for TXT). */
+  /** Whether this set goes through Cloudflare's proxy (the set's own flag, else the settings; never for TXT). */
   proxied: boolean;
 }
 

@@ -14,7 +14,7 @@ export const cloudflareSettings = z
     zones: z.array(name).optional(),
     zoneIds: z.array(z.string().regex(/^[0-9a-f]{32}$/, 'a Cloudflare zone id is 32 hex digits')).optional(),
     domainFilters: z.array(name).default([]),
-    /** Proxy A/AAAA/CNAME records through Cloudflare (orange cloud). TXT is never proxied. */
+    /** Proxy A/AAAA/CNAME records through Cloudflare (orange cloud). TXT is never proxied. An entry's own `proxied` wins over this and the lists. */
     proxied: z.boolean().default(false),
     /** Names proxied whatever `proxied` says; '*.example.org' matches every name below. */
     proxiedNames: z.array(name).default([]),

@@ -62,12 +62,21 @@ export class CloudflareProvider implements DnsProvider {
     if (!(Number.isInteger(this.batchSize) && this.batchSize >= 1)) throw new Error('batchSize must be a positive integer');
   }
 
-  /** Whether records at `name` of `type` go through Cloudflare's proxy: never for TXT and other unproxiable types. */
+  /**
+   * Whether records at `name` of `type` go through Cloudflare's proxy by the settings:
+   * `unproxiedNames`, then `proxiedNames`, then `proxied`; never for TXT and other unproxiable types.
+   */
   proxiedFor(name: string, type: RRType): boolean {
     if (!isProxiable(type)) return false;
     const n = normalizeName(name);
     if (matchesName(n, this.o.unproxiedNames ?? [])) return false;
     return this.o.proxied === true || matchesName(n, this.o.proxiedNames ?? []);
+  }
+
+  /** A set's own `proxied` (the entry's) when it states one, else the settings; never for unproxiable types. */
+  proxiedOf(set: RecordSet): boolean {
+    if (!isProxiable(set.type)) return false;
+    return set.proxied ?? this.proxiedFor(set.name, set.type);
   }
 
   async zones(): Promise<Zone[]> {
@@ -137,7 +146,7 @@ export class CloudflareProvider implements DnsProvider {
     for (const [index, change] of changes.entries()) {
       const set = change.action === 'update' ? change.to : change.record;
       try {
-        const ops = operationsFor(change, { current: byKey.get(recordKey(set.name, set.type)) ?? [], proxied: this.proxiedFor(set.name, set.type) });
+        const ops = operationsFor(change, { current: byKey.get(recordKey(set.name, set.type)) ?? [], proxied: this.proxiedOf(set) });
         const size = unitSize(ops);
         if (size === 0) results[index] = { change, ok: true };
         else if (size > this.batchSize) throw new Error(`needs ${size} record operations, more than one batch may carry (${this.batchSize})`);

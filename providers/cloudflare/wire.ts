@@ -135,19 +135,27 @@ export function recordKey(name: string, type: string): string {
   return `${normalizeName(name)}|${type}`;
 }
 
-/** Cloudflare's records grouped into model sets, in list order; the set's TTL is the smallest of its records'. */
+/**
+ * Cloudflare's records grouped into model sets, in list order; the set's TTL is the smallest
+ * of its records'. A/AAAA/CNAME sets say whether they are proxied: only when every record is,
+ * so a record someone switched to DNS only in a set meant to be proxied shows as a difference
+ * (an origin address in the open) and the next sync proxies it again.
+ */
 export function toRecordSets(records: readonly CloudflareRecord[]): RecordSet[] {
   const sets = new Map<string, RecordSet>();
   for (const r of records) {
     const value = valueOf(r);
     if (value === undefined) continue;
     const key = recordKey(r.name, r.type);
+    const proxied = r.proxied === true;
     const set = sets.get(key);
     if (set) {
       set.values.push(value);
       set.ttl = Math.min(set.ttl, ttlOf(r));
+      if (set.proxied !== undefined) set.proxied &&= proxied;
     } else {
-      sets.set(key, { name: normalizeName(r.name), type: r.type as RRType, ttl: ttlOf(r), values: [value] });
+      const type = r.type as RRType;
+      sets.set(key, { name: normalizeName(r.name), type, ttl: ttlOf(r), values: [value], ...(isProxiable(type) ? { proxied } : {}) });
     }
   }
   return [...sets.values()];
