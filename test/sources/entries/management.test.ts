@@ -149,7 +149,7 @@ test('bad resources become problems with their paths', async (t) => {
       'GlobalDNS shop/broken: spec.ttl: Number must be greater than or equal to 1',
       'GlobalDNS shop/broken: spec.targets[0].projects[0]: not a Rancher project id (like c-abc12:p-xyz34)',
       'GlobalDNS shop/uses-bad: spec.providerRef: GlobalDNSProvider "nosecret" cannot be used (see its status)',
-      'GlobalDNSProvider bad: spec.type: unknown provider type; one of route53, embedded, cloudflare, rfc2136, powerdns',
+      'GlobalDNSProvider bad: spec.type: unknown provider type; one of route53, embedded, cloudflare, rfc2136, powerdns, alidns',
       'GlobalDNSProvider bad: spec.policy: must be one of sync, upsert-only, create-only',
       'GlobalDNSProvider inline: spec.route53.secretAccessKey: credentials may not be written into the resource; put them in a Secret and reference it with spec.route53.secretRef',
       'GlobalDNSProvider nosecret: spec.route53.secretRef: Secret globaldns-system/missing not found',
