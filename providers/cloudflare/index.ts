@@ -7,4 +7,4 @@ export { cloudflareFactory, cloudflareSettings, CLOUDFLARE_SECRET_KEYS } from '.
 export type { CloudflareSettings } from './factory.js';
 export { AUTO_TTL_SECONDS as CLOUDFLARE_AUTO_TTL_SECONDS } from './wire.js';
 export type { CloudflareRecord } from './wire.js';
-export { quoteCloudflareTxt, unquoteCloudflareTxt } from './txt.js';
+export { quoteCloudflareTxt, unquoteCloudflareTxt } from './wire.js';

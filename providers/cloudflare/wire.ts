@@ -3,7 +3,7 @@
 
 import { normalizeName, RR_TYPES } from '../../src/model/index.js';
 import type { RecordSet, RRType } from '../../src/model/index.js';
-import { quoteCloudflareTxt, unquoteCloudflareTxt } from './txt.js';
+import { quoteTxtStrings, unquoteTxtStrings, type TxtSpelling } from '../txt.js';
 
 /** Cloudflare's "automatic" TTL on the wire. */
 export const AUTO_TTL = 1;
@@ -13,6 +13,22 @@ export const AUTO_TTL_SECONDS = 300;
 /** Only these types can go through Cloudflare's proxy. */
 const PROXIABLE = new Set<RRType>(['A', 'AAAA', 'CNAME']);
 const KNOWN_TYPES = new Set<string>(RR_TYPES);
+
+/**
+ * Cloudflare's TXT: RFC 1035 strings (decimal \DDD) with the text kept as UTF-8, a string
+ * boundary never splitting a character; content that is not quoted strings is the text itself.
+ */
+const CLOUDFLARE_TXT: TxtSpelling = { escapeBase: 10, nonAscii: 'raw', plainText: true };
+
+/** 'a "b"' → '"a \"b\""'; text longer than 255 octets becomes several strings. */
+export function quoteCloudflareTxt(text: string): string {
+  return quoteTxtStrings(text, CLOUDFLARE_TXT);
+}
+
+/** The text of a TXT content as Cloudflare holds it, quoted strings or plain text. */
+export function unquoteCloudflareTxt(content: string): string {
+  return unquoteTxtStrings(content, CLOUDFLARE_TXT);
+}
 
 /** A record as Cloudflare returns it (the fields read here). */
 export interface CloudflareRecord {

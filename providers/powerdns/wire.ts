@@ -4,7 +4,7 @@
 
 import { normalizeName, RR_TYPES } from '../../src/model/index.js';
 import type { RecordSet, RRType } from '../../src/model/index.js';
-import { quotePdnsTxt, unquotePdnsTxt } from './txt.js';
+import { quoteTxtStrings, unquoteTxtStrings, type TxtSpelling } from '../txt.js';
 
 export interface PdnsRecord {
   content: string;
@@ -25,6 +25,23 @@ export type PdnsRRsetChange =
   | { name: string; type: string; changetype: 'DELETE' };
 
 const KNOWN_TYPES = new Set<string>(RR_TYPES);
+
+/**
+ * PowerDNS's TXT: RFC 1035 \DDD in DECIMAL. Octets outside printable ASCII are written escaped
+ * so a value survives any backend's text handling; raw UTF-8 (which PowerDNS keeps as given)
+ * is read as well.
+ */
+const PDNS_TXT: TxtSpelling = { escapeBase: 10, nonAscii: 'escape' };
+
+/** 'say "hi"' → '"say \"hi\""'; text longer than 255 octets becomes several strings. */
+export function quotePdnsTxt(text: string): string {
+  return quoteTxtStrings(text, PDNS_TXT);
+}
+
+/** The text of a TXT content as PowerDNS returns it: its strings decoded and joined. */
+export function unquotePdnsTxt(content: string): string {
+  return unquoteTxtStrings(content, PDNS_TXT);
+}
 
 export function toPdnsName(name: string): string {
   const n = normalizeName(name);

@@ -6,4 +6,4 @@ export type { Clock } from './limits.js';
 export { ROUTE53_LIMITS } from './batches.js';
 export type { BatchLimits } from './batches.js';
 export { ALB_CLB_ZONE_IDS, NLB_ZONE_IDS, parseElbHostname } from './alias.js';
-export { quoteTxt, unquoteTxt } from './txt.js';
+export { quoteTxt, unquoteTxt } from './wire.js';

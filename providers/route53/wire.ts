@@ -5,7 +5,7 @@ import type { ResourceRecordSet, RRType as Route53Type } from '@aws-sdk/client-r
 import { normalizeName, RR_TYPES } from '../../src/model/index.js';
 import type { RecordSet, RRType } from '../../src/model/index.js';
 import { elbAliasZoneId, parseElbHostname } from './alias.js';
-import { quoteTxt, unquoteTxt } from './txt.js';
+import { quoteTxtStrings, unquoteTxtStrings, type TxtSpelling } from '../txt.js';
 
 export interface Route53AliasTarget {
   hostedZoneId: string;
@@ -31,6 +31,19 @@ export interface WireOptions {
 }
 
 const KNOWN_TYPES = new Set<string>(RR_TYPES);
+
+/** Route53's TXT: every octet outside printable ASCII as \DDD in OCTAL (not RFC 1035's decimal). */
+const ROUTE53_TXT: TxtSpelling = { escapeBase: 8, nonAscii: 'escape' };
+
+/** 'a "b"' → '"a \"b\""'; text longer than 255 octets becomes several strings. */
+export function quoteTxt(text: string): string {
+  return quoteTxtStrings(text, ROUTE53_TXT);
+}
+
+/** The text of a Route53 TXT value: its strings decoded and joined into one text. */
+export function unquoteTxt(value: string): string {
+  return unquoteTxtStrings(value, ROUTE53_TXT);
+}
 
 /** Route53 escapes octets outside [a-z0-9-_] as \DDD ('*' is \052); decode, then canonicalise. */
 export function fromWireName(name: string): string {
