@@ -162,7 +162,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   const management = config.management ? await startManagement(config, { store, resolver, controller, zones, log, sources }) : undefined;
   const external = management ? undefined : await buildExternal(config, store, resolver, log.child({ module: 'external' }), (st) => syncBook.report(st));
   const admin = await startAdmin(flags, { config, store, resolver, sources, management, external, syncBook, metrics, readiness, log });
-  const proxy = config.proxy ? await startProxyOrExit(config, config.proxy, { store, resolver, stateDir, log, logLevel: flags.logLevel ?? config.logLevel }) : undefined;
+  const proxy = config.proxy ? await startProxyOrExit(config, config.proxy, { store, resolver, stateDir, log, logLevel: flags.logLevel ?? config.logLevel, metrics }) : undefined;
   readiness.listenersBound = true;
 
   const shutdownMs = parseDurationFlag(flags.shutdownTimeout ?? '10s', '--shutdown-timeout', flags.config);
@@ -232,14 +232,14 @@ async function serve(flags: ServeFlags): Promise<void> {
 async function startProxyOrExit(
   config: Config,
   proxyConfig: ProxyConfig,
-  parts: { store: EndpointStore; resolver: HostnameResolver; stateDir: string; log: ReturnType<typeof createLogger>; logLevel: string },
+  parts: { store: EndpointStore; resolver: HostnameResolver; stateDir: string; log: ReturnType<typeof createLogger>; logLevel: string; metrics: Metrics },
 ): Promise<ProxyService> {
   const logger = parts.log.child({ module: 'proxy' });
   try {
     // Loaded only when used: ACME and TLS code is not needed by DNS-only configs or `validate`.
     const { startProxyService } = await import('./proxy/index.js');
     const kube = config.management ? { kubeConfig: loadKubeConfig(config.management.connection), namespace: config.management.leaseNamespace } : undefined;
-    const proxy = await startProxyService({ config: proxyConfig, entries: config.entries, store: parts.store, resolver: parts.resolver, stateDir: parts.stateDir, logger, logLevel: parts.logLevel, kube });
+    const proxy = await startProxyService({ config: proxyConfig, entries: config.entries, store: parts.store, resolver: parts.resolver, stateDir: parts.stateDir, logger, logLevel: parts.logLevel, kube, metrics: parts.metrics.proxy });
     const a = proxy.addresses();
     logger.info({ http: a.http, https: a.https, workers: proxyConfig.workers }, 'proxy listening');
     return proxy;

@@ -1,7 +1,7 @@
 export { createLogger } from './logger.js';
 export type { Logger } from './logger.js';
-export { Metrics } from './metrics.js';
-export type { DnsQueryCounters, MetricsInputs, MetricsOptions, ProviderCallEvent, ProxyMetrics } from './metrics.js';
+export { Metrics, PROXY_LATENCY_BUCKETS } from './metrics.js';
+export type { DnsQueryCounters, MetricsInputs, MetricsOptions, ProviderCallEvent, ProxyCounts, ProxyMetrics } from './metrics.js';
 export { AdminServer } from './admin-server.js';
 export type { AdminServerOptions } from './admin-server.js';
 export { buildStatus, formatStatus, isReady } from './status.js';

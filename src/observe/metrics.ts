@@ -28,6 +28,26 @@ export interface ProxyMetrics {
   request(host: string, cluster: string, status: number, ms: number): void;
   /** An upstream endpoint was taken out of rotation (failed health or too many errors). */
   ejection(cluster: string, endpoint: string): void;
+  /** Counts gathered elsewhere (a proxy worker's last second), added at once. */
+  add(counts: ProxyCounts): void;
+}
+
+/**
+ * Upper bounds (seconds) of the proxy's upstream latency buckets. A proxy process counts into
+ * buckets of these bounds itself and sends `ProxyCounts`, so that no request calls prom-client.
+ */
+export const PROXY_LATENCY_BUCKETS: readonly number[] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** A batch of proxy events; every count is a delta since the previous batch. */
+export interface ProxyCounts {
+  requests: { host: string; cluster: string; status: number; count: number }[];
+  /**
+   * Upstream latency per cluster: `buckets[i]` counts the requests of at most
+   * `PROXY_LATENCY_BUCKETS[i]` seconds and above the bound before it (not cumulative); the
+   * last element counts those above every bound. `sum` in seconds.
+   */
+  latency: { cluster: string; buckets: number[]; sum: number }[];
+  ejections: { cluster: string; endpoint: string; count: number }[];
 }
 
 /** The DNS server's counters, as src/dns `QueryStats` keeps them. */
@@ -57,7 +77,6 @@ const CLUSTER_PHASES = ['Syncing', 'Synced', 'Degraded', 'Lost', 'Failed', 'Igno
 /** Seconds; DNS answers from the cache take microseconds, a miss builds in well under a millisecond. */
 const DNS_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.05];
 const API_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-const PROXY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export class Metrics {
   readonly registry = new Registry();
@@ -182,15 +201,23 @@ export class Metrics {
     });
 
     const proxyRequests = new Counter({ name: 'globaldns_proxy_requests_total', help: 'Requests through the ingress proxy, by host, upstream cluster and status', labelNames: ['host', 'cluster', 'status'], registers });
-    const proxyLatency = new Histogram({ name: 'globaldns_proxy_upstream_duration_seconds', help: 'Upstream response time of proxied requests', labelNames: ['cluster'], buckets: PROXY_BUCKETS, registers });
+    const proxyLatency = new CountedHistogram('globaldns_proxy_upstream_duration_seconds', 'Upstream response time of proxied requests (dispatch to response head, or to the failure)', 'cluster', PROXY_LATENCY_BUCKETS);
+    // prom-client types registerMetric() for its own classes; the registry only calls get() and reset().
+    this.registry.registerMetric(proxyLatency as unknown as Histogram<string>);
     const ejections = new Counter({ name: 'globaldns_proxy_ejections_total', help: 'Upstream endpoints taken out of rotation', labelNames: ['cluster', 'endpoint'], registers });
     this.proxy = {
       request(host, cluster, status, ms) {
         proxyRequests.inc({ host, cluster, status: String(status) });
-        if (cluster !== '') proxyLatency.observe({ cluster }, ms / 1000);
+        if (cluster !== '') proxyLatency.observe(cluster, ms / 1000);
       },
       ejection(cluster, endpoint) {
         ejections.inc({ cluster, endpoint });
+      },
+      add(counts) {
+        // One prom-client call per label set in the batch, not per request.
+        for (const r of counts.requests) if (r.count > 0) proxyRequests.inc({ host: r.host, cluster: r.cluster, status: String(r.status) }, r.count);
+        for (const l of counts.latency) proxyLatency.add(l.cluster, l.buckets, l.sum);
+        for (const e of counts.ejections) if (e.count > 0) ejections.inc({ cluster: e.cluster, endpoint: e.endpoint }, e.count);
       },
     };
 
@@ -238,5 +265,65 @@ export class Metrics {
   /** The exposition text (and its content type). */
   async text(): Promise<{ body: string; contentType: string }> {
     return { body: await this.registry.metrics(), contentType: this.registry.contentType };
+  }
+}
+
+/**
+ * A histogram with one label that takes whole bucket counts (`add`), for observations counted
+ * in another process; prom-client's Histogram only takes one observation per call. Exposed in
+ * the same text format (cumulative `_bucket` with `le`, `_sum`, `_count`).
+ */
+class CountedHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly series = new Map<string, { buckets: Float64Array; sum: number }>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly label: string,
+    private readonly bounds: readonly number[],
+  ) {}
+
+  observe(value: string, seconds: number): void {
+    const s = this.slot(value);
+    let i = 0;
+    while (i < this.bounds.length && seconds > this.bounds[i]) i++;
+    s.buckets[i]++;
+    s.sum += seconds;
+  }
+
+  /** `buckets` as in `ProxyCounts.latency` (per bucket, not cumulative, +Inf last); extra elements are ignored. */
+  add(value: string, buckets: readonly number[], sum: number): void {
+    const s = this.slot(value);
+    const n = Math.min(buckets.length, s.buckets.length);
+    for (let i = 0; i < n; i++) s.buckets[i] += buckets[i];
+    s.sum += sum;
+  }
+
+  reset(): void {
+    this.series.clear();
+  }
+
+  get(): { name: string; help: string; type: string; aggregator: string; values: { labels: Record<string, string | number>; value: number; metricName: string }[] } {
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    for (const [value, s] of this.series) {
+      let acc = 0;
+      for (let i = 0; i < this.bounds.length; i++) {
+        acc += s.buckets[i];
+        values.push({ labels: { [this.label]: value, le: this.bounds[i] }, value: acc, metricName: `${this.name}_bucket` });
+      }
+      acc += s.buckets[this.bounds.length];
+      values.push({ labels: { [this.label]: value, le: '+Inf' }, value: acc, metricName: `${this.name}_bucket` });
+      values.push({ labels: { [this.label]: value }, value: s.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: { [this.label]: value }, value: acc, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  private slot(value: string): { buckets: Float64Array; sum: number } {
+    let s = this.series.get(value);
+    if (!s) this.series.set(value, (s = { buckets: new Float64Array(this.bounds.length + 1), sum: 0 }));
+    return s;
   }
 }

@@ -5,6 +5,7 @@ import type { ProxyConfig } from '../config/index.js';
 import { clientFacts, clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import { pickUpstream, routeServesPath } from './router.js';
 import type { CompiledHost, Router } from './router.js';
+import type { ProxyTally } from './tally.js';
 import type { Upstream } from './upstreams.js';
 
 /**
@@ -23,6 +24,8 @@ export interface ForwardContext {
   readonly config: Pick<ProxyConfig, 'balancing' | 'limits' | 'trustedProxies' | 'retries'>;
   /** Requests failed by us (502/504) and retries, for tests and logs. */
   readonly stats: { retries: number; gatewayErrors: number };
+  /** Requests by host, cluster and status, upstream latency, ejections (sent to the primary's metrics). */
+  readonly tally: ProxyTally;
 }
 
 const IDEMPOTENT: Record<string, true> = { GET: true, HEAD: true, OPTIONS: true, PUT: true, DELETE: true, TRACE: true };
@@ -71,6 +74,7 @@ export function forward(ctx: ForwardContext, route: CompiledHost, req: ClientReq
   const url = req.url || '/';
   const path = route.paths === undefined ? url : pathOf(url);
   if (route.paths !== undefined && !routeServesPath(route, path)) {
+    route.own.count(404);
     answer(res, 404, `globaldns: no cluster of ${route.host} serves ${path}`);
     return;
   }
@@ -81,6 +85,7 @@ export function forward(ctx: ForwardContext, route: CompiledHost, req: ClientReq
     const length = Number(lengthHeader);
     if (length > limit) {
       // Not reading a body we refuse: the connection closes after the answer.
+      route.own.count(413);
       answer(res, 413, `globaldns: request body of ${length} bytes is over the limit of ${limit}`, { connection: 'close' });
       return;
     }
@@ -90,6 +95,7 @@ export function forward(ctx: ForwardContext, route: CompiledHost, req: ClientReq
   }
   const upstream = pickUpstream(route, path, ctx.config.balancing, null);
   if (!upstream) {
+    route.own.count(502);
     answer(res, 502, `globaldns: no upstream for ${route.host}`);
     return;
   }
@@ -122,6 +128,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   private finished = false;
   private tried: Upstream[] | null = null;
   private readonly options: Dispatcher.DispatchOptions;
+  /** For the upstream latency: from the first dispatch to the response head (or the failure). */
+  private readonly startedAt = performance.now();
 
   constructor(
     private readonly ctx: ForwardContext,
@@ -149,6 +157,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     } catch (e) {
       upstream.outstanding--;
       this.finished = true;
+      this.route.own.count(400);
       answer(this.res, 400, `globaldns: cannot forward this request: ${(e as Error).message}`);
     }
   }
@@ -164,6 +173,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     if (statusCode < 200) return true; // 1xx from upstream: Node's server sends its own 100-continue
     this.responded = true;
+    this.count(statusCode);
     if (statusCode === 502 || statusCode === 503 || statusCode === 504) this.upstream.failed();
     else this.upstream.succeeded();
     const res = this.res;
@@ -194,6 +204,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (this.res.destroyed || code === 'UND_ERR_ABORTED') {
       this.finished = true;
+      // The client left before the answer: nginx's 499, so that every request counts.
+      if (!this.responded) this.count(499);
       return;
     }
     const connectFailure = !this.responded && CONNECT_FAILURES[code] === true;
@@ -207,8 +219,16 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     }
     const status = err instanceof BodyTooLargeError ? 413 : code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' ? 504 : code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH' ? 400 : 502;
     if (status >= 500) this.ctx.stats.gatewayErrors++;
+    this.count(status);
     const reason = status === 413 ? err.message : `${this.upstream.origin}: ${code || err.message}`;
     answer(this.res, status, `globaldns: ${this.route.host}: ${reason}`, status === 413 ? { connection: 'close' } : undefined);
+  }
+
+  /** Counts the request under the cluster of the upstream it went to last. */
+  private count(status: number): void {
+    const route = this.route;
+    const i = route.upstreams.indexOf(this.upstream);
+    (i >= 0 ? route.tallies[i] : route.own).count(status, performance.now() - this.startedAt);
   }
 
   /** Idempotent requests without a body go to another upstream (another cluster first). */

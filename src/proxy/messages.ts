@@ -1,4 +1,5 @@
 import type { ProxyConfig } from '../config/index.js';
+import type { ProxyCounts } from '../observe/index.js';
 import type { RouteTable } from './route-table.js';
 import type { CertificateBundle } from './tls/index.js';
 
@@ -16,7 +17,9 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'listening'; http?: { host: string; port: number }; https?: { host: string; port: number } }
   | { type: 'listen-failed'; error: string }
-  | { type: 'challenge'; id: number; host: string; path: string };
+  | { type: 'challenge'; id: number; host: string; path: string }
+  /** Requests, latency and ejections counted since the last one (every second, and at stop). */
+  | { type: 'counts'; counts: ProxyCounts };
 
 export function isMessage<T extends { type: string }>(m: unknown): m is T {
   return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string';

@@ -5,6 +5,7 @@ import type { RouteTable } from './route-table.js';
 import { upstreamsOfTable } from './route-table.js';
 import { Router } from './router.js';
 import { startListeners } from './server.js';
+import { ProxyTally } from './tally.js';
 import type { ChallengeLookup, Listeners } from './server.js';
 import type { CertificateStore } from './tls/index.js';
 import { UpstreamSet } from './upstreams.js';
@@ -17,6 +18,7 @@ import { UpstreamSet } from './upstreams.js';
 export class ProxyProcess implements ForwardContext {
   router: Router;
   readonly stats = { retries: 0, gatewayErrors: 0 };
+  readonly tally = new ProxyTally();
   private readonly upstreams: UpstreamSet;
   private listeners: Listeners | undefined;
 
@@ -28,9 +30,12 @@ export class ProxyProcess implements ForwardContext {
   ) {
     this.upstreams = new UpstreamSet(config, (u, healthy) => {
       if (healthy) logger.info({ upstream: u.origin }, `upstream ${u.origin} is back after a successful check`);
-      else logger.warn({ upstream: u.origin, failures: u.failures }, `upstream ${u.origin} ejected after ${u.failures} consecutive failures`);
+      else {
+        this.tally.ejection(u.cluster, u.origin);
+        logger.warn({ upstream: u.origin, failures: u.failures }, `upstream ${u.origin} ejected after ${u.failures} consecutive failures`);
+      }
     });
-    this.router = new Router({ hosts: [] }, this.upstreams);
+    this.router = new Router({ hosts: [] }, this.upstreams, this.tally);
   }
 
   async start(): Promise<Listeners> {
@@ -40,7 +45,7 @@ export class ProxyProcess implements ForwardContext {
 
   setRoutes(table: RouteTable): void {
     // Compile first (it creates pools for new endpoints), then drop the pools no longer named.
-    this.router = new Router(table, this.upstreams);
+    this.router = new Router(table, this.upstreams, this.tally);
     this.upstreams.retain(new Set(upstreamsOfTable(table).keys()));
   }
 

@@ -1,5 +1,7 @@
 import { pathMatches } from './route-table.js';
 import type { HostRoute, RouteTable } from './route-table.js';
+import { ProxyTally } from './tally.js';
+import type { TallySlot } from './tally.js';
 import type { Upstream, UpstreamSet } from './upstreams.js';
 
 /**
@@ -17,6 +19,9 @@ export interface CompiledHost {
   paths: (readonly string[] | undefined)[] | undefined;
   /** Round-robin cursor. */
   next: number;
+  /** Request counters: per upstream (its cluster's), and for answers of our own (cluster ''). */
+  tallies: TallySlot[];
+  own: TallySlot;
 }
 
 /** Hosts seen in Host headers are cached with their route; the cache is bounded against junk. */
@@ -27,9 +32,9 @@ export class Router {
   private readonly wildcard = new Map<string, CompiledHost>();
   private readonly byHeader = new Map<string, CompiledHost | null>();
 
-  constructor(table: RouteTable, upstreams: UpstreamSet) {
+  constructor(table: RouteTable, upstreams: UpstreamSet, tally: ProxyTally = new ProxyTally()) {
     for (const h of table.hosts) {
-      const c = compileHost(h, upstreams);
+      const c = compileHost(h, upstreams, tally);
       if (h.host.startsWith('*.')) this.wildcard.set(h.host.slice(2), c);
       else this.exact.set(h.host, c);
     }
@@ -62,13 +67,18 @@ export class Router {
   }
 }
 
-function compileHost(h: HostRoute, set: UpstreamSet): CompiledHost {
+function compileHost(h: HostRoute, set: UpstreamSet, tally: ProxyTally): CompiledHost {
   const upstreams: Upstream[] = [];
   const clusters: string[] = [];
   const paths: (readonly string[] | undefined)[] = [];
+  const tallies: TallySlot[] = [];
   for (const c of h.clusters) {
+    const slot = tally.slot(h.host, c.cluster);
     for (const ref of c.upstreams) {
-      upstreams.push(set.get(ref));
+      const u = set.get(ref);
+      u.cluster = c.cluster;
+      upstreams.push(u);
+      tallies.push(slot);
       clusters.push(c.cluster);
       paths.push(c.paths);
     }
@@ -80,6 +90,8 @@ function compileHost(h: HostRoute, set: UpstreamSet): CompiledHost {
     clusters,
     paths: paths.some((p) => p !== undefined) ? paths : undefined,
     next: Math.floor(Math.random() * Math.max(1, upstreams.length)),
+    tallies,
+    own: tally.slot(h.host, ''),
   };
 }
 

@@ -67,7 +67,7 @@ export async function startListeners(o: ListenerOptions): Promise<Listeners> {
       route(ctx, req, res, host, 'http', httpsPort);
     });
     server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => upgrade(ctx, req, socket, head, 'http', o.logger));
-    server.on('clientError', clientError);
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => clientError(err, socket, ctx));
     await listen(server, config.http);
     result.http = server;
   }
@@ -90,6 +90,7 @@ export async function startListeners(o: ListenerOptions): Promise<Listeners> {
           const bundle = o.certificates.lookup(servername);
           const name = hostName(host);
           if (!bundle || name === undefined || !bundleCovers(bundle, name)) {
+            (ctx.router.find(host)?.own ?? ctx.tally.unrouted).count(421);
             answer(res, 421, `globaldns: this connection is for "${servername}", not "${name ?? host}"; open a new connection`);
             return;
           }
@@ -122,12 +123,14 @@ export async function startListeners(o: ListenerOptions): Promise<Listeners> {
 function route(ctx: ForwardContext, req: ClientRequest, res: ClientResponse, host: string, proto: 'http' | 'https', httpsPort: number): void {
   const r = ctx.router.find(host);
   if (r === undefined) {
+    ctx.tally.unrouted.count(404);
     answer(res, 404, `globaldns: no route for host "${hostName(host) ?? host}"`);
     return;
   }
   if (proto === 'http' && r.redirectHttps) {
     const location = redirectTarget({ host, url: req.url }, httpsPort);
     if (location) {
+      r.own.count(308);
       answer(res, 308, `globaldns: moved to ${location}`, { location });
       return;
     }
@@ -143,6 +146,7 @@ async function answerChallenge(lookup: ChallengeLookup, ctx: ForwardContext, req
     body = undefined;
   }
   if (body !== undefined) {
+    (ctx.router.find(host)?.own ?? ctx.tally.unrouted).count(200);
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': Buffer.byteLength(body) });
     res.end(body);
     return;
@@ -152,13 +156,14 @@ async function answerChallenge(lookup: ChallengeLookup, ctx: ForwardContext, req
 }
 
 /** Node's defaults answer 400/408/431; this only keeps a broken socket from lingering. */
-function clientError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {
+function clientError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket, ctx: ForwardContext): void {
   if (!socket.writable || (err.code === 'ECONNRESET')) {
     socket.destroy();
     return;
   }
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
   const body = `globaldns: ${status.slice(4)}${err.code ? ` (${err.code})` : ''}\n`;
+  ctx.tally.unrouted.count(Number(status.slice(0, 3)));
   socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ProxyConfig } from '../config/index.js';
 import type { GlobalDnsEntry } from '../model/index.js';
-import type { Logger } from '../observe/index.js';
+import type { Logger, ProxyMetrics } from '../observe/index.js';
 import { startProxy } from './start.js';
 import type { ProxySources, RunningProxy } from './start.js';
 import { CertificateStore, TlsManager } from './tls/index.js';
@@ -15,6 +15,8 @@ export interface ProxyServiceOptions extends ProxySources {
   logLevel: string;
   /** Cluster mode: certificates from Secrets in this cluster and namespace. */
   kube?: { kubeConfig: KubeConfig; namespace: string };
+  /** Requests, upstream latency and ejections (the admin listener's /metrics). */
+  metrics?: ProxyMetrics;
 }
 
 export interface ProxyService extends RunningProxy {
@@ -57,6 +59,7 @@ export async function startProxyService(o: ProxyServiceOptions): Promise<ProxySe
     challenges: tls.challenges,
     logger: o.logger,
     logLevel: o.logLevel,
+    metrics: o.metrics,
   });
   // After the listeners: ACME's HTTP-01 validation needs the HTTP listener up.
   await tls.start();

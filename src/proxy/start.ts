@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { ProxyConfig } from '../config/index.js';
 import { addressType, endpointKey } from '../model/index.js';
 import type { Endpoint, GlobalDnsEntry } from '../model/index.js';
-import type { Logger } from '../observe/index.js';
+import type { Logger, ProxyMetrics } from '../observe/index.js';
 import type { ResolvedHostnames } from '../planner/index.js';
 import { isMessage } from './messages.js';
 import type { FromWorker, ToWorker } from './messages.js';
@@ -33,6 +33,8 @@ export interface StartProxyOptions extends ProxySources {
   logLevel: string;
   /** Quiet time before a burst of endpoint changes becomes one route table. */
   debounceMs?: number;
+  /** Where the request counts go (every second from each process, and at stop). */
+  metrics?: ProxyMetrics;
 }
 
 export interface RunningProxy {
@@ -84,8 +86,19 @@ export async function startProxy(o: StartProxyOptions): Promise<RunningProxy> {
     push = (t) => proc.setRoutes(t);
     await rebuild();
     await proc.start();
+    // The same path as workers' counts, minus the IPC.
+    const flush = (): void => {
+      const counts = proc.tally.drain();
+      if (counts) o.metrics?.add(counts);
+    };
+    const countsTimer = setInterval(flush, 1000);
+    countsTimer.unref();
     addresses = () => proc.addresses();
-    stopWorkers = () => proc.stop();
+    stopWorkers = async () => {
+      clearInterval(countsTimer);
+      await proc.stop();
+      flush();
+    };
   } else {
     const pool = await startWorkers(o, () => table);
     push = (t) => pool.broadcast({ type: 'routes', table: t });
@@ -180,6 +193,8 @@ async function startWorkers(o: StartProxyOptions, currentTable: () => RouteTable
           resolve();
         } else if (m.type === 'listen-failed') {
           reject(new Error(`proxy worker ${w.process.pid}: ${m.error}`));
+        } else if (m.type === 'counts') {
+          o.metrics?.add(m.counts);
         } else if (m.type === 'challenge') {
           const body = o.challenges?.respond(m.host, m.path);
           if (w.isConnected()) w.send({ type: 'challenge-answer', id: m.id, body: body ?? null } satisfies ToWorker);

@@ -18,11 +18,13 @@ export function upgrade(ctx: ForwardContext, req: IncomingMessage, client: Socke
   const host = req.headers.host ?? '';
   const route = ctx.router.find(host);
   if (!route) {
+    ctx.tally.unrouted.count(404);
     refuse(client, 404, `globaldns: no route for host "${hostName(host) ?? host}"`);
     return;
   }
   const upstream = pickUpstream(route, pathOf(req.url ?? '/'), ctx.config.balancing, null);
   if (!upstream) {
+    route.own.count(502);
     refuse(client, 502, `globaldns: no upstream for ${route.host}`);
     return;
   }
@@ -31,8 +33,12 @@ export function upgrade(ctx: ForwardContext, req: IncomingMessage, client: Socke
   for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
   text += '\r\n';
 
+  const startedAt = performance.now();
+  const tally = route.tallies[route.upstreams.indexOf(upstream)] ?? route.own;
   const onConnected = (): void => {
     upstream.succeeded();
+    // Counted with the upstream's own status (101, or its refusal) from its first bytes.
+    up.once('data', (d: Buffer) => tally.count(Number(d.toString('latin1', 9, 12)) || 502, performance.now() - startedAt));
     up.write(text);
     if (head.length > 0) up.write(head);
     up.pipe(client);
@@ -47,6 +53,7 @@ export function upgrade(ctx: ForwardContext, req: IncomingMessage, client: Socke
   up.on('error', (err: NodeJS.ErrnoException) => {
     if (!connected) {
       upstream.failed();
+      tally.count(502, performance.now() - startedAt);
       logger.debug({ upstream: upstream.origin, err: err.message }, 'upgrade: upstream unreachable');
       refuse(client, 502, `globaldns: ${route.host}: ${upstream.origin}: ${err.code ?? err.message}`);
     } else {

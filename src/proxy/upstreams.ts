@@ -25,6 +25,8 @@ export class Upstream {
   ejected = false;
   /** Requests answered since start (for tests and metrics). */
   served = 0;
+  /** The cluster the route table names it for (metrics' label for its ejections). */
+  cluster = '';
   private checkTimer: NodeJS.Timeout | undefined;
   private closed = false;
 

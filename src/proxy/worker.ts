@@ -13,6 +13,17 @@ import { CertificateStore } from './tls/index.js';
 const certificates = new CertificateStore();
 let proxy: ProxyProcess | undefined;
 let pendingRoutes: ToWorker | undefined;
+/** Counts go to the primary's metrics once a second: one message, whatever the request rate. */
+const COUNTS_EVERY_MS = 1000;
+const countsTimer = setInterval(sendCounts, COUNTS_EVERY_MS);
+countsTimer.unref();
+
+function sendCounts(done?: () => void): void {
+  const counts = proxy?.tally.drain();
+  if (counts && process.connected) process.send!({ type: 'counts', counts } satisfies FromWorker, undefined, {}, () => done?.());
+  else done?.();
+}
+
 const challengeWaits = new Map<number, (body: string | undefined) => void>();
 let nextChallenge = 1;
 
@@ -68,7 +79,8 @@ process.on('message', (m: unknown) => {
       challengeWaits.delete(m.id);
       return;
     case 'stop':
-      void (proxy?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
+      clearInterval(countsTimer);
+      void (proxy?.stop() ?? Promise.resolve()).finally(() => sendCounts(() => process.exit(0)));
       return;
   }
 });
