@@ -4,6 +4,7 @@
 
 import { normalizeName, RR_TYPES } from '../../src/model/index.js';
 import type { RecordSet, RRType } from '../../src/model/index.js';
+import { respellValue, withTrailingDot, type ValueSpelling } from '../presentation.js';
 import { quoteTxtStrings, unquoteTxtStrings, type TxtSpelling } from '../txt.js';
 
 export interface PdnsRecord {
@@ -48,49 +49,20 @@ export function toPdnsName(name: string): string {
   return `${n}.`;
 }
 
-/** Replaces the last space-separated field (a host name) using `f`. */
-function mapLastField(value: string, f: (host: string) => string): string {
-  const i = value.trimEnd().lastIndexOf(' ');
-  return i === -1 ? f(value) : value.slice(0, i + 1) + f(value.slice(i + 1));
-}
+/**
+ * PowerDNS wants absolute names in content ('Not in expected format' otherwise) and quoted
+ * TXT; names go lower case, since PowerDNS keeps the case it is given and globaldns reads
+ * names canonical.
+ */
+const TO_CONTENT: ValueSpelling = { txt: quotePdnsTxt, host: (h) => withTrailingDot(h.trim().toLowerCase()) };
+const FROM_CONTENT: ValueSpelling = { txt: unquotePdnsTxt, host: normalizeName };
 
-/** Absolute and lower case: PowerDNS keeps the case it is given, globaldns reads names canonical. */
-function withDot(host: string): string {
-  const h = host.trim().toLowerCase();
-  return h.endsWith('.') ? h : `${h}.`;
-}
-
-/** PowerDNS wants absolute names in content ('Not in expected format' otherwise) and quoted TXT. */
 export function toPdnsContent(type: RRType, value: string): string {
-  switch (type) {
-    case 'TXT':
-      return quotePdnsTxt(value);
-    case 'CNAME':
-    case 'NS':
-    case 'PTR':
-      return withDot(value);
-    case 'MX':
-    case 'SRV':
-      return mapLastField(value, withDot);
-    default:
-      return value;
-  }
+  return respellValue(type, value, TO_CONTENT);
 }
 
 export function fromPdnsContent(type: RRType, content: string): string {
-  switch (type) {
-    case 'TXT':
-      return unquotePdnsTxt(content);
-    case 'CNAME':
-    case 'NS':
-    case 'PTR':
-      return normalizeName(content);
-    case 'MX':
-    case 'SRV':
-      return mapLastField(content, normalizeName);
-    default:
-      return content;
-  }
+  return respellValue(type, content, FROM_CONTENT);
 }
 
 /**

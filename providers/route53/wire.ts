@@ -4,6 +4,7 @@
 import type { ResourceRecordSet, RRType as Route53Type } from '@aws-sdk/client-route-53';
 import { normalizeName, RR_TYPES } from '../../src/model/index.js';
 import type { RecordSet, RRType } from '../../src/model/index.js';
+import { respellValue, withTrailingDot, type ValueSpelling } from '../presentation.js';
 import { elbAliasZoneId, parseElbHostname } from './alias.js';
 import { quoteTxtStrings, unquoteTxtStrings, type TxtSpelling } from '../txt.js';
 
@@ -50,50 +51,18 @@ export function fromWireName(name: string): string {
   return normalizeName(name.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8))));
 }
 
-export function toWireName(name: string): string {
-  return name.endsWith('.') ? name : `${name}.`;
-}
+export const toWireName = withTrailingDot;
 
-function withDot(host: string): string {
-  return host.endsWith('.') ? host : `${host}.`;
-}
-
-/** Replaces the last space-separated field (a host name) using `f`. */
-function mapLastField(value: string, f: (host: string) => string): string {
-  const i = value.lastIndexOf(' ');
-  return i === -1 ? f(value) : value.slice(0, i + 1) + f(value.slice(i + 1));
-}
+/** Route53 takes host names absolute, in the case they are given. */
+const TO_WIRE: ValueSpelling = { txt: quoteTxt, host: withTrailingDot };
+const FROM_WIRE: ValueSpelling = { txt: unquoteTxt, host: normalizeName };
 
 export function toWireValue(type: RRType, value: string): string {
-  switch (type) {
-    case 'TXT':
-      return quoteTxt(value);
-    case 'CNAME':
-    case 'NS':
-    case 'PTR':
-      return withDot(value);
-    case 'MX':
-    case 'SRV':
-      return mapLastField(value, withDot);
-    default:
-      return value;
-  }
+  return respellValue(type, value, TO_WIRE);
 }
 
 export function fromWireValue(type: RRType, value: string): string {
-  switch (type) {
-    case 'TXT':
-      return unquoteTxt(value);
-    case 'CNAME':
-    case 'NS':
-    case 'PTR':
-      return normalizeName(value);
-    case 'MX':
-    case 'SRV':
-      return mapLastField(value, normalizeName);
-    default:
-      return value;
-  }
+  return respellValue(type, value, FROM_WIRE);
 }
 
 /** Route53's record set, or undefined for types globaldns does not model (SOA, DS, ...). */
@@ -128,7 +97,7 @@ export function toWire(r: Route53RecordSet, o: WireOptions = {}): ResourceRecord
   if (r.alias !== undefined) {
     out.AliasTarget = {
       HostedZoneId: r.alias.hostedZoneId,
-      DNSName: withDot(r.alias.dnsName),
+      DNSName: withTrailingDot(r.alias.dnsName),
       EvaluateTargetHealth: r.alias.evaluateTargetHealth,
     };
     return out;
@@ -138,7 +107,7 @@ export function toWire(r: Route53RecordSet, o: WireOptions = {}): ResourceRecord
     if (lb !== undefined) {
       out.AliasTarget = {
         HostedZoneId: elbAliasZoneId(lb, o.aliasHostedZoneIds),
-        DNSName: withDot(r.values[0].toLowerCase()),
+        DNSName: withTrailingDot(r.values[0].toLowerCase()),
         EvaluateTargetHealth: o.evaluateTargetHealth ?? true,
       };
       return out;
