@@ -2,8 +2,9 @@
  * The Prometheus metrics of one globaldns process, in a registry of its own (no global state:
  * tests build as many as they like). Two kinds of input:
  *
- * - Pushed: provider API calls (`providerObserver()`), proxy requests (`proxy`), sync reports
- *   (`syncReported`). Each is one prom-client call per event; none is on the DNS hot path.
+ * - Pushed: provider API calls (`providerObserver()`), sync reports (`syncReported`), one
+ *   prom-client call per event; proxy counts (`proxy.add`), batches the proxy processes count
+ *   in plain numbers and send once a second, so that no request calls prom-client.
  * - Pulled at scrape time through `collect()`: cluster, provider-queue, entry and leader state
  *   from `MetricsInputs`, and the DNS query counters, which the DNS server keeps as plain
  *   numbers in a typed array (see src/dns/stats.ts) so that a query never calls prom-client.

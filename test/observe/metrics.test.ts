@@ -1,7 +1,7 @@
 // The metrics registry on its own: what providers and the proxy push, what the DNS counters
 // hold, and what the scrape-time inputs say, as Prometheus text.
 import test from 'ava';
-import { Metrics } from '../../src/observe/index.js';
+import { Metrics, PROXY_LATENCY_BUCKETS } from '../../src/observe/index.js';
 import { QueryStats } from '../../src/dns/index.js';
 import { buildQuery } from '../support/wire.js';
 
@@ -99,4 +99,36 @@ test('proxy requests, upstream latency and ejections; cluster, provider, entry a
   t.is(sample(body, 'globaldns_entry_endpoints', { fqdn: 'shop.example.test' }), 2);
   t.is(sample(body, 'globaldns_entry_rejected_claims', { fqdn: 'shop.example.test' }), 1);
   t.is(sample(body, 'globaldns_leader', { identity: 'replica-0' }), 1);
+});
+
+test('proxy counts from another process are added as a batch: request counters, bucket counts, ejections', async (t) => {
+  const m = new Metrics({ version: '1.2.3' });
+  m.proxy.request('shop.example.test', 'east', 200, 3); // one observation in the 0.005 bucket
+  const buckets = new Array<number>(PROXY_LATENCY_BUCKETS.length + 1).fill(0);
+  buckets[0] = 2; // <= 1 ms
+  buckets[2] = 3; // (5 ms, 10 ms]
+  buckets[PROXY_LATENCY_BUCKETS.length] = 1; // above every bound
+  m.proxy.add({
+    requests: [
+      { host: 'shop.example.test', cluster: 'east', status: 200, count: 5 },
+      { host: 'shop.example.test', cluster: 'east', status: 503, count: 1 },
+      { host: '', cluster: '', status: 404, count: 7 },
+    ],
+    latency: [{ cluster: 'east', buckets, sum: 12.5 }],
+    ejections: [{ cluster: 'east', endpoint: 'http://192.0.2.1:80', count: 2 }],
+  });
+  const { body } = await m.text();
+  t.is(sample(body, 'globaldns_proxy_requests_total', { host: 'shop.example.test', cluster: 'east', status: '200' }), 6);
+  t.is(sample(body, 'globaldns_proxy_requests_total', { host: 'shop.example.test', cluster: 'east', status: '503' }), 1);
+  t.is(sample(body, 'globaldns_proxy_requests_total', { host: '', cluster: '', status: '404' }), 7);
+  // Cumulative buckets: 2 at 1 ms, +1 (the single observation) at 5 ms, +3 at 10 ms, the rest only in +Inf.
+  t.is(sample(body, 'globaldns_proxy_upstream_duration_seconds_bucket', { cluster: 'east', le: '0.001' }), 2);
+  t.is(sample(body, 'globaldns_proxy_upstream_duration_seconds_bucket', { cluster: 'east', le: '0.005' }), 3);
+  t.is(sample(body, 'globaldns_proxy_upstream_duration_seconds_bucket', { cluster: 'east', le: '0.01' }), 6);
+  t.is(sample(body, 'globaldns_proxy_upstream_duration_seconds_bucket', { cluster: 'east', le: '10' }), 6);
+  t.is(sample(body, 'globaldns_proxy_upstream_duration_seconds_bucket', { cluster: 'east', le: '+Inf' }), 7);
+  t.is(sample(body, 'globaldns_proxy_upstream_duration_seconds_count', { cluster: 'east' }), 7);
+  t.is(sample(body, 'globaldns_proxy_upstream_duration_seconds_sum', { cluster: 'east' }), 12.503);
+  t.is(sample(body, 'globaldns_proxy_ejections_total', { cluster: 'east', endpoint: 'http://192.0.2.1:80' }), 2);
+  t.regex(body, /# TYPE globaldns_proxy_upstream_duration_seconds histogram/);
 });

@@ -5,6 +5,8 @@
 // Also the single-process mode (`workers: 0`), which takes the same path without IPC.
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
+import { PROXY_LATENCY_BUCKETS } from '../../src/observe/index.js';
+import { ProxyTally } from '../../src/proxy/tally.js';
 import { curl, sleep, startWorld } from './world.js';
 import type { ProxyWorld } from './world.js';
 
@@ -135,4 +137,31 @@ test.serial('single process (workers: 0): the same counts without IPC', async (t
   } finally {
     await world.stop();
   }
+});
+
+test('ProxyTally: counts by (host, cluster, status), latency in the histogram buckets, drained once', (t) => {
+  const tally = new ProxyTally();
+  const east = tally.slot(SHOP, 'east');
+  t.is(tally.slot(SHOP, 'east'), east, 'one slot per (host, cluster)');
+  east.count(200, 1); // exactly 1 ms: the 0.001 bucket (le is inclusive)
+  east.count(200, 7);
+  east.count(502, 20_000);
+  tally.slot(SHOP, '').count(308, 0); // our own answer: no upstream time
+  tally.unrouted.count(404);
+  tally.ejection('east', 'http://127.0.0.2:80');
+  const counts = tally.drain()!;
+  t.deepEqual(
+    counts.requests.map((r) => `${r.host}|${r.cluster}|${r.status}=${r.count}`).sort(),
+    ['||404=1', 'shop.example.test||308=1', 'shop.example.test|east|200=2', 'shop.example.test|east|502=1'].sort(),
+  );
+  t.is(counts.latency.length, 1);
+  const l = counts.latency[0];
+  t.is(l.cluster, 'east');
+  t.is(l.buckets.length, PROXY_LATENCY_BUCKETS.length + 1);
+  t.is(l.buckets[0], 1);
+  t.is(l.buckets[PROXY_LATENCY_BUCKETS.indexOf(0.01)], 1);
+  t.is(l.buckets[PROXY_LATENCY_BUCKETS.length], 1, '20 s is above every bound');
+  t.is(Math.round(l.sum * 1000), 20_008);
+  t.deepEqual(counts.ejections, [{ cluster: 'east', endpoint: 'http://127.0.0.2:80', count: 1 }]);
+  t.is(tally.drain(), undefined, 'nothing new since the last drain');
 });
