@@ -2,8 +2,7 @@
 // with dns-packet's per-type codecs. Names inside rdata are written uncompressed and read
 // with compression followed (dns-packet decodes against the whole message).
 import dnsPacket from 'dns-packet';
-import { isIP } from 'node:net';
-import type { RRType } from '../../src/model/index.js';
+import { rdataFields, type RdataRules, type RRType } from '../../src/model/index.js';
 import { TYPE } from './wire.js';
 
 interface Codec {
@@ -22,14 +21,15 @@ export function modelType(code: number): RRType | undefined {
   return MODEL_TYPES.get(code);
 }
 
-/** A value that cannot be written as the type says. */
-export class RdataError extends Error {
-  override readonly name = 'RdataError';
-}
+/**
+ * No root targets: decodeRdata reads the root back as '' ('0 ' for a null MX '0 .'), which
+ * would never match the value written, so every sync would write it again.
+ */
+const RULES: RdataRules = { rootTarget: false };
 
 /** One value's rdata (without RDLENGTH). */
 export function encodeRdata(type: RRType, value: string): Buffer {
-  const withLength = codecs.record(type).encode(toPacketData(type, value));
+  const withLength = codecs.record(type).encode(rdataFields(type, value, RULES));
   return withLength.subarray(2);
 }
 
@@ -65,56 +65,4 @@ export function decodeRdata(type: RRType, message: Buffer, rdataStart: number): 
 function canonical(name: string): string {
   const n = name.toLowerCase();
   return n.endsWith('.') ? n.slice(0, -1) : n;
-}
-
-function toPacketData(type: RRType, value: string): unknown {
-  const bad = (why: string) => new RdataError(`${type} value ${JSON.stringify(value)}: ${why}`);
-  switch (type) {
-    case 'A':
-      if (isIP(value) !== 4) throw bad('not an IPv4 address');
-      return value;
-    case 'AAAA':
-      if (isIP(value) !== 6) throw bad('not an IPv6 address');
-      return value;
-    case 'CNAME':
-    case 'NS':
-    case 'PTR':
-      return checkName(value, bad);
-    case 'TXT': {
-      // A character-string holds at most 255 octets (RFC 1035 §3.3): longer texts are split.
-      const bytes = Buffer.from(value, 'utf8');
-      const parts: Buffer[] = [];
-      for (let i = 0; i < bytes.length; i += 255) parts.push(bytes.subarray(i, i + 255));
-      return parts.length === 0 ? [Buffer.alloc(0)] : parts;
-    }
-    case 'MX': {
-      const m = /^(\d+)\s+(\S+)$/.exec(value.trim());
-      if (!m) throw bad('expected "<preference> <exchange>"');
-      return { preference: u16(m[1], bad), exchange: checkName(m[2], bad) };
-    }
-    case 'SRV': {
-      const m = /^(\d+)\s+(\d+)\s+(\d+)\s+(\S+)$/.exec(value.trim());
-      if (!m) throw bad('expected "<priority> <weight> <port> <target>"');
-      return { priority: u16(m[1], bad), weight: u16(m[2], bad), port: u16(m[3], bad), target: checkName(m[4], bad) };
-    }
-    case 'CAA': {
-      const m = /^(\d+)\s+([A-Za-z0-9]+)\s+"?([^"]*)"?$/.exec(value.trim());
-      if (!m) throw bad('expected \'<flags> <tag> "<value>"\'');
-      const flags = Number(m[1]);
-      if (flags > 255) throw bad('flags must be 0..255');
-      return { flags, tag: m[2], value: m[3] };
-    }
-  }
-}
-
-function u16(s: string, bad: (why: string) => Error): number {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw bad(`${s} is not 0..65535`);
-  return n;
-}
-
-function checkName(name: string, bad: (why: string) => Error): string {
-  const n = canonical(name.trim());
-  if (n.length === 0 || n.length > 253 || n.split('.').some((l) => l.length === 0 || Buffer.byteLength(l) > 63)) throw bad('not a valid domain name');
-  return n;
 }

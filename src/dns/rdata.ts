@@ -4,8 +4,7 @@
  * after an owner name, type, class and TTL.
  */
 import dnsPacket from 'dns-packet';
-import { isIP } from 'node:net';
-import type { RRType } from '../model/index.js';
+import { rdataFields, type RdataRules, type RRType } from '../model/index.js';
 import { TYPE } from './wire.js';
 
 interface RecordCodec {
@@ -19,15 +18,17 @@ export const TYPE_CODE: Record<RRType | 'SOA' | 'HINFO', number> = {
   SRV: TYPE.SRV, PTR: TYPE.PTR, CAA: TYPE.CAA, SOA: TYPE.SOA, HINFO: TYPE.HINFO,
 };
 
-export class RdataError extends Error {}
+/** The embedded server serves a null MX or an SRV "no such service" (root targets) as written. */
+const RULES: RdataRules = { rootTarget: true };
 
 /**
- * Encodes every value of a set into one buffer (throws RdataError naming a value that does not parse), each still prefixed by its RDLENGTH, so the
- * records can be walked without an array of buffers per set.
+ * Encodes every value of a set into one buffer (throws the model's RdataError naming a value
+ * that does not parse), each still prefixed by its RDLENGTH, so the records can be walked
+ * without an array of buffers per set.
  */
 export function encodeRdataSet(type: RRType, values: readonly string[]): RdataRef {
   const codec = codecs.record(type);
-  const data = values.map((v) => toPacketData(type, v));
+  const data = values.map((v) => rdataFields(type, v, RULES));
   const lengths = data.map((d) => codec.encodingLength(d));
   const total = lengths.reduce((a, b) => a + b, 0);
   return intoSlab(total, (buf, offset) => {
@@ -92,58 +93,4 @@ export function encodeSoaRdata(soa: {
 
 export function encodeHinfoRdata(cpu: string, os: string): Buffer {
   return codecs.record('HINFO').encode({ cpu, os });
-}
-
-function toPacketData(type: RRType, value: string): unknown {
-  const bad = (why: string) => new RdataError(`${type} ${JSON.stringify(value)}: ${why}`);
-  switch (type) {
-    case 'A':
-      if (isIP(value) !== 4) throw bad('not an IPv4 address');
-      return value;
-    case 'AAAA':
-      if (isIP(value) !== 6) throw bad('not an IPv6 address');
-      return value;
-    case 'CNAME':
-    case 'NS':
-    case 'PTR':
-      return checkName(value, bad);
-    case 'TXT': {
-      // Character-strings hold at most 255 octets each (RFC 1035 §3.3); long texts are split.
-      const bytes = Buffer.from(value, 'utf8');
-      const parts: Buffer[] = [];
-      for (let i = 0; i < bytes.length; i += 255) parts.push(bytes.subarray(i, i + 255));
-      return parts.length === 0 ? [Buffer.alloc(0)] : parts;
-    }
-    case 'MX': {
-      const m = /^(\d+)\s+(\S+)$/.exec(value.trim());
-      if (!m) throw bad('expected "<preference> <exchange>"');
-      return { preference: u16(m[1], bad), exchange: checkName(m[2], bad) };
-    }
-    case 'SRV': {
-      const m = /^(\d+)\s+(\d+)\s+(\d+)\s+(\S+)$/.exec(value.trim());
-      if (!m) throw bad('expected "<priority> <weight> <port> <target>"');
-      return { priority: u16(m[1], bad), weight: u16(m[2], bad), port: u16(m[3], bad), target: checkName(m[4], bad) };
-    }
-    case 'CAA': {
-      const m = /^(\d+)\s+([A-Za-z0-9]+)\s+"?([^"]*)"?$/.exec(value.trim());
-      if (!m) throw bad('expected \'<flags> <tag> "<value>"\'');
-      const flags = Number(m[1]);
-      if (flags > 255) throw bad('flags must be 0..255');
-      return { flags, tag: m[2], value: m[3] };
-    }
-  }
-}
-
-function u16(s: string, bad: (why: string) => Error): number {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw bad(`${s} is not 0..65535`);
-  return n;
-}
-
-function checkName(name: string, bad: (why: string) => Error): string {
-  const n = name.endsWith('.') ? name.slice(0, -1) : name;
-  if (n.length > 253 || n.split('.').some((l) => l.length === 0 && n.length > 0) || n.split('.').some((l) => Buffer.byteLength(l) > 63)) {
-    throw bad('not a valid domain name');
-  }
-  return n.toLowerCase();
 }

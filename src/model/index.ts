@@ -1,3 +1,4 @@
 export * from './types.js';
 export * from './names.js';
 export * from './address.js';
+export * from './rdata.js';
