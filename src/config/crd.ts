@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isValidHostname, normalizeName } from '../model/index.js';
-import type { EntryTarget, GlobalDnsEntry } from '../model/index.js';
+import type { EntryProxy, EntryTarget, GlobalDnsEntry } from '../model/index.js';
 import { formatPath } from './errors.js';
 import { entryProxiedProblem } from './proxied.js';
 import { errorMap } from './schema.js';
@@ -298,6 +298,32 @@ const targetSchema = z
     }
   });
 
+/**
+ * How the bundled proxy serves the name (`spec.proxy`), as an entry's `proxy:` in the YAML
+ * config, without certificate files: a resource may not make a replica read its disk.
+ * `tls.secretName` is a `kubernetes.io/tls` Secret of the management cluster, `name` (in the
+ * entry's namespace) or `namespace/name`.
+ */
+const entryProxySpecSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    upstreamPort: z.number().int().min(1).max(65535).optional(),
+    upstreamScheme: z.enum(['http', 'https'], { errorMap: () => ({ message: 'must be http or https' }) }).default('http'),
+    redirectHttps: z.boolean().default(false),
+    tls: z
+      .object({
+        secretName: z
+          .string()
+          .max(253 + 64)
+          .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\/)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a Secret name, or namespace/name (DNS-1123)')
+          .optional(),
+        acme: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 export const globalDnsSpecSchema = z
   .object({
     fqdn: z
@@ -309,6 +335,7 @@ export const globalDnsSpecSchema = z
     targets: z.array(targetSchema).min(1, 'at least one target is needed'),
     /** Cloudflare's proxy for the entry's records; absent: the provider's settings decide. */
     proxied: z.boolean().optional(),
+    proxy: entryProxySpecSchema.optional(),
   })
   .strict();
 
@@ -414,12 +441,27 @@ export function parseGlobalDns(obj: unknown): CrdResult<CrdEntry> {
       provider: spec.providerRef,
       targets,
       ...(spec.proxied !== undefined ? { proxied: spec.proxied } : {}),
+      ...(spec.proxy ? { proxy: entryProxy(spec.proxy, namespace) } : {}),
       namespace,
       name: meta.name,
       resource: `${namespace}/${meta.name}`,
       generation: meta.generation ?? 0,
     },
   };
+}
+
+/** The model's proxy settings; a Secret named without a namespace is the entry's namespace's. */
+function entryProxy(p: z.output<typeof entryProxySpecSchema>, namespace: string): EntryProxy {
+  const out: EntryProxy = { enabled: p.enabled, upstreamScheme: p.upstreamScheme, redirectHttps: p.redirectHttps };
+  if (p.upstreamPort !== undefined) out.upstreamPort = p.upstreamPort;
+  if (p.tls) {
+    const { secretName, acme } = p.tls;
+    out.tls = {
+      ...(secretName !== undefined ? { secretName: secretName.includes('/') ? secretName : `${namespace}/${secretName}` } : {}),
+      ...(acme !== undefined ? { acme } : {}),
+    };
+  }
+  return out;
 }
 
 function target(cluster: string, projects: string[] | undefined, namespaceSelector: LabelSelector | undefined): CrdEntryTarget {

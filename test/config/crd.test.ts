@@ -158,6 +158,34 @@ test('entry problems carry their paths', (t) => {
   t.deepEqual(problems(parseGlobalDns({ metadata: { name: 'x' }, spec: {} })).slice(0, 1), ['metadata.namespace: required']);
 });
 
+test('spec.proxy becomes the entry\'s proxy settings, a Secret without namespace in the entry\'s namespace', (t) => {
+  const spec = (proxy: unknown) => entry({ fqdn: 'Shop.Example.com', providerRef: 'p', targets: [{ cluster: 'c' }], proxy });
+  t.is(ok(t, parseGlobalDns(entry({ fqdn: 'a.example.com', providerRef: 'p', targets: [{ cluster: 'c' }] }))).proxy, undefined, 'absent: the proxy defaults');
+  t.deepEqual(ok(t, parseGlobalDns(spec({}))).proxy, { enabled: true, upstreamScheme: 'http', redirectHttps: false });
+  t.deepEqual(ok(t, parseGlobalDns(spec({ upstreamPort: 8443, upstreamScheme: 'https', redirectHttps: true, tls: { secretName: 'shop-tls' } }))).proxy, {
+    enabled: true,
+    upstreamPort: 8443,
+    upstreamScheme: 'https',
+    redirectHttps: true,
+    tls: { secretName: 'shop/shop-tls' },
+  });
+  t.deepEqual(ok(t, parseGlobalDns(spec({ tls: { secretName: 'certs/wildcard', acme: true } }))).proxy?.tls, { secretName: 'certs/wildcard', acme: true });
+  t.deepEqual(ok(t, parseGlobalDns(spec({ enabled: false, tls: { acme: true } }))).proxy, { enabled: false, upstreamScheme: 'http', redirectHttps: false, tls: { acme: true } });
+});
+
+test('spec.proxy problems carry their paths; certificate files are not for resources', (t) => {
+  const spec = (proxy: unknown) => entry({ fqdn: 'a.example.com', providerRef: 'p', targets: [{ cluster: 'c' }], proxy });
+  t.deepEqual(problems(parseGlobalDns(spec({ upstreamPort: 0, upstreamScheme: 'ftp', redirectHttps: 'yes' }))), [
+    'spec.proxy.upstreamPort: Number must be greater than or equal to 1',
+    'spec.proxy.upstreamScheme: must be http or https',
+    'spec.proxy.redirectHttps: expected boolean, got string',
+  ]);
+  const files = problems(parseGlobalDns(spec({ tls: { certFile: '/etc/shadow', keyFile: '/etc/ssl/private/x.key' } })));
+  t.is(files.length, 1);
+  t.log(files[0]);
+  t.regex(files[0]!, /^spec\.proxy\.tls: .*certFile.*keyFile/);
+});
+
 test('allowedNamespaces is checked across objects', (t) => {
   const p = ok(t, parseGlobalDnsProvider(provider({ type: 'embedded', allowedNamespaces: ['shop'] })));
   t.is(entryProviderProblem({ namespace: 'shop', provider: 'aws' }, p), undefined);
@@ -200,7 +228,23 @@ test('the CRDs declare the fields the schemas read', (t) => {
   t.is(v.name, 'v1alpha1');
   t.deepEqual(v.subresources, { status: {} });
   t.deepEqual(v.additionalPrinterColumns.map((c) => c.name), ['FQDN', 'Provider', 'Endpoints', 'Ready', 'Age']);
-  t.deepEqual(Object.keys(v.schema.openAPIV3Schema.properties.spec.properties).sort(), ['fqdn', 'providerRef', 'proxied', 'targets', 'ttl']);
+  t.deepEqual(Object.keys(v.schema.openAPIV3Schema.properties.spec.properties).sort(), ['fqdn', 'providerRef', 'proxied', 'proxy', 'targets', 'ttl']);
+  const proxy = v.schema.openAPIV3Schema.properties.spec.properties.proxy as { properties: Record<string, { properties?: Record<string, { pattern?: string }> }>; additionalProperties?: unknown };
+  t.deepEqual(Object.keys(proxy.properties).sort(), ['enabled', 'redirectHttps', 'tls', 'upstreamPort', 'upstreamScheme']);
+  t.deepEqual(Object.keys(proxy.properties.tls!.properties ?? {}).sort(), ['acme', 'secretName']);
+  // The API server refuses additionalProperties beside properties; unknown fields are pruned instead.
+  t.is(proxy.additionalProperties, undefined);
+  t.is((proxy.properties.tls as { additionalProperties?: unknown }).additionalProperties, undefined);
+  // The CRD's pattern and globaldns' own check agree.
+  const pattern = new RegExp(proxy.properties.tls!.properties!.secretName!.pattern!);
+  for (const name of ['web-tls', 'certs/web-tls', 'web.tls.v2']) {
+    t.true(pattern.test(name), name);
+    t.true(ok(t, parseGlobalDns(entry({ fqdn: 'a.example.com', providerRef: 'p', targets: [{ cluster: 'c' }], proxy: { tls: { secretName: name } } }))).proxy?.tls?.secretName !== undefined, name);
+  }
+  for (const name of ['Web', 'a/b/c', '/x', 'x/', '-x']) {
+    t.false(pattern.test(name), name);
+    t.deepEqual(problems(parseGlobalDns(entry({ fqdn: 'a.example.com', providerRef: 'p', targets: [{ cluster: 'c' }], proxy: { tls: { secretName: name } } }))), ['spec.proxy.tls.secretName: must be a Secret name, or namespace/name (DNS-1123)'], name);
+  }
   t.deepEqual(Object.keys(v.schema.openAPIV3Schema.properties.status.properties).sort(), ['clusterEndpoints', 'conditions', 'endpoints', 'observedGeneration', 'rejectedClaims']);
   const prov = crd('deploy/crds/globaldnsproviders.globaldns.io.yaml').spec;
   t.is(prov.scope, 'Cluster');
