@@ -159,10 +159,18 @@ async function serve(flags: ServeFlags): Promise<void> {
     process.exit(1);
   });
   const resolver = new HostnameResolver({ onError: (host, e) => log.warn({ hostname: host, err: e.message }, 'load-balancer hostname lookup failed') });
-  const management = config.management ? await startManagement(config, { store, resolver, controller, zones, log, sources }) : undefined;
+  // Set once the proxy runs: in cluster mode only the leader orders ACME certificates.
+  const lateProxy: { tls?: ProxyService['tls'] } = {};
+  const management = config.management ? await startManagement(config, { store, resolver, controller, zones, log, sources, leading: (yes) => lateProxy.tls?.setOrdering(yes) }) : undefined;
   const external = management ? undefined : await buildExternal(config, store, resolver, log.child({ module: 'external' }), (st) => syncBook.report(st));
   const admin = await startAdmin(flags, { config, store, resolver, sources, management, external, syncBook, metrics, readiness, log });
   const proxy = config.proxy ? await startProxyOrExit(config, config.proxy, { store, resolver, stateDir, log, logLevel: flags.logLevel ?? config.logLevel, metrics }) : undefined;
+  if (proxy && management) {
+    // GlobalDNS resources are proxied too (their routes and certificates follow the resources).
+    lateProxy.tls = proxy.tls;
+    proxy.tls.setOrdering(management.elector.isLeader());
+    management.runtime.onEntries((entries) => proxy.setEntries(entries));
+  }
   readiness.listenersBound = true;
 
   const shutdownMs = parseDurationFlag(flags.shutdownTimeout ?? '10s', '--shutdown-timeout', flags.config);
@@ -414,7 +422,16 @@ interface ManagementParts {
  */
 async function startManagement(
   config: Config,
-  parts: { store: EndpointStore; resolver: HostnameResolver; controller: Controller; zones: ZoneStore; log: ReturnType<typeof createLogger>; sources: readonly RunningSource[] },
+  parts: {
+    store: EndpointStore;
+    resolver: HostnameResolver;
+    controller: Controller;
+    zones: ZoneStore;
+    log: ReturnType<typeof createLogger>;
+    sources: readonly RunningSource[];
+    /** Told when this replica starts (true) and stops (false) leading. */
+    leading?: (yes: boolean) => void;
+  },
 ): Promise<ManagementParts> {
   const m = config.management;
   if (!m) throw new Error('management: not configured');
@@ -452,10 +469,12 @@ async function startManagement(
     onStartedLeading: () => {
       log.info({ identity }, `leading as ${identity}`);
       holder.runtime?.leadershipStarted();
+      parts.leading?.(true);
     },
     onStoppedLeading: () => {
       log.info({ identity }, `stopped leading as ${identity}`);
       holder.runtime?.leadershipStopped();
+      parts.leading?.(false);
     },
     onNewLeader: (leader) => log.info({ leader }, `leader is ${leader}`),
   });

@@ -59,6 +59,8 @@ export interface ProxyConfig {
   retries: number;
   /** ACME for entries with `proxy.tls.acme: true`. */
   acme?: ProxyAcme;
+  /** Cluster mode: how often certificate Secrets (entries' and the shared ACME ones) are read again. */
+  secretPollMs: number;
 }
 
 export interface ProxyAcme {
@@ -220,6 +222,7 @@ export const proxySchema = z
       .strict()
       .default({}),
     retries: z.number().int().min(0).max(5).default(1),
+    secretPoll: ms('secretPoll').refine((n) => n >= 1000, { message: 'secretPoll: at least 1s' }).default(30),
     acme: z
       .object({
         directoryUrl: z.string().url(),
@@ -282,6 +285,7 @@ export function resolveProxyConfig(p: z.output<typeof proxySchema>, cpus: number
     trustedProxies: p.trustedProxies,
     healthCheck: { ejectAfter: h.ejectAfter, intervalMs: h.interval, timeoutMs: h.timeout, type: h.type, path: h.path },
     retries: p.retries,
+    secretPollMs: p.secretPoll,
     ...(p.acme ? { acme: { ...p.acme, ...(p.acme.caFile ? { caFile: resolve(baseDir, p.acme.caFile) } : {}) } } : {}),
   };
 }

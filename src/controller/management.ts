@@ -120,6 +120,8 @@ export class ManagementRuntime {
   private statusTimer?: NodeJS.Timeout;
   private statusRunning: Promise<void> = Promise.resolve();
   private unsubscribe?: () => void;
+  private readonly entryListeners = new Set<(entries: GlobalDnsEntry[]) => void>();
+  private entriesSent = '';
 
   constructor(opts: ManagementRuntimeOptions) {
     this.opts = opts;
@@ -130,6 +132,7 @@ export class ManagementRuntime {
     this.view = view;
     if (this.stopped) return;
     this.opts.embedded.setEntries(this.embeddedEntries());
+    this.tellEntries();
     if (this.started) this.reconcile();
     this.statusSoon();
   }
@@ -183,6 +186,26 @@ export class ManagementRuntime {
   /** Read-only, for metrics and the status page: every entry (YAML and resources) as merged now. */
   entries(): GlobalDnsEntry[] {
     return this.allEntries();
+  }
+
+  /**
+   * Calls `listener` with every entry now, and again whenever the merged entries change (the
+   * bundled proxy's routes and certificates follow the resources). Returns the unsubscribe.
+   */
+  onEntries(listener: (entries: GlobalDnsEntry[]) => void): () => void {
+    this.entryListeners.add(listener);
+    listener(this.allEntries());
+    return () => this.entryListeners.delete(listener);
+  }
+
+  private tellEntries(): void {
+    if (this.entryListeners.size === 0) return;
+    const entries = this.allEntries();
+    // Views also change with statuses and providers; the listeners only hear of entry changes.
+    const key = JSON.stringify(entries);
+    if (key === this.entriesSent) return;
+    this.entriesSent = key;
+    for (const l of this.entryListeners) l(entries);
   }
 
   /** Read-only: the external providers' queues. */

@@ -45,7 +45,8 @@ export async function startProxyService(o: ProxyServiceOptions): Promise<ProxySe
           },
         }
       : {}),
-    ...(o.kube ? { kube: o.kube } : {}),
+    // Cluster mode: every replica loads the shared Secrets; only the leader orders (setOrdering).
+    ...(o.kube ? { kube: { ...o.kube, secretPollMs: o.config.secretPollMs }, ordering: false } : {}),
   });
   const wanted = (entries: readonly GlobalDnsEntry[]) =>
     entries.filter((e) => e.proxy?.enabled !== false && e.proxy?.tls).map((e) => ({ host: e.fqdn, tls: e.proxy!.tls! }));

@@ -90,6 +90,8 @@ function curlHttps(r: Rig, name: string, urlPath = '/', extra: string[] = []) {
 function pipe(cmd: string, args: string[], input: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile(cmd, args, { timeout: 15_000, maxBuffer: 1 << 20 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    // A command that exits first (no handshake) closes its stdin: not an error here.
+    child.stdin!.on('error', () => {});
     child.stdin!.end(input);
   });
 }

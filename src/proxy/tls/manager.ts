@@ -56,6 +56,12 @@ export interface TlsManagerOptions {
   acme?: AcmeSettings;
   /** cluster mode: the management cluster; Secrets are read there and ACME state is kept there */
   kube?: { kubeConfig: KubeConfig; namespace: string; secretPollMs?: number };
+  /**
+   * Whether this manager places ACME orders (default true). Cluster mode starts it false and
+   * the leader election turns it on (`setOrdering`) in one replica; the others load the
+   * certificates it stores in the shared Secrets.
+   */
+  ordering?: boolean;
   /** injected for tests of the renewal schedule */
   clock?: () => Date;
   fileDebounceMs?: number;
@@ -103,10 +109,12 @@ export class TlsManager {
   private readonly inQueue = new Map<string, Promise<RenewalResult>>();
   private cronTask: ScheduledTask | undefined;
   private started = false;
+  private ordering: boolean;
 
   constructor(private readonly opts: TlsManagerOptions) {
     this.challenges = this.responder;
     this.clock = opts.clock ?? (() => new Date());
+    this.ordering = opts.ordering ?? true;
     this.storage = opts.kube ? new SecretAcmeStorage(opts.kube.kubeConfig, opts.kube.namespace) : new FileAcmeStorage(opts.stateDir);
     if (opts.kube) this.secretReader = new TlsSecretReader(opts.kube.kubeConfig);
     if (opts.acme) {
@@ -168,10 +176,25 @@ export class TlsManager {
   }
 
   /**
+   * Turns ACME ordering on (this replica leads) or off (another one does). Turned on, it first
+   * reads what the previous leader stored, then orders what is still missing or due.
+   */
+  setOrdering(on: boolean): void {
+    if (this.ordering === on) return;
+    this.ordering = on;
+    this.opts.logger.info({ ordering: on }, on ? 'tls: placing ACME orders (leading)' : 'tls: not placing ACME orders (another replica leads)');
+    if (!on || !this.started) return;
+    const acme = [...this.sources.values()].filter((s) => s.kind === 'acme');
+    void Promise.all(acme.map((s) => this.loadStored(s))).then(() => this.renewDue());
+  }
+
+  /**
    * Renews now: `hosts` (default every ACME name); `force` renews even certificates that are not
-   * due. Resolves when those orders are done; a failure keeps the old certificate.
+   * due. Resolves when those orders are done; a failure keeps the old certificate. Orders
+   * nothing (resolves to []) while ordering is off: another replica leads.
    */
   renew(hosts?: string[], force = true): Promise<RenewalResult[]> {
+    if (!this.ordering) return Promise.resolve([]);
     const wanted = hosts?.map(normaliseName);
     const jobs: Promise<RenewalResult>[] = [];
     for (const src of this.sources.values()) {
@@ -253,7 +276,7 @@ export class TlsManager {
       await poll();
     } else if (src.kind === 'acme') {
       await this.loadStored(src);
-      if (!src.bundle || this.isDue(src.bundle)) void this.enqueue(src);
+      if (this.ordering && (!src.bundle || this.isDue(src.bundle))) void this.enqueue(src);
       if (this.opts.kube) {
         // Another replica may renew into the shared Secret: pick its certificate up.
         const timer = setInterval(() => void this.loadStored(src), this.opts.kube.secretPollMs ?? 30_000);
