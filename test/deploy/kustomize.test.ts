@@ -235,7 +235,8 @@ for (const overlay of OVERLAYS) {
     t.true(can('list', '', 'secrets', ns) && can('watch', '', 'secrets', ns) && can('get', '', 'secrets', ns, 'route53-credentials'), `read Secrets in ${ns}`);
     t.false(can('list', '', 'secrets'), 'no Secrets across namespaces');
     t.false(can('get', '', 'secrets', 'kube-system', 'bootstrap-token-abcdef'), "no other namespace's Secrets");
-    t.false(can('create', '', 'secrets', ns) || can('update', '', 'secrets', ns), 'no writes to Secrets');
+    t.true(can('create', '', 'secrets', ns) && can('update', '', 'secrets', ns, 'globaldns-acme-shop.example.com'), 'ACME certificates stored in its own namespace');
+    t.false(can('create', '', 'secrets', 'default') || can('update', '', 'secrets', 'default', 'x') || can('delete', '', 'secrets', ns, 'x'), 'no Secret writes elsewhere, no deletes');
   });
 }
 
