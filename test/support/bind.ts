@@ -2,13 +2,14 @@
 // zones given as zone-file text, TSIG keys, and per-zone update / transfer ACLs: the
 // reference server of the RFC 2136 provider tests. Everything (config, zones, journals,
 // pid and session-key files) lives in a temp dir removed on stop.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { startDaemon } from './daemon.js';
 import { freePort } from './ports.js';
-import { waitForDns } from './wire.js';
+import { dnsProbe } from './wire.js';
 
 /** A TSIG key as named.conf spells it; `secret` is base64. */
 export interface BindKey {
@@ -115,38 +116,16 @@ export async function startBind(opts: BindOptions): Promise<Bind> {
     await writeFile(path.join(dir, `${apex}zone`), `$ORIGIN ${apex}\n$TTL 300\n${z.zoneText}\n`);
   }
 
-  let log = '';
-  // -g: foreground, log to stderr; -n 1: one worker thread is plenty on a shared 2-core box.
-  const proc = spawn(NAMED, ['-g', '-n', '1', '-c', path.join(dir, 'named.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout!.on('data', (d) => (log += d));
-  proc.stderr!.on('data', (d) => (log += d));
-  let exited = false;
-  const exitP = new Promise<void>((r) => proc.once('exit', () => ((exited = true), r())));
-
-  const stop = async () => {
-    if (!exited) {
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => !exited && proc.kill('SIGKILL'), 3000);
-      await exitP;
-      clearTimeout(t);
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-
-  try {
-    await waitForDns({
-      port,
-      name: opts.zones[0].apex,
-      type: 'SOA',
-      timeoutMs: opts.startTimeoutMs ?? 20_000,
-      isDead: () => (exited ? `named exited:\n${log}` : undefined),
-      // named answers SERVFAIL/REFUSED before the zone is loaded; wait for an authoritative answer.
-      accept: (reply) => (reply.readUInt16BE(2) & 0x040f) === 0x0400,
-    });
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-
-  return { port, dir, proc, logs: () => log, stop };
+  const named = await startDaemon({
+    name: 'named',
+    command: NAMED,
+    // -g: foreground, log to stderr; -n 1: one worker thread is plenty on a shared 2-core box.
+    args: ['-g', '-n', '1', '-c', path.join(dir, 'named.conf')],
+    dir,
+    // named answers SERVFAIL/REFUSED before the zone is loaded; wait for an authoritative answer.
+    ready: dnsProbe({ port, name: opts.zones[0].apex, type: 'SOA', accept: (reply) => (reply.readUInt16BE(2) & 0x040f) === 0x0400 }),
+    readyWhat: `authoritative SOA answer for ${opts.zones[0].apex} on port ${port}`,
+    startTimeoutMs: opts.startTimeoutMs ?? 20_000,
+  });
+  return { port, dir, proc: named.proc, logs: named.logs, stop: named.stop };
 }

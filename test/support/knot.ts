@@ -1,13 +1,14 @@
 // Launches a real knotd (Debian `knot`) on a free port with zones given as zone-file
 // text: the reference server for benchmarks and, later, the secondary in AXFR/IXFR tests.
 // Everything (config, zones, rundir, database, control socket) lives in a temp dir.
-import { spawn, type ChildProcess, execFile } from 'node:child_process';
-import { mkdtemp, writeFile, mkdir, rm } from 'node:fs/promises';
+import { type ChildProcess, execFile } from 'node:child_process';
+import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { startDaemon } from './daemon.js';
 import { freePort } from './ports.js';
-import { waitForDns } from './wire.js';
+import { dnsProbe } from './wire.js';
 
 export interface KnotZone {
   apex: string;
@@ -124,48 +125,28 @@ export async function startKnot(opts: KnotOptions): Promise<Knot> {
     await writeFile(path.join(dir, 'zones', `${apex}zone`), `$ORIGIN ${apex}\n$TTL 300\n${z.zoneText}\n`);
   }
 
-  let log = '';
-  const proc = spawn(KNOTD, ['-c', path.join(dir, 'knot.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout!.on('data', (d) => (log += d));
-  proc.stderr!.on('data', (d) => (log += d));
-  let exited = false;
-  const exitP = new Promise<void>((r) => proc.once('exit', () => ((exited = true), r())));
-
-  const stop = async () => {
-    if (!exited) {
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => !exited && proc.kill('SIGKILL'), 3000);
-      await exitP;
-      clearTimeout(t);
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-
-  try {
-    await waitForDns({
-      port,
-      name: opts.zones[0].apex,
-      type: 'SOA',
-      timeoutMs: opts.startTimeoutMs ?? 20_000,
-      isDead: () => (exited ? `knotd exited:\n${log}` : undefined),
-    });
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  const knotd = await startDaemon({
+    name: 'knotd',
+    command: KNOTD,
+    args: ['-c', path.join(dir, 'knot.conf')],
+    dir,
+    ready: dnsProbe({ port, name: opts.zones[0].apex, type: 'SOA' }),
+    readyWhat: `answer for ${opts.zones[0].apex} SOA on port ${port}`,
+    startTimeoutMs: opts.startTimeoutMs ?? 20_000,
+  });
 
   return {
     port,
     dir,
-    proc,
-    pid: proc.pid!,
-    logs: () => log,
+    proc: knotd.proc,
+    pid: knotd.pid,
+    logs: knotd.logs,
     knotc: (...args: string[]) =>
       new Promise((resolve, reject) =>
         execFile(KNOTC, ['-s', path.join(dir, 'knot.sock'), ...args], { timeout: 10_000 }, (err, out, errOut) =>
           err ? reject(new Error(`knotc ${args.join(' ')}: ${errOut || err.message}`)) : resolve(String(out)),
         ),
       ),
-    stop,
+    stop: knotd.stop,
   };
 }

@@ -2,11 +2,12 @@
 // (`nginx -p <dir> -c nginx.conf -e stderr -g 'daemon off;'`), and waits until it accepts
 // connections on the ports it was given. Used by bench/proxy.ts as the reference proxy and as
 // the upstream both proxies forward to.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { startDaemon } from './daemon.js';
 
 export interface NginxOptions {
   /** The `http { ... }` block's contents; `events`, pid and temp paths are set here. */
@@ -46,32 +47,21 @@ http {
 }
 `;
   await writeFile(path.join(dir, 'nginx.conf'), conf);
-  let log = '';
-  const proc = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', 'stderr', '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout!.on('data', (d) => (log += d));
-  proc.stderr!.on('data', (d) => (log += d));
-  let exited = false;
-  const exit = new Promise<void>((resolve) => proc.once('exit', () => ((exited = true), resolve())));
-  const stop = async () => {
-    if (!exited) {
-      proc.kill('SIGQUIT');
-      const kill = setTimeout(() => proc.kill('SIGKILL'), 3000);
-      await exit;
-      clearTimeout(kill);
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + (o.startTimeoutMs ?? 10_000);
-  for (const at of o.waitFor) {
-    while (!(await accepts(at.host, at.port))) {
-      if (exited || Date.now() > deadline) {
-        await stop();
-        throw new Error(`nginx did not listen on ${at.host}:${at.port}:\n${log}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return { dir, proc, logs: () => log, stop };
+  const nginx = await startDaemon({
+    name: 'nginx',
+    command: 'nginx',
+    args: ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', 'stderr', '-g', 'daemon off;'],
+    dir,
+    ready: async () => {
+      for (const at of o.waitFor) if (!(await accepts(at.host, at.port))) return false;
+      return true;
+    },
+    readyWhat: `connections accepted on ${o.waitFor.map((at) => `${at.host}:${at.port}`).join(', ')}`,
+    startTimeoutMs: o.startTimeoutMs ?? 10_000,
+    // SIGQUIT: graceful shutdown (SIGTERM is nginx's fast one).
+    stopSignal: 'SIGQUIT',
+  });
+  return { dir, proc: nginx.proc, logs: nginx.logs, stop: nginx.stop };
 }
 
 function accepts(host: string, port: number): Promise<boolean> {

@@ -1,12 +1,13 @@
 // Launches a real PowerDNS Authoritative server (Debian pdns-server + pdns-backend-sqlite3) on
 // free loopback ports with its HTTP API on, and creates zones through that API. Everything
 // (config, sqlite database, control socket) lives in a temp dir removed on stop.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
+import { startDaemon } from './daemon.js';
 import { freePort } from './ports.js';
 
 const PDNS_SERVER = existsSync('/usr/sbin/pdns_server') ? '/usr/sbin/pdns_server' : 'pdns_server';
@@ -91,14 +92,6 @@ export async function startPdns(opts: PdnsOptions = {}): Promise<Pdns> {
   ].join('\n');
   await writeFile(path.join(dir, 'pdns.conf'), conf, { mode: 0o600 });
 
-  let log = '';
-  const proc = spawn(PDNS_SERVER, [`--config-dir=${dir}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout!.on('data', (d) => (log += d));
-  proc.stderr!.on('data', (d) => (log += d));
-  let exited = false;
-  const exitP = new Promise<void>((r) => proc.once('exit', () => ((exited = true), r())));
-  proc.once('error', (e) => (log += `spawn: ${e.message}\n`));
-
   const url = `http://127.0.0.1:${apiPort}`;
   const api = async (method: string, apiPath: string, body?: unknown): Promise<PdnsReply> => {
     const res = await request(`${url}/api/v1/servers/localhost${apiPath}`, {
@@ -118,39 +111,27 @@ export async function startPdns(opts: PdnsOptions = {}): Promise<Pdns> {
     return { status: res.statusCode, body: text, json };
   };
 
-  const stop = async () => {
-    if (!exited) {
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => !exited && proc.kill('SIGKILL'), 3000);
-      await exitP;
-      clearTimeout(t);
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-
   const createZone = async (name: string) => {
     const apex = name.endsWith('.') ? name : `${name}.`;
     const r = await api('POST', '/zones', { name: apex, kind: 'Native', nameservers: [`ns1.${apex}`] });
     if (r.status !== 201) throw new Error(`pdns: create zone ${apex}: HTTP ${r.status} ${r.body}`);
   };
 
+  const pdns = await startDaemon({
+    name: 'pdns_server',
+    command: PDNS_SERVER,
+    args: [`--config-dir=${dir}`],
+    dir,
+    ready: async () => (await api('GET', '')).status === 200,
+    readyWhat: `API answer on ${url}`,
+    startTimeoutMs: opts.startTimeoutMs ?? 15_000,
+  });
   try {
-    const deadline = Date.now() + (opts.startTimeoutMs ?? 15_000);
-    for (;;) {
-      if (exited) throw new Error(`pdns_server exited:\n${log}`);
-      const ok = await api('GET', '').then(
-        (r) => r.status === 200,
-        () => false,
-      );
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error(`pdns_server: the API did not answer on ${url} within ${opts.startTimeoutMs ?? 15_000} ms:\n${log}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
     for (const zone of opts.zones ?? ['example.org']) await createZone(zone);
   } catch (err) {
-    await stop();
+    await pdns.stop();
     throw err;
   }
 
-  return { dnsPort, apiPort, url, apiKey, serverId: 'localhost', dir, proc, api, createZone, logs: () => log, stop };
+  return { dnsPort, apiPort, url, apiKey, serverId: 'localhost', dir, proc: pdns.proc, api, createZone, logs: pdns.logs, stop: pdns.stop };
 }

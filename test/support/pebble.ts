@@ -2,7 +2,7 @@
 // front of its validation: names in `names` resolve to their address (A only), every other
 // name is NXDOMAIN, so a test can make a name unresolvable on purpose. Pebble's own HTTPS
 // certificate is made here with openssl (Debian ships pebble without its test certificates).
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
 import https from 'node:https';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import dnsPacket from 'dns-packet';
+import { startDaemon } from './daemon.js';
 import { freePorts } from './ports.js';
 
 const run = promisify(execFile);
@@ -92,94 +93,75 @@ export async function startPebble(opts: PebbleOptions): Promise<Pebble> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'pebble-'));
   const names = new Map(Object.entries(opts.names ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const dns = await startDns(names);
-  let proc: ReturnType<typeof spawn> | undefined;
-  let log = '';
-  let exited = false;
-  const stop = async (): Promise<void> => {
-    if (proc && !exited) {
-      const exitP = new Promise<void>((r) => proc!.once('exit', () => r()));
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => !exited && proc!.kill('SIGKILL'), 3000);
-      await exitP;
-      clearTimeout(t);
-    }
+  let setup: { configFile: string; serverCaPem: string; acmePort: number; mgmtPort: number };
+  try {
+    setup = await writeConfig(dir, opts);
+  } catch (err) {
     dns.close();
     await rm(dir, { recursive: true, force: true });
-  };
-
-  try {
-    const certFile = path.join(dir, 'pebble.pem');
-    const keyFile = path.join(dir, 'pebble.key');
-    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile,
-      '-out', certFile, '-days', '2', '-subj', '/CN=pebble test server', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost']);
-    const serverCaPem = await readFile(certFile, 'utf8');
-    const [acmePort, mgmtPort, spareTls] = await freePorts(3, { ipv6: false });
-    const config = {
-      pebble: {
-        listenAddress: `127.0.0.1:${acmePort}`,
-        managementListenAddress: `127.0.0.1:${mgmtPort}`,
-        certificate: certFile,
-        privateKey: keyFile,
-        httpPort: opts.httpPort,
-        tlsPort: opts.tlsPort ?? spareTls,
-        ocspResponderURL: '',
-        externalAccountBindingRequired: false,
-        ...(opts.certificateValiditySeconds ? { certificateValidityPeriod: opts.certificateValiditySeconds } : {}),
-      },
-    };
-    await writeFile(path.join(dir, 'pebble.json'), JSON.stringify(config, null, 2));
-    proc = spawn('pebble', ['-config', path.join(dir, 'pebble.json'), '-dnsserver', `127.0.0.1:${dns.port}`], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_VA_ALWAYS_VALID: '0', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: String(opts.authzReusePercent ?? 0) },
-    });
-    proc.stdout!.on('data', (d) => (log += d));
-    proc.stderr!.on('data', (d) => (log += d));
-    // If the test process ends without stop() (a timed-out ava worker), take pebble with it.
-    const killOnExit = () => proc?.kill('SIGKILL');
-    process.once('exit', killOnExit);
-    proc.once('exit', () => {
-      exited = true;
-      process.removeListener('exit', killOnExit);
-    });
-
-    const directoryUrl = `https://127.0.0.1:${acmePort}/dir`;
-    const deadline = Date.now() + (opts.startTimeoutMs ?? 20_000);
-    for (;;) {
-      if (exited) throw new Error(`pebble exited:\n${log}`);
-      try {
-        const res = await httpsGet(directoryUrl, serverCaPem);
-        if (res.status === 200) break;
-      } catch {
-        /* not listening yet */
-      }
-      if (Date.now() > deadline) throw new Error(`pebble did not answer ${directoryUrl}:\n${log}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const managementUrl = `https://127.0.0.1:${mgmtPort}`;
-    return {
-      directoryUrl,
-      managementUrl,
-      serverCaPem,
-      async rootPem() {
-        const res = await httpsGet(`${managementUrl}/roots/0`, serverCaPem);
-        if (res.status !== 200) throw new Error(`pebble /roots/0: HTTP ${res.status}`);
-        return res.body;
-      },
-      dns: {
-        port: dns.port,
-        queries: dns.queries,
-        set(name, ipv4) {
-          if (ipv4 === undefined) names.delete(name.toLowerCase());
-          else names.set(name.toLowerCase(), ipv4);
-        },
-      },
-      dir,
-      logs: () => log,
-      stop,
-    };
-  } catch (err) {
-    await stop();
     throw err;
   }
+  const { configFile, serverCaPem, acmePort, mgmtPort } = setup;
+
+  const directoryUrl = `https://127.0.0.1:${acmePort}/dir`;
+  const pebble = await startDaemon({
+    name: 'pebble',
+    command: 'pebble',
+    args: ['-config', configFile, '-dnsserver', `127.0.0.1:${dns.port}`],
+    dir,
+    env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_VA_ALWAYS_VALID: '0', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: String(opts.authzReusePercent ?? 0) },
+    ready: async () => (await httpsGet(directoryUrl, serverCaPem)).status === 200,
+    readyWhat: `directory at ${directoryUrl}`,
+    startTimeoutMs: opts.startTimeoutMs ?? 20_000,
+    probeIntervalMs: 100,
+    onStop: () => dns.close(),
+  });
+  const managementUrl = `https://127.0.0.1:${mgmtPort}`;
+  return {
+    directoryUrl,
+    managementUrl,
+    serverCaPem,
+    async rootPem() {
+      const res = await httpsGet(`${managementUrl}/roots/0`, serverCaPem);
+      if (res.status !== 200) throw new Error(`pebble /roots/0: HTTP ${res.status}`);
+      return res.body;
+    },
+    dns: {
+      port: dns.port,
+      queries: dns.queries,
+      set(name, ipv4) {
+        if (ipv4 === undefined) names.delete(name.toLowerCase());
+        else names.set(name.toLowerCase(), ipv4);
+      },
+    },
+    dir,
+    logs: pebble.logs,
+    stop: pebble.stop,
+  };
+}
+
+/** Pebble's HTTPS certificate (made with openssl) and config file, on free ports. */
+async function writeConfig(dir: string, opts: PebbleOptions): Promise<{ configFile: string; serverCaPem: string; acmePort: number; mgmtPort: number }> {
+  const certFile = path.join(dir, 'pebble.pem');
+  const keyFile = path.join(dir, 'pebble.key');
+  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile,
+    '-out', certFile, '-days', '2', '-subj', '/CN=pebble test server', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost']);
+  const serverCaPem = await readFile(certFile, 'utf8');
+  const [acmePort, mgmtPort, spareTls] = await freePorts(3, { ipv6: false });
+  const config = {
+    pebble: {
+      listenAddress: `127.0.0.1:${acmePort}`,
+      managementListenAddress: `127.0.0.1:${mgmtPort}`,
+      certificate: certFile,
+      privateKey: keyFile,
+      httpPort: opts.httpPort,
+      tlsPort: opts.tlsPort ?? spareTls,
+      ocspResponderURL: '',
+      externalAccountBindingRequired: false,
+      ...(opts.certificateValiditySeconds ? { certificateValidityPeriod: opts.certificateValiditySeconds } : {}),
+    },
+  };
+  const configFile = path.join(dir, 'pebble.json');
+  await writeFile(configFile, JSON.stringify(config, null, 2));
+  return { configFile, serverCaPem, acmePort, mgmtPort };
 }

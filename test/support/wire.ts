@@ -159,21 +159,31 @@ export interface WaitOptions {
   accept?: (reply: Buffer) => boolean;
 }
 
+/**
+ * One UDP query per call (a new id each time, 200 ms for the reply): true when the server
+ * answered it, and `accept` likes the reply.
+ */
+export function dnsProbe(o: Pick<WaitOptions, 'port' | 'host' | 'name' | 'type' | 'accept'>): () => Promise<boolean> {
+  let attempt = 0;
+  return async () => {
+    const id = (attempt++ * 7919 + 1) & 0xffff;
+    const res = await udpExchange(o.port, buildQuery(o.name, { id, type: o.type ?? 'SOA', rd: false }), { host: o.host, timeoutMs: 200 });
+    if (!res || res.reply.length < 12) return false;
+    const h = headerOf(res.reply);
+    return h.qr && h.id === id && (o.accept ? o.accept(res.reply) : true);
+  };
+}
+
 /** Poll with UDP queries until the server answers (default: any rcode) or time runs out. */
 export async function waitForDns(o: WaitOptions): Promise<void> {
   const deadline = Date.now() + (o.timeoutMs ?? 10_000);
-  let attempt = 0;
+  const probe = dnsProbe(o);
   while (Date.now() < deadline) {
     const dead = o.isDead?.();
     if (dead) throw new Error(dead);
-    const id = (attempt++ * 7919 + 1) & 0xffff;
-    const res = await udpExchange(o.port, buildQuery(o.name, { id, type: o.type ?? 'SOA', rd: false }), { host: o.host, timeoutMs: 200 });
-    if (res && res.reply.length >= 12) {
-      const h = headerOf(res.reply);
-      if (h.qr && h.id === id && (o.accept ? o.accept(res.reply) : true)) return;
-    }
-    if (!res) continue; // the timeout already waited
-    await new Promise((r) => setTimeout(r, 50));
+    const sent = Date.now();
+    if (await probe()) return;
+    if (Date.now() - sent < 200) await new Promise((r) => setTimeout(r, 50)); // a timeout has waited already
   }
   const dead = o.isDead?.();
   throw new Error(dead ?? `no DNS answer for ${o.name} ${o.type ?? 'SOA'} on port ${o.port} within ${o.timeoutMs ?? 10_000} ms`);
