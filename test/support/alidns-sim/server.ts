@@ -2,9 +2,9 @@
 // API version 2015-01-09 (GET or POST form, JSON replies), verifying the v1 HMAC-SHA1 signature
 // of every request, with fault injection and a log of every call.
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { seededRandom } from '../random.js';
+import { listenOnLoopback, tokenBucket } from '../sim-http.js';
 import {
   addRecord,
   deleteRecord,
@@ -141,19 +141,7 @@ export async function startAlidnsSim(options: AlidnsSimOptions = {}): Promise<Al
   let domainCounter = 0;
   let recordCounter = 0;
   let requestCounter = 0;
-  const limit = options.rateLimitPerSecond;
-  let tokens = limit ?? 0;
-  let tokensAt = now();
-
-  function takeToken(): boolean {
-    if (limit === undefined) return true;
-    const t = now();
-    tokens = Math.min(limit, tokens + ((t - tokensAt) / 1000) * limit);
-    tokensAt = t;
-    if (tokens < 1) return false;
-    tokens -= 1;
-    return true;
-  }
+  const takeToken = tokenBucket(options.rateLimitPerSecond, now);
 
   const nextRecordId = () => String(1_000_000_000_000 + ++recordCounter);
 
@@ -317,14 +305,7 @@ export async function startAlidnsSim(options: AlidnsSimOptions = {}): Promise<Al
     res.end(out);
   }
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      res.writeHead(500);
-      res.end(String(e));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const { port, stop } = await listenOnLoopback(handle);
 
   function getDomain(name: string): SimDomain {
     const d = domains.get(name.toLowerCase().replace(/\.$/, ''));
@@ -365,10 +346,6 @@ export async function startAlidnsSim(options: AlidnsSimOptions = {}): Promise<Al
     failNext(...f) {
       queued.push(...f);
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    stop,
   };
 }

@@ -3,9 +3,9 @@
 // rate limit, fault injection and a log of every call.
 
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { seededRandom } from '../random.js';
+import { listenOnLoopback } from '../sim-http.js';
 import { buildRecord, checkNeighbours, compareRecords, fullName, SimApiError, type SimRecord, type SimRecordInput } from './records.js';
 
 export type CfSimOp = 'ListZones' | 'GetZone' | 'ListRecords' | 'GetRecord' | 'CreateRecord' | 'PatchRecord' | 'PutRecord' | 'DeleteRecord' | 'Batch' | 'Unknown';
@@ -407,14 +407,7 @@ export async function startCloudflareSim(options: CfSimOptions = {}): Promise<Cl
     res.end(text);
   }
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      res.writeHead(500);
-      res.end(String(e));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const { port, stop } = await listenOnLoopback(handle);
 
   return {
     url: `http://127.0.0.1:${port}${API}`,
@@ -441,10 +434,6 @@ export async function startCloudflareSim(options: CfSimOptions = {}): Promise<Cl
     script(...f) {
       scripted.push(...f);
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop,
   };
 }

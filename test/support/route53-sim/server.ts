@@ -1,8 +1,7 @@
 // A Route53 simulator: an HTTP server on 127.0.0.1 speaking the REST/XML API the AWS SDK v3
 // uses (`/2013-04-01/...`), with fault injection and a log of every call.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   applyBatch,
   compareNames,
@@ -15,6 +14,7 @@ import {
 } from './records.js';
 import { child, childText, childrenNamed, parseXml, renderXml, type XmlElement, type XmlNode } from './xml.js';
 import { seededRandom } from '../random.js';
+import { listenOnLoopback, tokenBucket } from '../sim-http.js';
 
 export type SimOp =
   | 'ListHostedZones'
@@ -138,20 +138,8 @@ export async function startRoute53Sim(options: Route53SimOptions = {}): Promise<
   let changeCounter = 0;
   let requestCounter = 0;
   let errorToggle = false;
-  const limit = options.rateLimitPerSecond;
   const now = options.now ?? Date.now;
-  let tokens = limit ?? 0;
-  let tokensAt = now();
-
-  function takeToken(): boolean {
-    if (limit === undefined) return true;
-    const t = now();
-    tokens = Math.min(limit, tokens + ((t - tokensAt) / 1000) * limit);
-    tokensAt = t;
-    if (tokens < 1) return false;
-    tokens -= 1;
-    return true;
-  }
+  const takeToken = tokenBucket(options.rateLimitPerSecond, now);
 
   function getZone(id: string): ZoneState {
     const z = zones.get(bareZoneId(id));
@@ -494,14 +482,7 @@ export async function startRoute53Sim(options: Route53SimOptions = {}): Promise<
     }
   }
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      res.writeHead(500);
-      res.end(String(e));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const { port, stop } = await listenOnLoopback(handle);
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -520,10 +501,6 @@ export async function startRoute53Sim(options: Route53SimOptions = {}): Promise<
     faults(next) {
       faults = { ...next };
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop,
   };
 }
