@@ -102,6 +102,27 @@ test.serial('a body over the limit: 413, by Content-Length or once a chunked bod
   t.is(small.body.length, 1000);
 });
 
+test.serial('garbage bytes on the HTTP and HTTPS listeners: refused and closed; the next request is answered', async (t) => {
+  // Random binary, a broken request line and a bogus chunk size, each on its own connection.
+  const junk = Buffer.from(Array.from({ length: 2048 }, (_, i) => (i * 131 + 7) % 256)).toString('latin1');
+  for (const bytes of [junk, 'GET\x00/ HTTP/9.9\r\n\r\n', 'POST / HTTP/1.1\r\nHost: shop.example.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n']) {
+    const r = await raw(bytes);
+    t.true(r.closed, 'the connection is closed');
+    t.true(r.text === '' || /^HTTP\/1\.1 400/.test(r.text), `a 400 or nothing: ${r.text.slice(0, 40)}`);
+  }
+  // Not a TLS ClientHello: the handshake fails and the socket closes, nothing else happens.
+  const tlsJunk = await new Promise<boolean>((resolve) => {
+    const sock = net.connect(world.httpsPort, '127.0.0.1');
+    const timer = setTimeout(() => (sock.destroy(), resolve(false)), 5000);
+    sock.on('close', () => (clearTimeout(timer), resolve(true)));
+    sock.on('error', () => {});
+    sock.write(junk);
+  });
+  t.true(tlsJunk, 'the TLS listener closes a connection that sends garbage');
+  const next = await world.get('/');
+  t.is(next.status, 200, 'and answers the next good request');
+});
+
 test.serial('the other client kept getting 200s throughout', async (t) => {
   await sleep(300);
   t.true(good.ok > 10, `answered ${good.ok}`);
