@@ -25,18 +25,8 @@ export interface MgmtWorld {
   close(): Promise<void>;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `f` until it returns a value other than undefined; throws with `what()` after `timeoutMs`. */
-export async function waitFor<T>(f: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: () => string): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what()}`);
-    await sleep(50);
-  }
-}
+export { sleep, waitFor } from '../support/wait.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 export async function startMgmtWorld(o: { lease?: { duration: string; renewDeadline: string; retryPeriod: string } } = {}): Promise<MgmtWorld> {
   const mgmt = await startFakeKube();

@@ -8,25 +8,13 @@ import path from 'node:path';
 import test from 'ava';
 import { freePort } from '../support/ports.js';
 import { ingressYaml, startGlobaldns } from '../support/globaldns.js';
+import { waitFor } from '../support/wait.js';
 import { startPdns } from '../support/pdns.js';
 import { startCloudflareSim } from '../support/cloudflare-sim/index.js';
 import { startRfc2136World } from '../providers/rfc2136/backend.js';
 import { readZone } from '../providers/powerdns/backend.js';
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const t0 = Date.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = <T>(what: string, f: () => Promise<T | undefined>, ms = 30_000): Promise<T> => waitFor(f, ms, what, { intervalMs: 200, retryErrors: true });
 
 test('good providers publish while a bad-credential and an unreachable one report clear errors', async (t) => {
   t.timeout(120_000);

@@ -6,20 +6,13 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { cliPath, ingressYaml, startGlobaldns } from '../support/globaldns.js';
+import { waitFor } from '../support/wait.js';
 import { startRoute53Sim } from '../support/route53-sim/index.js';
 
 const run = promisify(execFile);
 const env = { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'not-a-real-secret', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 
-async function until<T>(what: string, f: () => T | undefined, ms = 15_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, f: () => T | undefined, ms = 15_000): Promise<T> => waitFor(f, ms, what, { intervalMs: 100, retryErrors: false });
 
 test('records and ownership TXT reach Route53; foreign records stay; plan shows without applying', async (t) => {
   t.timeout(90_000);

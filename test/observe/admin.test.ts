@@ -8,6 +8,7 @@ import YAML from 'yaml';
 import { dig } from '../support/dig.js';
 import { startFakeKube } from '../support/fake-kube/index.js';
 import { cliPath, startGlobaldns } from '../support/globaldns.js';
+import { waitFor } from '../support/wait.js';
 import { ingress, namespace } from '../integration/kube-world.js';
 
 const APEX = 'example.test';
@@ -18,20 +19,8 @@ async function get(url: string): Promise<{ status: number; body: string }> {
   return { status: res.status, body: await res.text() };
 }
 
-/** Polls `f` until it returns something; throws with `what()` after `ms`. */
-async function until<T>(f: () => Promise<T | undefined>, ms: number, what: () => string): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() - t0 > ms) throw new Error(`not within ${ms} ms: ${what()}`);
-    await sleep(50);
-  }
-}
+/** Polls `f` until it returns something; a listener not up yet counts as not yet. */
+const until = <T>(f: () => Promise<T | undefined>, ms: number, what: () => string): Promise<T> => waitFor(f, ms, what, { retryErrors: true });
 
 function status(admin: string, ...extra: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

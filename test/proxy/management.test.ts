@@ -10,6 +10,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
 import { startGlobaldns, type Globaldns } from '../support/globaldns.js';
+import { waitFor } from '../support/wait.js';
 import { startPebble } from '../support/pebble.js';
 import { freePort } from '../support/ports.js';
 import { ingress } from '../integration/kube-world.js';
@@ -64,15 +65,7 @@ async function serialOf(leaf: Leaf): Promise<string> {
   return /serial=([0-9A-F]+)/i.exec(await pipe('openssl', ['x509', '-noout', '-serial'], leaf.certPem))![1]!.toUpperCase();
 }
 
-async function until<T>(f: () => Promise<T | undefined>, ms: number, what: () => string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what()}`);
-    await sleep(200);
-  }
-}
+const until = <T>(f: () => Promise<T | undefined>, ms: number, what: () => string): Promise<T> => waitFor(f, ms, what, { intervalMs: 200 });
 
 interface Replica {
   gd: Globaldns;
