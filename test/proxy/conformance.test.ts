@@ -385,7 +385,10 @@ const garbage = (() => {
 })();
 const CLOSE_DELIMITED = Buffer.concat([Buffer.from('begin:'), BIG.subarray(0, 200_000), Buffer.from(':end')]);
 
-function rawScript(req: { target: string }, socket: Socket): void {
+/** Requests seen per raw connection, for /idle-race. */
+const racedConnections = new Map<number, number>();
+
+function rawScript(req: { target: string; connection: number }, socket: Socket): void {
   switch (req.target) {
     case '/garbage':
       socket.end(garbage);
@@ -423,6 +426,15 @@ function rawScript(req: { target: string }, socket: Socket): void {
       socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh');
       setTimeout(() => socket.end(), 30);
       return;
+    case '/idle-race': {
+      // The idle-close race: the upstream's idle timer fires just as a request arrives on a
+      // connection it already used, so that request gets a FIN and no answer.
+      const served = racedConnections.get(req.connection) ?? 0;
+      racedConnections.set(req.connection, served + 1);
+      if (served === 0) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh');
+      else socket.end();
+      return;
+    }
     default:
       socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nraw`);
   }
@@ -712,6 +724,23 @@ test.serial('upstream closing idle keep-alive connections silently: 20 GETs with
   c.destroy();
   // Each exchange needed a new upstream connection: the stale one was never used.
   t.true(raw.stats.accepted - acceptedBefore >= 19, `upstream connections: ${raw.stats.accepted - acceptedBefore}`);
+});
+
+test.serial('[current engine fails] upstream closing a reused connection as a GET arrives (idle-close race): retried on a new connection, 10 GETs all succeed', async (t) => {
+  const acceptedBefore = raw.stats.accepted;
+  const c = await Conn.open(world.httpPort);
+  const statuses: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const r = await c.exchange('GET', '/idle-race', RAW);
+    statuses.push(r.status);
+    if (r.status === 200) t.is(r.body.toString(), 'fresh');
+    else if (statuses.length === 2) t.log(`${r.status}: ${r.body.toString().trim()}`);
+    await sleep(20);
+  }
+  c.destroy();
+  t.log(`statuses ${statuses.join(' ')}; upstream connections ${raw.stats.accepted - acceptedBefore}`);
+  // Every second request lands on a used connection and is dropped: a client of ours must not see that.
+  t.deepEqual(statuses, Array.from({ length: 10 }, () => 200));
 });
 
 test.serial('upstream with a 100 ms keep-alive timeout (node:http): 20 GETs with 150 ms pauses all succeed', async (t) => {
