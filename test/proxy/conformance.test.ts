@@ -770,6 +770,7 @@ for (const [path, what] of [
     const good = await c.exchange('GET', '/', SHOP);
     t.is(good.status, 200);
     t.regex(good.body.toString(), /^(east|west)$/);
+    t.true(world.gd.alive(), 'the globaldns process is still running');
     c.destroy();
   });
 }
@@ -799,6 +800,7 @@ test.serial("client leaving in the middle of a 10 MiB response: the proxy stays 
   const next = await (await Conn.open(world.httpPort)).exchange('GET', '/after-abandon', CONF);
   t.is(next.status, 200);
   t.is(next.body.toString(), 'conf GET /after-abandon');
+  t.true(world.gd.alive(), 'the globaldns process is still running');
 });
 
 test.serial('20 MiB response to a slow-reading client: intact', async (t) => {
