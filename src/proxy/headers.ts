@@ -7,7 +7,7 @@ import type { Cidr } from '../config/index.js';
  * so that no header object is built per request.
  */
 
-/** Hop-by-hop headers (RFC 9110 7.6.1) and those undici sets itself; never forwarded as they came. */
+/** Hop-by-hop headers (RFC 9110 7.6.1) and the framing ones; never forwarded as they came. */
 const HOP_BY_HOP: Record<string, true> = {
   connection: true,
   'keep-alive': true,
@@ -19,7 +19,7 @@ const HOP_BY_HOP: Record<string, true> = {
   'transfer-encoding': true,
   upgrade: true,
   'http2-settings': true,
-  // undici does not do 100-continue; Node's server already answered it towards the client.
+  // 100-continue is answered towards the client by the proxy itself.
   expect: true,
 };
 
@@ -85,7 +85,8 @@ export function upstreamRequestHeaders(raw: readonly string[], host: string, pro
     const name = raw[i];
     if (name.charCodeAt(0) === 58 /* : */) continue; // HTTP/2 pseudo-headers
     const lower = name.toLowerCase();
-    if (lower === 'host') continue;
+    // Host is set below; the body's framing is the connection's (Content-Length or chunked, written with the head).
+    if (lower === 'host' || lower === 'content-length') continue;
     if (HOP_BY_HOP[lower] === true) {
       if (lower === 'connection') (connectionTokens ??= []).push(...raw[i + 1].toLowerCase().split(','));
       continue;
@@ -137,24 +138,24 @@ function removeNamed(out: string[], tokens: string[]): void {
 }
 
 /**
- * Client response headers from undici's raw upstream headers (Buffers): hop-by-hop ones
- * dropped; Node's server adds its own framing (and HTTP/2 has none).
+ * Client response headers from the upstream's: hop-by-hop ones dropped, and those its
+ * Connection header names; the client side adds its own framing (and HTTP/2 has none).
  */
-export function clientResponseHeaders(raw: readonly Buffer[]): string[] {
+export function clientResponseHeaders(raw: readonly string[]): string[] {
   const out: string[] = [];
   let connectionTokens: string[] | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toString('latin1');
+    const name = raw[i];
     if (HOP_LENGTHS[name.length] !== true) {
-      out.push(name, raw[i + 1].toString('latin1'));
+      out.push(name, raw[i + 1]);
       continue;
     }
     const lower = name.toLowerCase();
     if (HOP_BY_HOP[lower] === true) {
-      if (lower === 'connection') (connectionTokens ??= []).push(...raw[i + 1].toString('latin1').toLowerCase().split(','));
+      if (lower === 'connection') (connectionTokens ??= []).push(...raw[i + 1].toLowerCase().split(','));
       continue;
     }
-    out.push(name, raw[i + 1].toString('latin1'));
+    out.push(name, raw[i + 1]);
   }
   if (connectionTokens !== undefined) removeNamed(out, connectionTokens);
   return out;

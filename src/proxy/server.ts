@@ -1,5 +1,5 @@
-import http from 'node:http';
 import http2 from 'node:http2';
+import net from 'node:net';
 import type { Server as NetServer, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ProxyConfig, ProxyListen } from '../config/index.js';
@@ -7,7 +7,10 @@ import type { Logger } from '../observe/index.js';
 import { ACME_CHALLENGE_PREFIX, bundleCovers, redirectTarget } from './tls/index.js';
 import type { CertificateStore } from './tls/index.js';
 import { answer, forward } from './forward.js';
-import type { ClientRequest, ClientResponse, ForwardContext } from './forward.js';
+import type { ForwardContext } from './forward.js';
+import { Deadlines, H1Connections, sweepInterval } from './h1/index.js';
+import type { ClientExchange, H1Options } from './h1/index.js';
+import { H2Exchange } from './h2-exchange.js';
 import { hostName } from './router.js';
 import { upgrade } from './upgrade.js';
 
@@ -23,7 +26,7 @@ export interface ListenerOptions {
 }
 
 export interface Listeners {
-  http?: http.Server;
+  http?: net.Server;
   https?: http2.Http2SecureServer;
   /** Bound addresses (port 0 resolved). */
   addresses(): { http?: { host: string; port: number }; https?: { host: string; port: number } };
@@ -31,74 +34,73 @@ export interface Listeners {
 }
 
 /**
- * The client-facing servers. Node's HTTP/1 parser enforces the head size (431), rejects a
- * request with both Content-Length and Transfer-Encoding (400, never forwarded), and closes
- * connections whose head does not arrive within `clientHeaders` (slowloris).
+ * The client-facing servers. HTTP/1.x, in clear or over TLS, is served by the socket-level
+ * engine in ./h1 (llhttp enforces the head size (431) and rejects a request with both
+ * Content-Length and Transfer-Encoding (400, never forwarded); a head that does not arrive
+ * within `clientHeaders` gets 408 (slowloris)). HTTP/2 goes through Node's http2 server; TLS
+ * connections are sorted by the protocol ALPN chose.
  */
 export async function startListeners(o: ListenerOptions): Promise<Listeners> {
   const { config, ctx } = o;
   const t = config.timeouts;
-  const serverOptions: http.ServerOptions = {
-    maxHeaderSize: config.limits.headerBytes,
-    headersTimeout: t.clientHeadersMs,
-    requestTimeout: t.clientRequestMs,
-    keepAliveTimeout: t.clientIdleMs,
-    // The timeouts above are checked this often; the default (30 s) would let a slowloris
-    // connection live far past its deadline.
-    connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(t.clientHeadersMs / 4))),
-    noDelay: true,
-  };
+  const deadlines = new Deadlines(sweepInterval([t.clientHeadersMs, t.clientRequestMs, t.clientIdleMs]));
+  const h1 = (proto: 'http' | 'https', onRequest: (ex: ClientExchange) => void): H1Connections =>
+    new H1Connections({
+      maxHeaderSize: config.limits.headerBytes,
+      headersMs: t.clientHeadersMs,
+      requestMs: t.clientRequestMs,
+      idleMs: t.clientIdleMs,
+      maxBodyBytes: config.limits.bodyBytes,
+      deadlines,
+      onRequest,
+      onUpgrade: (req, head) => upgrade(ctx, req, req.socket, head, proto, o.logger),
+      onRefused: (status) => ctx.tally.unrouted.count(status),
+    } satisfies H1Options);
   let httpsPort = 443;
+  const closers: (() => Promise<void>)[] = [];
   const result: Listeners = {
     addresses: () => ({ http: addressOf(result.http), https: addressOf(result.https) }),
     close: async () => {
-      await Promise.all([closeServer(result.http), closeServer(result.https)]);
+      await Promise.all(closers.map((c) => c()));
     },
   };
 
   if (config.http !== false) {
-    const server = http.createServer(serverOptions, (req, res) => {
-      const host = req.headers.host ?? '';
-      const url = req.url ?? '/';
-      if (url.startsWith(ACME_CHALLENGE_PREFIX) && o.challenges) {
-        void answerChallenge(o.challenges, ctx, req, res, host);
+    const connections = h1('http', (ex) => {
+      if (o.challenges && ex.url.startsWith(ACME_CHALLENGE_PREFIX)) {
+        void answerChallenge(o.challenges, ctx, ex);
         return;
       }
-      route(ctx, req, res, host, 'http', httpsPort);
+      route(ctx, ex, 'http', httpsPort);
     });
-    server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => upgrade(ctx, req, socket, head, 'http', o.logger));
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => clientError(err, socket, ctx));
+    const server = net.createServer((socket) => connections.handle(socket));
     await listen(server, config.http);
     result.http = server;
+    closers.push(() => closeServer(server, connections));
   }
 
   if (config.https !== false) {
+    const connections = h1('https', (ex) => secureRequest(ctx, o.certificates, ex));
     const server = http2.createSecureServer(
       {
+        // Keeps http/1.1 in the ALPN offer; those connections are taken below, before Node's HTTP/1 code sees them.
         allowHTTP1: true,
         SNICallback: o.certificates.sniCallback,
         ALPNProtocols: ['h2', 'http/1.1'],
         maxSessionMemory: 64,
         settings: { maxHeaderListSize: config.limits.headerBytes },
-        // http/1.1 over TLS goes through Node's HTTP/1 server code with these.
-        ...serverOptions,
+        maxHeaderSize: config.limits.headerBytes,
       } as http2.SecureServerOptions,
-      (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
-        const host = (req.headers[':authority'] as string | undefined) ?? req.headers.host ?? '';
-        const servername = (req.socket as TLSSocket).servername;
-        if (servername && !sameName(servername, host)) {
-          const bundle = o.certificates.lookup(servername);
-          const name = hostName(host);
-          if (!bundle || name === undefined || !bundleCovers(bundle, name)) {
-            (ctx.router.find(host)?.own ?? ctx.tally.unrouted).count(421);
-            answer(res, 421, `globaldns: this connection is for "${servername}", not "${name ?? host}"; open a new connection`);
-            return;
-          }
-        }
-        route(ctx, req, res, host, 'https', 0);
-      },
+      (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => secureRequest(ctx, o.certificates, new H2Exchange(req, res, config.limits.bodyBytes)),
     );
-    server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => upgrade(ctx, req, socket, head, 'https', o.logger));
+    // Node's http2 server handles each TLS connection in one 'secureConnection' listener; h2
+    // stays with it, anything else (http/1.1, or no ALPN) goes to the HTTP/1 engine.
+    const h2Listeners = server.listeners('secureConnection') as ((s: TLSSocket) => void)[];
+    server.removeAllListeners('secureConnection');
+    server.on('secureConnection', (socket: TLSSocket) => {
+      if (socket.alpnProtocol === 'h2') for (const l of h2Listeners) l.call(server, socket);
+      else connections.handle(socket);
+    });
     server.on('tlsClientError', () => {
       /* handshake refused (no certificate for the name): the client saw the alert */
     });
@@ -110,61 +112,70 @@ export async function startListeners(o: ListenerOptions): Promise<Listeners> {
       sessions.add(s);
       s.once('close', () => sessions.delete(s));
     });
-    (server as unknown as { closeSessions: () => void }).closeSessions = () => {
-      for (const s of sessions) s.close();
-    };
     await listen(server, config.https);
     result.https = server;
     httpsPort = addressOf(server)?.port ?? 443;
+    closers.push(() =>
+      closeServer(server, connections, () => {
+        for (const s of sessions) s.close();
+      }),
+    );
   }
   return result;
 }
 
-function route(ctx: ForwardContext, req: ClientRequest, res: ClientResponse, host: string, proto: 'http' | 'https', httpsPort: number): void {
-  const r = ctx.router.find(host);
-  if (r === undefined) {
-    ctx.tally.unrouted.count(404);
-    answer(res, 404, `globaldns: no route for host "${hostName(host) ?? host}"`);
-    return;
-  }
-  if (proto === 'http' && r.redirectHttps) {
-    const location = redirectTarget({ host, url: req.url }, httpsPort);
-    if (location) {
-      r.own.count(308);
-      answer(res, 308, `globaldns: moved to ${location}`, { location });
+/** A request over TLS: the Host must be one the connection's certificate covers (else 421). */
+function secureRequest(ctx: ForwardContext, certificates: CertificateStore, ex: ClientExchange): void {
+  const servername = (ex.socket as TLSSocket).servername;
+  if (servername && !sameName(servername, ex.host)) {
+    const bundle = certificates.lookup(servername);
+    const name = hostName(ex.host);
+    if (!bundle || name === undefined || !bundleCovers(bundle, name)) {
+      (ctx.router.find(ex.host)?.own ?? ctx.tally.unrouted).count(421);
+      answer(ex, 421, `globaldns: this connection is for "${servername}", not "${name ?? ex.host}"; open a new connection`);
       return;
     }
   }
-  forward(ctx, r, req, res, host, proto);
+  route(ctx, ex, 'https', 0);
 }
 
-async function answerChallenge(lookup: ChallengeLookup, ctx: ForwardContext, req: http.IncomingMessage, res: http.ServerResponse, host: string): Promise<void> {
+function route(ctx: ForwardContext, ex: ClientExchange, proto: 'http' | 'https', httpsPort: number): void {
+  const host = ex.host;
+  const r = ctx.router.find(host);
+  if (r === undefined) {
+    ctx.tally.unrouted.count(404);
+    answer(ex, 404, `globaldns: no route for host "${hostName(host) ?? host}"`);
+    return;
+  }
+  if (proto === 'http' && r.redirectHttps) {
+    const location = redirectTarget({ host, url: ex.url }, httpsPort);
+    if (location) {
+      r.own.count(308);
+      answer(ex, 308, `globaldns: moved to ${location}`, { location });
+      return;
+    }
+  }
+  forward(ctx, r, ex, proto);
+}
+
+async function answerChallenge(lookup: ChallengeLookup, ctx: ForwardContext, ex: ClientExchange): Promise<void> {
   let body: string | undefined;
   try {
-    body = await lookup(host, req.url ?? '/');
+    body = await lookup(ex.host, ex.url);
   } catch {
     body = undefined;
   }
+  if (ex.closed) return;
   if (body !== undefined) {
-    (ctx.router.find(host)?.own ?? ctx.tally.unrouted).count(200);
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    (ctx.router.find(ex.host)?.own ?? ctx.tally.unrouted).count(200);
+    const bytes = Buffer.from(body);
+    ex.writeHead(200, '', ['content-type', 'application/octet-stream', 'content-length', String(bytes.length)]);
+    ex.write(bytes);
+    ex.end();
     return;
   }
   // Not one of ours: the clusters may run their own ACME clients behind us.
-  route(ctx, req, res, host, 'http', 0);
-}
-
-/** Node's defaults answer 400/408/431; this only keeps a broken socket from lingering. */
-function clientError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket, ctx: ForwardContext): void {
-  if (!socket.writable || (err.code === 'ECONNRESET')) {
-    socket.destroy();
-    return;
-  }
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-  const body = `globaldns: ${status.slice(4)}${err.code ? ` (${err.code})` : ''}\n`;
-  ctx.tally.unrouted.count(Number(status.slice(0, 3)));
-  socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  route(ctx, ex, 'http', 0);
 }
 
 function sameName(servername: string, hostHeader: string): boolean {
@@ -187,11 +198,10 @@ function addressOf(server: NetServer | undefined): { host: string; port: number 
 }
 
 /** Stops accepting, lets requests in flight finish (up to 10 s), closes idle connections at once. */
-function closeServer(server: (NetServer & { closeIdleConnections?: () => void; closeAllConnections?: () => void; closeSessions?: () => void }) | undefined): Promise<void> {
-  if (!server) return Promise.resolve();
+function closeServer(server: NetServer, connections: H1Connections, closeSessions?: () => void): Promise<void> {
   return new Promise((resolve) => {
     const force = setTimeout(() => {
-      server.closeAllConnections?.();
+      connections.closeAll();
       resolve();
     }, 10_000);
     force.unref();
@@ -199,7 +209,7 @@ function closeServer(server: (NetServer & { closeIdleConnections?: () => void; c
       clearTimeout(force);
       resolve();
     });
-    server.closeIdleConnections?.();
-    server.closeSessions?.();
+    connections.closeIdle();
+    closeSessions?.();
   });
 }

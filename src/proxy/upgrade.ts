@@ -1,9 +1,9 @@
-import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from '../observe/index.js';
 import type { ForwardContext } from './forward.js';
+import type { UpgradeRequest } from './h1/index.js';
 import { clientFacts, upstreamRequestHeaders } from './headers.js';
 import { hostName, pickUpstream } from './router.js';
 import { pathOf } from './forward.js';
@@ -13,7 +13,7 @@ import { pathOf } from './forward.js';
  * on a fresh connection to the chosen upstream, and from then on bytes are piped both ways,
  * the upstream's own 101 (or refusal) included. Backpressure is `pipe()`'s.
  */
-export function upgrade(ctx: ForwardContext, req: IncomingMessage, client: Socket, head: Buffer, proto: 'http' | 'https', logger: Logger): void {
+export function upgrade(ctx: ForwardContext, req: UpgradeRequest, client: Socket, head: Buffer, proto: 'http' | 'https', logger: Logger): void {
   client.on('error', () => client.destroy());
   const host = req.headers.host ?? '';
   const route = ctx.router.find(host);
@@ -65,7 +65,7 @@ export function upgrade(ctx: ForwardContext, req: IncomingMessage, client: Socke
 }
 
 /** The upgrade keeps its Connection/Upgrade pair (hop-by-hop, but the upgrade is for the next hop too). */
-function upgradeHeaders(req: IncomingMessage, host: string, proto: 'http' | 'https', ctx: ForwardContext): string[] {
+function upgradeHeaders(req: UpgradeRequest, host: string, proto: 'http' | 'https', ctx: ForwardContext): string[] {
   const out = upstreamRequestHeaders(req.rawHeaders, host, proto, clientFacts(req.socket, ctx.config.trustedProxies));
   out.push('connection', 'upgrade', 'upgrade', req.headers.upgrade ?? 'websocket');
   return out;

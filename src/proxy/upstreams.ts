@@ -2,9 +2,15 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { Pool } from 'undici';
 import type { ProxyConfig } from '../config/index.js';
+import { ConnectionPool, Deadlines, sweepInterval } from './h1/index.js';
 import type { UpstreamRef } from './route-table.js';
+
+/**
+ * How long an unused upstream connection is kept: below the usual server idle timeouts
+ * (Node's 5 s, nginx's 75 s), so that we close it before the upstream does.
+ */
+const UPSTREAM_IDLE_MS = 4000;
 
 /**
  * One upstream endpoint as a worker sees it: its keep-alive pool, the requests in flight, and
@@ -19,7 +25,7 @@ export class Upstream {
   readonly host: string;
   readonly port: number;
   readonly secure: boolean;
-  readonly pool: Pool;
+  readonly pool: ConnectionPool;
   outstanding = 0;
   failures = 0;
   ejected = false;
@@ -34,6 +40,7 @@ export class Upstream {
     ref: UpstreamRef,
     private readonly config: Pick<ProxyConfig, 'timeouts' | 'limits' | 'healthCheck'>,
     private readonly onHealth: (u: Upstream, healthy: boolean) => void,
+    deadlines: Deadlines,
   ) {
     this.key = ref.key;
     this.origin = ref.origin;
@@ -43,16 +50,22 @@ export class Upstream {
     this.secure = url.protocol === 'https:';
     this.port = Number(url.port) || (this.secure ? 443 : 80);
     const t = config.timeouts;
-    this.pool = new Pool(ref.origin, {
-      connections: config.limits.upstreamConnections,
-      pipelining: 1,
-      connectTimeout: t.connectMs,
-      headersTimeout: t.headersMs,
-      bodyTimeout: t.bodyMs,
-      // Response heads above what we accept from clients are the upstream's problem, not a reason to crash.
-      maxHeaderSize: Math.max(config.limits.headerBytes, 16384),
-      ...(ref.servername ? { connect: { servername: ref.servername } } : {}),
-    });
+    this.pool = new ConnectionPool(
+      {
+        host: this.host,
+        port: this.port,
+        secure: this.secure,
+        servername: ref.servername,
+        connections: config.limits.upstreamConnections,
+        connectMs: t.connectMs,
+        headersMs: t.headersMs,
+        bodyMs: t.bodyMs,
+        idleMs: UPSTREAM_IDLE_MS,
+        // Response heads above what we accept from clients are the upstream's problem, not a reason to crash.
+        maxHeaderSize: Math.max(config.limits.headerBytes, 16384),
+      },
+      deadlines,
+    );
   }
 
   /** A request answered (any status that is not a gateway failure). */
@@ -160,15 +173,19 @@ export function probe(u: Pick<Upstream, 'host' | 'port' | 'secure' | 'servername
  */
 export class UpstreamSet {
   private readonly byKey = new Map<string, Upstream>();
+  private readonly deadlines: Deadlines;
 
   constructor(
     private readonly config: Pick<ProxyConfig, 'timeouts' | 'limits' | 'healthCheck'>,
     private readonly onHealth: (u: Upstream, healthy: boolean) => void = () => {},
-  ) {}
+  ) {
+    const t = config.timeouts;
+    this.deadlines = new Deadlines(sweepInterval([t.connectMs, t.headersMs, t.bodyMs]));
+  }
 
   get(ref: UpstreamRef): Upstream {
     let u = this.byKey.get(ref.key);
-    if (!u) this.byKey.set(ref.key, (u = new Upstream(ref, this.config, this.onHealth)));
+    if (!u) this.byKey.set(ref.key, (u = new Upstream(ref, this.config, this.onHealth, this.deadlines)));
     return u;
   }
 

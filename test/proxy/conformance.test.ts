@@ -726,7 +726,7 @@ test.serial('upstream closing idle keep-alive connections silently: 20 GETs with
   t.true(raw.stats.accepted - acceptedBefore >= 19, `upstream connections: ${raw.stats.accepted - acceptedBefore}`);
 });
 
-test.serial('[current engine fails] upstream closing a reused connection as a GET arrives (idle-close race): retried on a new connection, 10 GETs all succeed', async (t) => {
+test.serial('upstream closing a reused connection as a GET arrives (idle-close race): retried on a new connection, 10 GETs all succeed', async (t) => {
   const acceptedBefore = raw.stats.accepted;
   const c = await Conn.open(world.httpPort);
   const statuses: number[] = [];

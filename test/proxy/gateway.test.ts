@@ -35,7 +35,7 @@ test.serial('upstream head later than the headers timeout: 504', async (t) => {
   const started = Date.now();
   const r = await world.get('/slow-headers?ms=4000');
   t.is(r.status, 504);
-  t.regex(r.body, /UND_ERR_HEADERS_TIMEOUT/);
+  t.regex(r.body, /GLOBALDNS_HEADERS_TIMEOUT/);
   t.true(Date.now() - started < 3500, `answered after ${Date.now() - started} ms`);
 });
 

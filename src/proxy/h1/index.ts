@@ -1,0 +1,6 @@
+export { H1Connections, answerText } from './client-connection.js';
+export type { H1Options, UpgradeRequest } from './client-connection.js';
+export { ConnectionPool } from './pool.js';
+export type { PoolOptions } from './pool.js';
+export { Deadlines, sweepInterval } from './deadlines.js';
+export * from './contract.js';
