@@ -11,6 +11,9 @@
 // answers node:http cannot produce; `brief.example.test` is node:http with a 100 ms
 // keep-alive timeout. They stand beside the world's shop.example.test (the "good host").
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import http from 'node:http';
 import net from 'node:net';
 import type { Socket } from 'node:net';
@@ -340,6 +343,13 @@ function serve(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer
   } else if (p === '/cookies') {
     res.setHeader('set-cookie', ['a=1; Path=/', 'b=2; Path=/']);
     res.setHeader('content-length', 2);
+    res.end('ok');
+  } else if (p === '/many-headers') {
+    // 60 response fields: more than llhttp hands to JavaScript in one piece (32).
+    const fields: string[] = [];
+    for (let i = 0; i < 60; i++) fields.push(`X-Field-${i}`, `value ${i}`);
+    fields.push('content-length', '2');
+    res.writeHead(200, fields);
     res.end('ok');
   } else if (p === '/raw-headers') {
     const text = JSON.stringify(req.rawHeaders);
@@ -866,4 +876,52 @@ test.serial('HTTP/1.1 over TLS: keep-alive for 20 requests and a 1 MiB POST echo
   c.destroy();
   const connections = new Set(seenSince(from).map((s) => s.connection));
   t.true(connections.size <= 3, `upstream connections used: ${connections.size}`);
+});
+
+test.serial('60 request fields and 60 response fields pass intact and in order, also with the head sent one byte at a time', async (t) => {
+  const fields: [string, string][] = [];
+  for (let i = 0; i < 60; i++) fields.push([`X-Field-${i}`, `value ${i}`]);
+  const c = await Conn.open(world.httpPort);
+  const r = await c.exchange('GET', '/raw-headers', CONF, fields);
+  t.is(r.status, 200);
+  const received = JSON.parse(r.body.toString()) as string[];
+  const got: [string, string][] = [];
+  for (let i = 0; i < received.length; i += 2) if (received[i].startsWith('X-Field-')) got.push([received[i], received[i + 1]]);
+  t.deepEqual(got, fields);
+  // The same head in 1-byte writes: the parser sees it across many reads.
+  const bytes = requestBytes('GET', '/raw-headers', CONF, fields);
+  for (let i = 0; i < bytes.length; i += 1) {
+    c.write(bytes.subarray(i, i + 1));
+    if (i % 64 === 0) await sleep(1);
+  }
+  const split = await c.response('GET');
+  t.is(split.status, 200);
+  t.is(split.body.toString(), r.body.toString(), 'the upstream saw the same head');
+  const many = await c.exchange('GET', '/many-headers', CONF);
+  t.is(many.status, 200);
+  const out = many.headers.filter(([n]) => n.startsWith('X-Field-'));
+  t.is(out.length, 60);
+  t.deepEqual(out[59], ['X-Field-59', 'value 59']);
+  t.is(many.body.toString(), 'ok');
+  c.destroy();
+});
+
+test.serial('HTTP/2: a 1 MiB POST echoed intact, and a chunked-length (no Content-Length) upload too', async (t) => {
+  const body = randomBytes(MiB);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gdns-h2-'));
+  try {
+    writeFileSync(path.join(dir, 'body'), body);
+    writeFileSync(path.join(dir, 'ca.pem'), confCert.certPem);
+    const base = ['--http2', '--cacert', path.join(dir, 'ca.pem'), '--resolve', `${CONF}:${world.httpsPort}:127.0.0.1`, '-o', path.join(dir, 'out'), '-H', 'content-type: application/octet-stream'];
+    const url = `https://${CONF}:${world.httpsPort}/echo`;
+    const r = await curl([...base, '--data-binary', `@${path.join(dir, 'body')}`, url]);
+    t.is(r.status, 200, r.stderr);
+    t.is(sha256(readFileSync(path.join(dir, 'out'))), sha256(body));
+    // Without Content-Length the HTTP/2 body has no announced length: forwarded chunked.
+    const r2 = await curl([...base, '-H', 'content-length:', '-H', 'transfer-encoding: chunked', '--data-binary', `@${path.join(dir, 'body')}`, url]);
+    t.is(r2.status, 200, r2.stderr);
+    t.is(sha256(readFileSync(path.join(dir, 'out'))), sha256(body));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
