@@ -3,8 +3,8 @@ import type { Socket } from 'node:net';
 
 /**
  * Node's own HTTP/1 parser (llhttp in C++), the one node:http runs on, reached through the
- * `_http_common` module. Not a documented API, so every use goes through this file; it is
- * checked by test/proxy/h1-parser.test.ts on the Node versions we ship (20, 22).
+ * `_http_common` module. Not a documented API, so every use goes through this file, its shape
+ * is checked when the module loads, and test/proxy/conformance.test.ts pins the behaviour.
  *
  * Why not node:http or undici: the proxy measured about 10k req/s with either (node:http's
  * per-request objects and streams on one side, undici's wasm parser and request objects on
@@ -47,6 +47,11 @@ interface ParserModule {
 
 const native = createRequire(import.meta.url)('_http_common') as ParserModule;
 const P = native.HTTPParser;
+for (const m of ['initialize', 'execute', 'finish', 'consume', 'unconsume', 'getCurrentBuffer'] as const) {
+  if (typeof P?.prototype?.[m as keyof NativeParser] !== 'function' || typeof P.kOnHeadersComplete !== 'number' || !Array.isArray(native.methods)) {
+    throw new Error(`globaldns proxy: this Node.js (${process.version}) lacks the HTTP parser binding the proxy is built on (HTTPParser.${m}); use Node 20 or 22`);
+  }
+}
 
 /** Method names by the index the parser reports. */
 export const METHODS: readonly string[] = native.methods;
@@ -94,7 +99,12 @@ export class HttpParser {
       return cb.onHeadersComplete(minor, headers, method, url ?? '', status, statusText ?? '', upgrade, keepAlive);
     };
     p[P.kOnBody] = (chunk: Buffer) => cb.onBody(chunk);
-    p[P.kOnMessageComplete] = () => cb.onMessageComplete();
+    p[P.kOnMessageComplete] = () => {
+      // Trailers arrive through kOnHeaders too; they must not prefix the next message's head.
+      this.partialHeaders = undefined;
+      this.partialUrl = '';
+      cb.onMessageComplete();
+    };
     p[P.kOnExecute] = (result: number | ParseError) => cb.onExecute(result);
   }
 
