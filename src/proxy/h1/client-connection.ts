@@ -137,6 +137,8 @@ class ClientConnection implements HasDeadline {
       return 2; // no body; llhttp stops after this head and the rest of the read belongs to the new protocol
     }
     this.reading = bodyLength !== 0 ? ex : null;
+    // A head that came whole in one read starts its request now (a partial one started at its first bytes).
+    if (this.receiving !== 'head') this.startedAt = Date.now();
     if (bodyLength !== 0 && this.server.o.requestMs > 0) {
       this.receiving = 'body';
       this.deadline = this.startedAt + this.server.o.requestMs;
@@ -193,7 +195,6 @@ class ClientConnection implements HasDeadline {
       answerText(ex, 400, 'globaldns: an HTTP/1.1 request needs a Host header');
       return;
     }
-    if (ex.expectContinue && ex.body !== null) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
     this.server.o.onRequest(ex);
   }
 
@@ -413,6 +414,9 @@ class H1Exchange implements ClientExchange, RequestBody {
   attach(sink: BodySink): void {
     if (this.detached) return;
     this.sink = sink;
+    // The client waits for a go-ahead before sending the body: given once an upstream takes it,
+    // so a request refused earlier (413, 404, 502) never has its body sent at all.
+    if (this.expectContinue && !this.ended && this.received === 0 && !this.headersSent) this.conn.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
     if (this.failure) {
       sink.fail(this.failure);
       return;
