@@ -27,6 +27,7 @@ import { rawUpstream } from './raw-upstream.js';
 import type { RawUpstream } from './raw-upstream.js';
 import { curl, selfSigned, sleep, startWorld } from './world.js';
 import type { ProxyWorld } from './world.js';
+import { killServer, listenOn } from '../support/tcp-server.js';
 
 const MiB = 1024 * 1024;
 
@@ -299,17 +300,13 @@ function confUpstream(host: string, port: number): ConfUpstream {
         const closed = new Promise<void>((resolve) => s.once('close', () => (sockets.delete(s), resolve())));
         ids.set(s, { id: ++u.accepted, closed });
       });
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(port, host, () => resolve());
-      });
+      await listenOn(server, port, host);
     },
     async stop() {
       if (!server) return;
       const s = server;
       server = undefined;
-      for (const sock of sockets) sock.destroy();
-      await new Promise<void>((resolve) => s.close(() => resolve()));
+      await killServer(s, sockets);
     },
   };
   return u;

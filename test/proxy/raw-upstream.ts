@@ -5,6 +5,7 @@
 // middle of a body, a silent close after each response.
 import net from 'node:net';
 import type { Socket } from 'node:net';
+import { killServer, listenOn } from '../support/tcp-server.js';
 
 export interface RawRequest {
   method: string;
@@ -67,17 +68,13 @@ export function rawUpstream(host: string, port: number, script: RawScript): RawU
           }
         });
       });
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(port, host, () => resolve());
-      });
+      await listenOn(server, port, host);
     },
     async stop() {
       if (!server) return;
       const s = server;
       server = undefined;
-      for (const sock of sockets) sock.destroy();
-      await new Promise<void>((resolve) => s.close(() => resolve()));
+      await killServer(s, sockets);
     },
   };
   return u;

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { ingressYaml, startGlobaldns } from '../support/globaldns.js';
 import type { Globaldns } from '../support/globaldns.js';
 import { freePort } from '../support/ports.js';
+import { killServer, listenOn } from '../support/tcp-server.js';
 
 /** One upstream: answers with its name, and serves a few test paths. */
 export interface Upstream {
@@ -70,18 +71,14 @@ export function upstream(name: string, host: string, port: number): Upstream {
         s.once('close', () => sockets.delete(s));
       });
       server.on('upgrade', (req: http.IncomingMessage, socket: Socket) => websocketEcho(req, socket, name));
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(port, host, () => resolve());
-      });
+      await listenOn(server, port, host);
     },
     async stop() {
       if (!server) return;
       const s = server;
       server = undefined;
       // A killed upstream: connections cut, nothing drained.
-      for (const sock of sockets) sock.destroy();
-      await new Promise<void>((resolve) => s.close(() => resolve()));
+      await killServer(s, sockets);
     },
   };
   return u;

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { LAST_CHUNK, writeChunk } from './chunked.js';
 import type { BodySink, ClientExchange, RequestBody } from './contract.js';
 import { BodyTooLargeError } from './contract.js';
 import type { Deadlines, HasDeadline } from './deadlines.js';
@@ -354,13 +355,7 @@ class H1Exchange implements ClientExchange, RequestBody {
   write(chunk: Buffer): boolean {
     const socket = this.conn.socket;
     if (this.closed || this.mode === 'none' || chunk.length === 0) return true;
-    if (this.mode !== 'chunked') return socket.write(chunk);
-    socket.cork();
-    socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-    socket.write(chunk);
-    const ok = socket.write('\r\n', 'latin1');
-    socket.uncork();
-    return ok;
+    return this.mode === 'chunked' ? writeChunk(socket, chunk) : socket.write(chunk);
   }
 
   onDrain(fn: () => void): void {
@@ -369,7 +364,7 @@ class H1Exchange implements ClientExchange, RequestBody {
 
   end(): void {
     if (this.closed) return;
-    if (this.mode === 'chunked') this.conn.socket.write('0\r\n\r\n', 'latin1');
+    if (this.mode === 'chunked') this.conn.socket.write(LAST_CHUNK, 'latin1');
     this.conn.done(this);
   }
 

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
+import { LAST_CHUNK, writeChunk } from './chunked.js';
 import type { BodySink, ResponseHandler, UpstreamRequest } from './contract.js';
 import { ABORTED, BAD_RESPONSE, BODY_TIMEOUT, CONNECT_TIMEOUT, HEADERS_TIMEOUT, UPSTREAM_CLOSED, UpstreamError } from './contract.js';
 import type { Deadlines, HasDeadline } from './deadlines.js';
@@ -147,19 +148,12 @@ export class UpstreamConnection implements HasDeadline {
     return {
       write: (chunk) => {
         if (!current()) return true;
-        if (!chunked) return socket.write(chunk);
-        if (chunk.length === 0) return true;
-        socket.cork();
-        socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-        socket.write(chunk);
-        const ok = socket.write('\r\n', 'latin1');
-        socket.uncork();
-        return ok;
+        return chunked ? writeChunk(socket, chunk) : socket.write(chunk);
       },
       onDrain: (fn) => socket.once('drain', fn),
       end: () => {
         if (!current()) return;
-        if (chunked) socket.write('0\r\n\r\n', 'latin1');
+        if (chunked) socket.write(LAST_CHUNK, 'latin1');
         this.bodyDone = true;
         // The wait for the head starts once the request is all sent.
         if (this.phase === 'head') this.deadline = Date.now() + this.o.headersMs;
