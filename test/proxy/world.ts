@@ -11,7 +11,7 @@ import path from 'node:path';
 import { ingressYaml, startGlobaldns } from '../support/globaldns.js';
 import type { Globaldns } from '../support/globaldns.js';
 import { freePort } from '../support/ports.js';
-import { killServer, listenOn } from '../support/tcp-server.js';
+import { killServer, listenOn, trackSockets } from '../support/tcp-server.js';
 
 /** One upstream: answers with its name, and serves a few test paths. */
 export interface Upstream {
@@ -66,10 +66,7 @@ export function upstream(name: string, host: string, port: number): Upstream {
           res.end(name);
         }
       });
-      server.on('connection', (s: Socket) => {
-        sockets.add(s);
-        s.once('close', () => sockets.delete(s));
-      });
+      trackSockets(server, sockets);
       server.on('upgrade', (req: http.IncomingMessage, socket: Socket) => websocketEcho(req, socket, name));
       await listenOn(server, port, host);
     },
