@@ -29,8 +29,10 @@ export interface H1Options {
   deadlines: Deadlines;
   onRequest(ex: ClientExchange): void;
   onUpgrade(req: UpgradeRequest, head: Buffer): void;
-  /** A request refused by the server itself (400, 408, 431, 405), for the metrics. */
+  /** A request refused by the server itself (400, 408, 431, 405, 500), for the metrics. */
   onRefused(status: number): void;
+  /** A bug of ours surfaced on this connection (it is closed): for the log. */
+  onFault?(err: Error): void;
 }
 
 /** The HTTP/1.1 client connections of one listener, for a graceful stop. */
@@ -90,6 +92,10 @@ class ClientConnection implements HasDeadline {
       onBody: (chunk) => this.reading?.pushBody(chunk),
       onMessageComplete: () => this.onMessageComplete(),
       onExecute: (r) => this.onExecute(r),
+      onFault: (err) => {
+        o.onFault?.(err);
+        this.refuse(500, 'Internal Server Error', 'the proxy failed on this request');
+      },
     });
     this.parser.attach(socket);
     socket.on('error', () => {});

@@ -70,6 +70,12 @@ export interface ParserCallbacks {
   onMessageComplete(): void;
   /** After each read handed to the parser (consume mode): bytes parsed, or the parse error. */
   onExecute(result: number | ParseError): void;
+  /**
+   * A callback above threw. Called from C++ on a socket read, an exception would reach
+   * 'uncaughtException' and end the process; it comes here instead, and the owner closes
+   * the connection.
+   */
+  onFault(err: Error): void;
 }
 
 /**
@@ -96,16 +102,37 @@ export class HttpParser {
       }
       this.partialHeaders = undefined;
       this.partialUrl = '';
-      return cb.onHeadersComplete(minor, headers, method, url ?? '', status, statusText ?? '', upgrade, keepAlive);
+      try {
+        return cb.onHeadersComplete(minor, headers, method, url ?? '', status, statusText ?? '', upgrade, keepAlive);
+      } catch (err) {
+        cb.onFault(err as Error);
+        return NO_BODY;
+      }
     };
-    p[P.kOnBody] = (chunk: Buffer) => cb.onBody(chunk);
+    p[P.kOnBody] = (chunk: Buffer) => {
+      try {
+        cb.onBody(chunk);
+      } catch (err) {
+        cb.onFault(err as Error);
+      }
+    };
     p[P.kOnMessageComplete] = () => {
       // Trailers arrive through kOnHeaders too; they must not prefix the next message's head.
       this.partialHeaders = undefined;
       this.partialUrl = '';
-      cb.onMessageComplete();
+      try {
+        cb.onMessageComplete();
+      } catch (err) {
+        cb.onFault(err as Error);
+      }
     };
-    p[P.kOnExecute] = (result: number | ParseError) => cb.onExecute(result);
+    p[P.kOnExecute] = (result: number | ParseError) => {
+      try {
+        cb.onExecute(result);
+      } catch (err) {
+        cb.onFault(err as Error);
+      }
+    };
   }
 
   /**

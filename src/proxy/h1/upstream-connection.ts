@@ -71,6 +71,7 @@ export class UpstreamConnection implements HasDeadline {
       onExecute: (r) => {
         if (isParseError(r)) this.onParseError(r);
       },
+      onFault: (err) => this.fail(new UpstreamError(BAD_RESPONSE, `internal error while relaying the response: ${err.message}`)),
     });
     this.socket = o.secure
       ? tls.connect({ host: o.host, port: o.port, servername: o.servername, ALPNProtocols: ['http/1.1'] })
