@@ -71,7 +71,14 @@ export interface ProxyAcme {
   renewBeforeDays?: number;
   /** node-cron expression of the renewal check. */
   schedule?: string;
+  /**
+   * How the CA validates a name: `http-01` (port 80, the HTTP listener) or `tls-alpn-01`
+   * (RFC 8737, port 443, the HTTPS listener; for sites whose port 80 is closed).
+   */
+  challenge: AcmeChallengeType;
 }
+
+export type AcmeChallengeType = 'http-01' | 'tls-alpn-01';
 
 export interface ProxyListen {
   /** Undefined: every interface. */
@@ -230,6 +237,7 @@ export const proxySchema = z
         caFile: z.string().min(1).optional(),
         renewBeforeDays: z.number().positive().max(365).optional(),
         schedule: z.string().min(1).optional(),
+        challenge: z.enum(['http-01', 'tls-alpn-01']).default('http-01'),
       })
       .strict()
       .optional(),
@@ -238,6 +246,11 @@ export const proxySchema = z
   .refine((p) => p.timeouts.clientRequest === 0 || p.timeouts.clientRequest >= p.timeouts.clientHeaders, {
     message: 'timeouts.clientRequest must be 0 (no limit) or at least timeouts.clientHeaders',
     path: ['timeouts', 'clientRequest'],
+  })
+  // The CA connects to the HTTPS port for TLS-ALPN-01: without that listener no name could be validated.
+  .refine((p) => p.acme?.challenge !== 'tls-alpn-01' || p.https !== false, {
+    message: 'acme.challenge tls-alpn-01 needs the https listener (it answers the CA on that port); use http-01 or set proxy.https',
+    path: ['acme', 'challenge'],
   });
 
 /** Per-entry options (`entries[].proxy`). */

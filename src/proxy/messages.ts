@@ -1,15 +1,17 @@
 import type { ProxyConfig } from '../config/index.js';
 import type { ProxyCounts } from '../observe/index.js';
 import type { RouteTable } from './route-table.js';
-import type { CertificateBundle } from './tls/index.js';
+import type { AlpnChallengeCertificate, CertificateBundle } from './tls/index.js';
 
 /** IPC between the primary (routes, certificates, ACME) and its proxy workers. */
 export type ToWorker =
-  | { type: 'proxy-config'; config: ProxyConfig; logLevel: string }
+  /** `alpnChallenges`: ACME validates with TLS-ALPN-01, so the HTTPS listener peeks at ClientHellos. */
+  | { type: 'proxy-config'; config: ProxyConfig; logLevel: string; alpnChallenges?: boolean }
   | { type: 'routes'; table: RouteTable }
   | { type: 'cert'; bundle: CertificateBundle }
   | { type: 'cert-removed'; names: string[] }
   | { type: 'challenge-answer'; id: number; body: string | null }
+  | { type: 'alpn-challenge-answer'; id: number; certificate: AlpnChallengeCertificate | null }
   | { type: 'stop' };
 
 export type FromWorker =
@@ -18,6 +20,7 @@ export type FromWorker =
   | { type: 'listening'; http?: { host: string; port: number }; https?: { host: string; port: number } }
   | { type: 'listen-failed'; error: string }
   | { type: 'challenge'; id: number; host: string; path: string }
+  | { type: 'alpn-challenge'; id: number; servername: string }
   /** Requests, latency and ejections counted since the last one (every second, and at stop). */
   | { type: 'counts'; counts: ProxyCounts };
 

@@ -6,7 +6,7 @@ import { upstreamsOfTable } from './route-table.js';
 import { Router } from './router.js';
 import { startListeners } from './server.js';
 import { ProxyTally } from './tally.js';
-import type { ChallengeLookup, Listeners } from './server.js';
+import type { AlpnChallengeLookup, ChallengeLookup, Listeners } from './server.js';
 import type { CertificateStore } from './tls/index.js';
 import { UpstreamSet } from './upstreams.js';
 
@@ -27,6 +27,7 @@ export class ProxyProcess implements ForwardContext {
     private readonly certificates: CertificateStore,
     private readonly logger: Logger,
     private readonly challenges?: ChallengeLookup,
+    private readonly alpnChallenges?: AlpnChallengeLookup,
   ) {
     this.upstreams = new UpstreamSet(config, (u, healthy) => {
       if (healthy) logger.info({ upstream: u.origin }, `upstream ${u.origin} is back after a successful check`);
@@ -39,7 +40,14 @@ export class ProxyProcess implements ForwardContext {
   }
 
   async start(): Promise<Listeners> {
-    this.listeners = await startListeners({ config: this.config, ctx: this, certificates: this.certificates, challenges: this.challenges, logger: this.logger });
+    this.listeners = await startListeners({
+      config: this.config,
+      ctx: this,
+      certificates: this.certificates,
+      challenges: this.challenges,
+      alpnChallenges: this.alpnChallenges,
+      logger: this.logger,
+    });
     return this.listeners;
   }
 

@@ -1,11 +1,13 @@
 import http2 from 'node:http2';
 import net from 'node:net';
 import type { Server as NetServer, Socket } from 'node:net';
+import tls from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import type { ProxyConfig, ProxyListen } from '../config/index.js';
 import type { Logger } from '../observe/index.js';
 import { ACME_CHALLENGE_PREFIX, bundleCovers, redirectTarget } from './tls/index.js';
-import type { CertificateStore } from './tls/index.js';
+import type { AlpnChallengeCertificate, CertificateStore } from './tls/index.js';
+import { CLIENT_HELLO_PEEK_LIMIT, parseClientHello } from './tls/client-hello.js';
 import { answer, forward } from './forward.js';
 import type { ForwardContext } from './forward.js';
 import { Deadlines, H1Connections, sweepInterval } from './h1/index.js';
@@ -17,17 +19,23 @@ import { upgrade } from './upgrade.js';
 /** HTTP-01 answers: synchronous in the process that runs ACME, a round trip to it in a worker. */
 export type ChallengeLookup = (host: string, path: string) => string | undefined | Promise<string | undefined>;
 
+/** TLS-ALPN-01 certificates by SNI name: like `ChallengeLookup`, local or a round trip to the primary. */
+export type AlpnChallengeLookup = (servername: string) => AlpnChallengeCertificate | undefined | Promise<AlpnChallengeCertificate | undefined>;
+
 export interface ListenerOptions {
   config: ProxyConfig;
   ctx: ForwardContext;
   certificates: CertificateStore;
   challenges?: ChallengeLookup;
+  /** Given (ACME with tls-alpn-01): the HTTPS listener peeks at each ClientHello first. */
+  alpnChallenges?: AlpnChallengeLookup;
   logger: Logger;
 }
 
 export interface Listeners {
   http?: net.Server;
-  https?: http2.Http2SecureServer;
+  /** The listening HTTPS socket: the http2 server, or the ClientHello peek in front of it. */
+  https?: net.Server;
   /** Bound addresses (port 0 resolved). */
   addresses(): { http?: { host: string; port: number }; https?: { host: string; port: number } };
   close(): Promise<void>;
@@ -55,6 +63,7 @@ export async function startListeners(o: ListenerOptions): Promise<Listeners> {
       onRequest,
       onUpgrade: (req, head) => upgrade(ctx, req, req.socket, head, proto, o.logger),
       onRefused: (status) => ctx.tally.unrouted.count(status),
+      onFault: (err) => o.logger.error({ err: err.message, stack: err.stack }, 'proxy: internal error on a client connection; the connection was closed'),
     } satisfies H1Options);
   let httpsPort = 443;
   const closers: (() => Promise<void>)[] = [];
@@ -91,7 +100,15 @@ export async function startListeners(o: ListenerOptions): Promise<Listeners> {
         settings: { maxHeaderListSize: config.limits.headerBytes },
         maxHeaderSize: config.limits.headerBytes,
       } as http2.SecureServerOptions,
-      (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => secureRequest(ctx, o.certificates, new H2Exchange(req, res, config.limits.bodyBytes)),
+      (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+        try {
+          secureRequest(ctx, o.certificates, new H2Exchange(req, res, config.limits.bodyBytes));
+        } catch (err) {
+          // As for HTTP/1 (h1's onFault): a bug of ours costs this stream, not the process.
+          o.logger.error({ err: (err as Error).message, stack: (err as Error).stack }, 'proxy: internal error on an HTTP/2 stream; the stream was reset');
+          res.destroy();
+        }
+      },
     );
     // Node's http2 server handles each TLS connection in one 'secureConnection' listener; h2
     // stays with it, anything else (http/1.1, or no ALPN) goes to the HTTP/1 engine.
@@ -112,11 +129,17 @@ export async function startListeners(o: ListenerOptions): Promise<Listeners> {
       sessions.add(s);
       s.once('close', () => sessions.delete(s));
     });
-    await listen(server, config.https);
-    result.https = server;
-    httpsPort = addressOf(server)?.port ?? 443;
+    // With TLS-ALPN-01 a plain TCP server listens instead and hands every connection that is
+    // not a challenge to the http2 server (which then never listens itself).
+    const alpnChallenges = o.alpnChallenges;
+    const listening = alpnChallenges
+      ? net.createServer((socket) => peekClientHello(socket, { lookup: alpnChallenges, logger: o.logger, timeoutMs: t.clientHeadersMs, tlsServer: server }))
+      : server;
+    await listen(listening, config.https);
+    result.https = listening;
+    httpsPort = addressOf(listening)?.port ?? 443;
     closers.push(() =>
-      closeServer(server, connections, () => {
+      closeServer(listening, connections, () => {
         for (const s of sessions) s.close();
       }),
     );
@@ -176,6 +199,97 @@ async function answerChallenge(lookup: ChallengeLookup, ctx: ForwardContext, ex:
   }
   // Not one of ours: the clusters may run their own ACME clients behind us.
   route(ctx, ex, 'http', 0);
+}
+
+const ACME_TLS_ALPN = 'acme-tls/1';
+
+interface PeekOptions {
+  lookup: AlpnChallengeLookup;
+  logger: Logger;
+  /** a ClientHello must arrive within this (the clientHeaders timeout), else the socket is closed */
+  timeoutMs: number;
+  /** where every connection that is not a challenge goes, with its bytes put back */
+  tlsServer: NetServer;
+}
+
+/**
+ * Reads the ClientHello before TLS starts (Node's SNICallback cannot see the ALPN offer). A
+ * client offering `acme-tls/1` for a name being validated gets the challenge certificate
+ * (RFC 8737); every other connection, garbage included, goes to the TLS server as if it had
+ * accepted it, its peeked bytes unshifted (TLSSocket feeds a wrapped socket's buffered bytes
+ * to the handshake before it reads the handle).
+ */
+function peekClientHello(socket: Socket, o: PeekOptions): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const onError = (): void => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  const timer = setTimeout(() => socket.destroy(), o.timeoutMs);
+  const onData = (chunk: Buffer): void => {
+    chunks.push(chunk);
+    size += chunk.length;
+    const peeked = chunks.length === 1 ? chunk : Buffer.concat(chunks);
+    const hello = size > CLIENT_HELLO_PEEK_LIMIT ? 'not-tls' : parseClientHello(peeked);
+    if (hello === 'incomplete') return;
+    socket.pause();
+    socket.off('data', onData);
+    socket.off('error', onError);
+    socket.off('end', onError);
+    clearTimeout(timer);
+    if (typeof hello === 'object' && hello.servername !== undefined && hello.alpn.includes(ACME_TLS_ALPN)) {
+      void answerAlpnChallenge(socket, peeked, hello.servername, o);
+      return;
+    }
+    handOver(socket, peeked, o.tlsServer);
+  };
+  socket.on('data', onData);
+  socket.on('error', onError);
+  // A client that sends part of a hello and half-closes will never finish it.
+  socket.on('end', onError);
+}
+
+function handOver(socket: Socket, peeked: Buffer, tlsServer: NetServer): void {
+  socket.unshift(peeked);
+  tlsServer.emit('connection', socket);
+}
+
+/** The challenge certificate, ALPN `acme-tls/1` only, then close: RFC 8737 carries no application data. */
+async function answerAlpnChallenge(socket: Socket, peeked: Buffer, servername: string, o: PeekOptions): Promise<void> {
+  // Bytes arriving during the lookup stay buffered (the socket is paused); errors close it.
+  const onError = (): void => {
+    socket.destroy();
+  };
+  socket.on('error', onError);
+  let certificate: AlpnChallengeCertificate | undefined;
+  try {
+    certificate = await o.lookup(servername);
+  } catch {
+    certificate = undefined;
+  }
+  socket.off('error', onError);
+  if (socket.destroyed) return;
+  // Not being validated now: an ordinary connection (a client that merely offers acme-tls/1).
+  if (!certificate) return handOver(socket, peeked, o.tlsServer);
+  let secureContext: tls.SecureContext;
+  try {
+    secureContext = tls.createSecureContext({ cert: certificate.certPem, key: certificate.keyPem });
+  } catch {
+    socket.destroy();
+    return;
+  }
+  socket.unshift(peeked);
+  const secure = new tls.TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: [ACME_TLS_ALPN] });
+  const timer = setTimeout(() => secure.destroy(), o.timeoutMs);
+  secure.on('error', () => secure.destroy());
+  secure.on('close', () => clearTimeout(timer));
+  secure.once('secure', () => {
+    o.logger.info({ servername, remote: socket.remoteAddress }, `acme: TLS-ALPN-01 challenge certificate for ${servername} served to ${socket.remoteAddress ?? '?'}`);
+    secure.end();
+  });
+  // Nothing is read from the validator; whatever it sends is dropped.
+  secure.resume();
 }
 
 function sameName(servername: string, hostHeader: string): boolean {

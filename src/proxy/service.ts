@@ -42,6 +42,7 @@ export async function startProxyService(o: ProxyServiceOptions): Promise<ProxySe
             caBundlePem: acme.caFile ? readFileSync(acme.caFile, 'utf8') : undefined,
             renewBeforeDays: acme.renewBeforeDays,
             schedule: acme.schedule,
+            challenge: acme.challenge,
           },
         }
       : {}),
@@ -58,11 +59,13 @@ export async function startProxyService(o: ProxyServiceOptions): Promise<ProxySe
     resolver: o.resolver,
     certificates,
     challenges: tls.challenges,
+    // Only then does the HTTPS listener peek at ClientHellos; otherwise it costs nothing.
+    ...(acme?.challenge === 'tls-alpn-01' ? { alpnChallenges: tls.alpnChallenges } : {}),
     logger: o.logger,
     logLevel: o.logLevel,
     metrics: o.metrics,
   });
-  // After the listeners: ACME's HTTP-01 validation needs the HTTP listener up.
+  // After the listeners: the CA validates through them (HTTP-01 on HTTP, TLS-ALPN-01 on HTTPS).
   await tls.start();
   return {
     ...proxy,

@@ -11,8 +11,8 @@ import type { FromWorker, ToWorker } from './messages.js';
 import { ProxyProcess } from './process.js';
 import { buildRouteTable } from './route-table.js';
 import type { RouteTable } from './route-table.js';
-import type { ChallengeLookup } from './server.js';
-import type { CertificateStore } from './tls/index.js';
+import type { AlpnChallengeLookup, ChallengeLookup } from './server.js';
+import type { AlpnChallenges, CertificateStore } from './tls/index.js';
 
 /** What the proxy reads of the rest of the service. */
 export interface ProxySources {
@@ -29,6 +29,8 @@ export interface StartProxyOptions extends ProxySources {
   certificates: CertificateStore;
   /** HTTP-01 answers of the ACME client, if one runs. */
   challenges?: { respond(host: string, path: string): string | undefined };
+  /** TLS-ALPN-01 certificates of the ACME client, when it validates that way (the HTTPS listener then peeks at ClientHellos). */
+  alpnChallenges?: AlpnChallenges;
   logger: Logger;
   logLevel: string;
   /** Quiet time before a burst of endpoint changes becomes one route table. */
@@ -80,9 +82,10 @@ export async function startProxy(o: StartProxyOptions): Promise<RunningProxy> {
   let addresses: RunningProxy['addresses'];
   let stopWorkers: () => Promise<void>;
   const challenges: ChallengeLookup | undefined = o.challenges ? (host, path) => o.challenges!.respond(host, path) : undefined;
+  const alpnChallenges: AlpnChallengeLookup | undefined = o.alpnChallenges ? (servername) => o.alpnChallenges!.certificate(servername) : undefined;
 
   if (o.config.workers === 0) {
-    const proc = new ProxyProcess(o.config, o.certificates, log, challenges);
+    const proc = new ProxyProcess(o.config, o.certificates, log, challenges, alpnChallenges);
     push = (t) => proc.setRoutes(t);
     await rebuild();
     await proc.start();
@@ -184,7 +187,7 @@ async function startWorkers(o: StartProxyOptions, currentTable: () => RouteTable
       w.on('message', (m: unknown) => {
         if (!isMessage<FromWorker>(m)) return;
         if (m.type === 'ready') {
-          w.send({ type: 'proxy-config', config: o.config, logLevel: o.logLevel } satisfies ToWorker);
+          w.send({ type: 'proxy-config', config: o.config, logLevel: o.logLevel, alpnChallenges: o.alpnChallenges !== undefined } satisfies ToWorker);
           w.send({ type: 'routes', table: currentTable() } satisfies ToWorker);
           for (const bundle of o.certificates.all()) w.send({ type: 'cert', bundle } satisfies ToWorker);
         } else if (m.type === 'listening') {
@@ -198,6 +201,9 @@ async function startWorkers(o: StartProxyOptions, currentTable: () => RouteTable
         } else if (m.type === 'challenge') {
           const body = o.challenges?.respond(m.host, m.path);
           if (w.isConnected()) w.send({ type: 'challenge-answer', id: m.id, body: body ?? null } satisfies ToWorker);
+        } else if (m.type === 'alpn-challenge') {
+          const certificate = o.alpnChallenges?.certificate(m.servername);
+          if (w.isConnected()) w.send({ type: 'alpn-challenge-answer', id: m.id, certificate: certificate ?? null } satisfies ToWorker);
         }
       });
       w.once('exit', (code, signal) => {

@@ -8,7 +8,9 @@ import { createLogger } from '../observe/index.js';
 import { isMessage } from './messages.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { ProxyProcess } from './process.js';
+import type { AlpnChallengeLookup, ChallengeLookup } from './server.js';
 import { CertificateStore } from './tls/index.js';
+import type { AlpnChallengeCertificate } from './tls/index.js';
 
 const certificates = new CertificateStore();
 let proxy: ProxyProcess | undefined;
@@ -24,28 +26,39 @@ function sendCounts(done?: () => void): void {
   else done?.();
 }
 
-const challengeWaits = new Map<number, (body: string | undefined) => void>();
-let nextChallenge = 1;
+/** Questions to the primary (it runs ACME), answered by id; unanswered ones give up after 5 s. */
+const waits = new Map<number, (answer: unknown) => void>();
+let nextQuestion = 1;
 
 function send(m: FromWorker): void {
   process.send?.(m);
 }
 
-/** HTTP-01 answers live in the primary (it runs ACME): ask it, give up after 5 s. */
-function askChallenge(host: string, path: string): Promise<string | undefined> {
-  const id = nextChallenge++;
+function ask<T>(question: (id: number) => FromWorker): Promise<T | undefined> {
+  const id = nextQuestion++;
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
-      challengeWaits.delete(id);
+      waits.delete(id);
       resolve(undefined);
     }, 5000);
-    challengeWaits.set(id, (body) => {
+    waits.set(id, (answer) => {
       clearTimeout(timer);
-      resolve(body);
+      resolve(answer as T | undefined);
     });
-    send({ type: 'challenge', id, host, path });
+    send(question(id));
   });
 }
+
+function answered(id: number, answer: unknown): void {
+  waits.get(id)?.(answer);
+  waits.delete(id);
+}
+
+/** HTTP-01 answers live in the primary. */
+const askChallenge: ChallengeLookup = (host, path) => ask<string>((id) => ({ type: 'challenge', id, host, path }));
+
+/** TLS-ALPN-01 certificates too. */
+const askAlpnChallenge: AlpnChallengeLookup = (servername) => ask<AlpnChallengeCertificate>((id) => ({ type: 'alpn-challenge', id, servername }));
 
 process.on('message', (m: unknown) => {
   if (!isMessage<ToWorker>(m)) return;
@@ -53,7 +66,7 @@ process.on('message', (m: unknown) => {
     case 'proxy-config': {
       if (proxy) return;
       const logger = createLogger(m.logLevel).child({ module: 'proxy', worker: process.pid });
-      proxy = new ProxyProcess(m.config, certificates, logger, askChallenge);
+      proxy = new ProxyProcess(m.config, certificates, logger, askChallenge, m.alpnChallenges ? askAlpnChallenge : undefined);
       if (pendingRoutes?.type === 'routes') proxy.setRoutes(pendingRoutes.table);
       proxy.start().then(
         (l) => send({ type: 'listening', ...l.addresses() }),
@@ -75,8 +88,10 @@ process.on('message', (m: unknown) => {
       certificates.remove(m.names);
       return;
     case 'challenge-answer':
-      challengeWaits.get(m.id)?.(m.body ?? undefined);
-      challengeWaits.delete(m.id);
+      answered(m.id, m.body ?? undefined);
+      return;
+    case 'alpn-challenge-answer':
+      answered(m.id, m.certificate ?? undefined);
       return;
     case 'stop':
       clearInterval(countsTimer);

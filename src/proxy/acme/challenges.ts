@@ -1,6 +1,10 @@
-// HTTP-01 challenge answers (RFC 8555 8.3): while an order is pending, the key authorization
-// for each token is kept here; the HTTP listener asks `respond(host, path)` before anything
-// else. Keyed by host and token, so one name's challenge is never answered on another name.
+// Challenge answers while an order is pending.
+// HTTP-01 (RFC 8555 8.3): the key authorization for each token; the HTTP listener asks
+// `respond(host, path)` before anything else. Keyed by host and token, so one name's challenge
+// is never answered on another name.
+// TLS-ALPN-01 (RFC 8737): a self-signed certificate per name carrying the key authorization's
+// digest; the HTTPS listener serves it to a client that offers ALPN `acme-tls/1` with that
+// name as SNI. Keyed by name (orders run one at a time, one name each).
 import { hostWithoutPort, ACME_CHALLENGE_PREFIX } from '../tls/redirect.js';
 
 export interface AcmeChallenges {
@@ -37,4 +41,36 @@ export class HttpChallengeResponder implements AcmeChallenges {
 
 function key(host: string, token: string): string {
   return `${host.toLowerCase()}/${token}`;
+}
+
+/** The certificate (and its throwaway key) that answers a TLS-ALPN-01 challenge for one name. */
+export interface AlpnChallengeCertificate {
+  certPem: string;
+  keyPem: string;
+}
+
+export interface AlpnChallenges {
+  /** the challenge certificate for this SNI name, or undefined (not being validated now) */
+  certificate(servername: string): AlpnChallengeCertificate | undefined;
+}
+
+export class AlpnChallengeResponder implements AlpnChallenges {
+  private readonly certificates = new Map<string, AlpnChallengeCertificate>();
+
+  add(host: string, certificate: AlpnChallengeCertificate): void {
+    this.certificates.set(host.toLowerCase(), certificate);
+  }
+
+  delete(host: string): void {
+    this.certificates.delete(host.toLowerCase());
+  }
+
+  /** number of challenges being answered now */
+  get pending(): number {
+    return this.certificates.size;
+  }
+
+  certificate(servername: string): AlpnChallengeCertificate | undefined {
+    return this.certificates.get(servername.toLowerCase().replace(/\.$/, ''));
+  }
 }

@@ -1,8 +1,8 @@
 // Public surface of the proxy's ACME module.
-export { HttpChallengeResponder } from './challenges.js';
-export type { AcmeChallenges } from './challenges.js';
+export { AlpnChallengeResponder, HttpChallengeResponder } from './challenges.js';
+export type { AcmeChallenges, AlpnChallengeCertificate, AlpnChallenges } from './challenges.js';
 export { AcmeIssuer } from './issuer.js';
-export type { AcmeIssuerOptions } from './issuer.js';
+export type { AcmeChallengeType, AcmeIssuerOptions } from './issuer.js';
 export { FileAcmeStorage, SecretAcmeStorage, certificateSecretName, ACCOUNT_SECRET } from './storage.js';
 export type { AcmeStorage, StoredCertificate } from './storage.js';
 export { renewalDue, renewalDueAt } from './renewal.js';

@@ -1,9 +1,12 @@
-// Gets one certificate for one name from an ACME CA with HTTP-01 (acme-client does the
-// protocol; we provide the account key, the challenge answers and clear errors).
+// Gets one certificate for one name from an ACME CA with HTTP-01 or TLS-ALPN-01 (acme-client
+// does the protocol; we provide the account key, the challenge answers and clear errors).
 import https from 'node:https';
 import acme from 'acme-client';
 import type { AcmeStorage, StoredCertificate } from './storage.js';
-import type { HttpChallengeResponder } from './challenges.js';
+import type { AlpnChallengeResponder, HttpChallengeResponder } from './challenges.js';
+
+/** How the CA validates a name: port 80 (HTTP listener) or port 443 (HTTPS listener, RFC 8737). */
+export type AcmeChallengeType = 'http-01' | 'tls-alpn-01';
 
 export interface AcmeIssuerOptions {
   directoryUrl: string;
@@ -17,12 +20,20 @@ export interface AcmeIssuerOptions {
   caBundlePem?: string;
   storage: AcmeStorage;
   challenges: HttpChallengeResponder;
+  /** default http-01 */
+  challenge?: AcmeChallengeType;
+  /** where TLS-ALPN-01 certificates go while validated (required for tls-alpn-01) */
+  alpnChallenges?: AlpnChallengeResponder;
 }
 
 export class AcmeIssuer {
   private client: acme.Client | undefined;
 
+  private readonly challenge: AcmeChallengeType;
+
   constructor(private readonly opts: AcmeIssuerOptions) {
+    this.challenge = opts.challenge ?? 'http-01';
+    if (this.challenge === 'tls-alpn-01' && !opts.alpnChallenges) throw new Error(`acme ${opts.directoryUrl}: tls-alpn-01 needs a responder for the HTTPS listener`);
     if (opts.caBundlePem) trustAcmeServerCa(opts.caBundlePem);
   }
 
@@ -36,16 +47,29 @@ export class AcmeIssuer {
         csr,
         email: this.opts.email,
         termsOfServiceAgreed: true,
-        challengePriority: ['http-01'],
+        // Only the configured type: the CA offers both, and answering one we cannot serve would fail the order.
+        challengePriority: [this.challenge],
         // The CA checks the challenge itself; a self-check would need our public address
         // to be reachable from here, which behind NAT or split DNS it often is not.
         skipChallengeVerification: true,
         challengeCreateFn: async (authz, challenge, keyAuthorization) => {
-          if (challenge.type !== 'http-01') throw new Error(`challenge type ${challenge.type} is not supported`);
-          this.opts.challenges.add(authz.identifier.value, challenge.token, keyAuthorization);
+          const name = authz.identifier.value;
+          // acme-client's types list http-01 and dns-01 only; tls-alpn-01 arrives all the same.
+          const type: string = challenge.type;
+          if (challenge.type === 'http-01') {
+            this.opts.challenges.add(name, challenge.token, keyAuthorization);
+          } else if (type === 'tls-alpn-01' && this.opts.alpnChallenges) {
+            // A throwaway P-256 key: acme-client's default would be a 2048-bit RSA key per challenge.
+            const challengeKey = await acme.crypto.createPrivateEcdsaKey('P-256');
+            const [keyPem, certPem] = await acme.crypto.createAlpnCertificate(authz, keyAuthorization, challengeKey);
+            this.opts.alpnChallenges.add(name, { certPem: certPem.toString('utf8'), keyPem: keyPem.toString('utf8') });
+          } else {
+            throw new Error(`challenge type ${type} is not supported`);
+          }
         },
         challengeRemoveFn: async (authz, challenge) => {
           if (challenge.type === 'http-01') this.opts.challenges.delete(authz.identifier.value, challenge.token);
+          else if ((challenge.type as string) === 'tls-alpn-01') this.opts.alpnChallenges?.delete(authz.identifier.value);
         },
       });
       return { certPem, keyPem: key.toString('utf8') };

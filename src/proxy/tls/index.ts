@@ -9,4 +9,4 @@ export { TlsManager } from './manager.js';
 export type { AcmeSettings, CertificateSourceKind, CertificateStatus, EntryTls, RenewalResult, TlsLogger, TlsManagerOptions, WantedCertificate } from './manager.js';
 export { loadCertificateFiles } from './files.js';
 export { parseSecretRef } from './secrets.js';
-export type { AcmeChallenges } from '../acme/index.js';
+export type { AcmeChallenges, AlpnChallengeCertificate, AlpnChallenges } from '../acme/index.js';

@@ -12,7 +12,7 @@ import { CertificateStore } from './store.js';
 import { bundleFromPem, normaliseName, readCertificate, type CertificateBundle } from './bundle.js';
 import { FileCertificateWatcher } from './files.js';
 import { parseSecretRef, TlsSecretReader, type SecretRef } from './secrets.js';
-import { AcmeIssuer, FileAcmeStorage, HttpChallengeResponder, SecretAcmeStorage, renewalDue, type AcmeChallenges, type AcmeStorage } from '../acme/index.js';
+import { AcmeIssuer, AlpnChallengeResponder, FileAcmeStorage, HttpChallengeResponder, SecretAcmeStorage, renewalDue, type AcmeChallenges, type AcmeChallengeType, type AlpnChallenges, type AcmeStorage } from '../acme/index.js';
 
 /** The `proxy.tls` settings of one entry. */
 export interface EntryTls {
@@ -46,6 +46,8 @@ export interface AcmeSettings {
   renewBeforeDays?: number;
   /** node-cron expression of the renewal check (default hourly, '17 * * * *') */
   schedule?: string;
+  /** http-01 (default: the HTTP listener answers) or tls-alpn-01 (the HTTPS listener answers, see `alpnChallenges`) */
+  challenge?: AcmeChallengeType;
 }
 
 export interface TlsManagerOptions {
@@ -99,7 +101,10 @@ interface Source {
 
 export class TlsManager {
   readonly challenges: AcmeChallenges;
+  /** TLS-ALPN-01 certificates while they are validated (the HTTPS listener's peek asks it) */
+  readonly alpnChallenges: AlpnChallenges;
   private readonly responder = new HttpChallengeResponder();
+  private readonly alpnResponder = new AlpnChallengeResponder();
   private readonly sources = new Map<string, Source>();
   private readonly issuer: AcmeIssuer | undefined;
   private readonly storage: AcmeStorage;
@@ -113,13 +118,14 @@ export class TlsManager {
 
   constructor(private readonly opts: TlsManagerOptions) {
     this.challenges = this.responder;
+    this.alpnChallenges = this.alpnResponder;
     this.clock = opts.clock ?? (() => new Date());
     this.ordering = opts.ordering ?? true;
     this.storage = opts.kube ? new SecretAcmeStorage(opts.kube.kubeConfig, opts.kube.namespace) : new FileAcmeStorage(opts.stateDir);
     if (opts.kube) this.secretReader = new TlsSecretReader(opts.kube.kubeConfig);
     if (opts.acme) {
       if (opts.acme.schedule && !cron.validate(opts.acme.schedule)) throw new Error(`acme.schedule ${JSON.stringify(opts.acme.schedule)}: not a cron expression`);
-      this.issuer = new AcmeIssuer({ ...opts.acme, storage: this.storage, challenges: this.responder });
+      this.issuer = new AcmeIssuer({ ...opts.acme, storage: this.storage, challenges: this.responder, alpnChallenges: this.alpnResponder });
     }
   }
 
