@@ -126,11 +126,16 @@ class ClientConnection implements HasDeadline {
     let contentLength = 0;
     let chunked = false;
     let expectContinue = false;
+    let refusal: string | undefined;
     for (let i = 0; i < headers.length; i += 2) {
       const n = headers[i];
       const len = n.length;
       if (len === 4) {
-        if (host === undefined && n.toLowerCase() === 'host') host = headers[i + 1];
+        if (n.toLowerCase() === 'host') {
+          // Two Hosts: proxies behind us could route on the other one (RFC 9112 3.2: 400).
+          if (host !== undefined) refusal = 'a request must not carry two Host headers';
+          host = headers[i + 1];
+        }
       } else if (len === 14) {
         if (n.toLowerCase() === 'content-length') contentLength = Number(headers[i + 1]);
       } else if (len === 17) {
@@ -153,7 +158,8 @@ class ClientConnection implements HasDeadline {
       this.receiving = null;
       this.deadline = 0;
     }
-    if (minor >= 1 && host === undefined) ex.refuseNoHost = true;
+    if (minor >= 1 && host === undefined) refusal = 'an HTTP/1.1 request needs a Host header';
+    ex.refusal = refusal;
     if (this.current === null) this.start(ex);
     else {
       this.queue.push(ex);
@@ -196,10 +202,10 @@ class ClientConnection implements HasDeadline {
 
   private start(ex: H1Exchange): void {
     this.current = ex;
-    if (ex.refuseNoHost) {
+    if (ex.refusal !== undefined) {
       ex.closeAfter();
       this.server.o.onRefused(400);
-      answerText(ex, 400, 'globaldns: an HTTP/1.1 request needs a Host header');
+      answerText(ex, 400, `globaldns: ${ex.refusal}`);
       return;
     }
     this.server.o.onRequest(ex);
@@ -282,7 +288,8 @@ class H1Exchange implements ClientExchange, RequestBody {
   readonly body: RequestBody | null;
   headersSent = false;
   closed = false;
-  refuseNoHost = false;
+  /** Why the server refuses this request itself (400), if it does. */
+  refusal: string | undefined;
   private mode: 'none' | 'length' | 'chunked' | 'close' = 'none';
   private closeListener: (() => void) | undefined;
   // Request body state.
