@@ -152,7 +152,8 @@ export function clientResponseHeaders(raw: readonly string[]): string[] {
     }
     const lower = name.toLowerCase();
     if (HOP_BY_HOP[lower] === true) {
-      if (lower === 'connection') (connectionTokens ??= []).push(...raw[i + 1].toLowerCase().split(','));
+      // Almost every upstream says just "keep-alive" (or "close"): nothing named to remove.
+      if (lower === 'connection' && !ONLY_FRAMING_TOKEN.test(raw[i + 1])) (connectionTokens ??= []).push(...raw[i + 1].toLowerCase().split(','));
       continue;
     }
     out.push(name, raw[i + 1]);
@@ -160,3 +161,5 @@ export function clientResponseHeaders(raw: readonly string[]): string[] {
   if (connectionTokens !== undefined) removeNamed(out, connectionTokens);
   return out;
 }
+
+const ONLY_FRAMING_TOKEN = /^\s*(keep-alive|close)\s*$/i;
