@@ -161,7 +161,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   const resolver = new HostnameResolver({ onError: (host, e) => log.warn({ hostname: host, err: e.message }, 'load-balancer hostname lookup failed') });
   // Set once the proxy runs: in cluster mode only the leader orders ACME certificates.
   const lateProxy: { tls?: ProxyService['tls'] } = {};
-  const management = config.management ? await startManagement(config, { store, resolver, controller, zones, log, sources, leading: (yes) => lateProxy.tls?.setOrdering(yes) }) : undefined;
+  const management = config.management ? await startManagement(config, { store, resolver, controller, zones, log, sources, leading: (yes) => lateProxy.tls?.setOrdering(yes), onSyncStatus: (st) => syncBook.report(st) }) : undefined;
   const external = management ? undefined : await buildExternal(config, store, resolver, log.child({ module: 'external' }), (st) => syncBook.report(st));
   const admin = await startAdmin(flags, { config, store, resolver, sources, management, external, syncBook, metrics, readiness, log });
   const proxy = config.proxy ? await startProxyOrExit(config, config.proxy, { store, resolver, stateDir, log, logLevel: flags.logLevel ?? config.logLevel, metrics }) : undefined;
@@ -431,6 +431,8 @@ async function startManagement(
     sources: readonly RunningSource[];
     /** Told when this replica starts (true) and stops (false) leading. */
     leading?: (yes: boolean) => void;
+    /** Entry sync reports (for the metrics). */
+    onSyncStatus?: (st: EntrySyncStatus) => void;
   },
 ): Promise<ManagementParts> {
   const m = config.management;
@@ -504,6 +506,7 @@ async function startManagement(
     },
     logger: log.child({ module: 'external' }),
     sync: config.sync,
+    onSyncStatus: parts.onSyncStatus,
   });
   holder.runtime = runtime;
   for (const s of parts.sources) {

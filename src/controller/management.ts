@@ -44,6 +44,8 @@ export interface ManagementRuntimeOptions {
   embeddedHolds: (fqdn: string) => boolean;
   logger: ControllerLogger;
   sync: { debounceMs: number; maxDelayMs: number; resync: string | false };
+  /** Every entry sync report of this replica's external providers (metrics count the failures). */
+  onSyncStatus?: (st: EntrySyncStatus) => void;
   /** Quiet time before statuses are computed and written (default 250 ms). */
   statusDebounceMs?: number;
 }
@@ -390,6 +392,7 @@ export class ManagementRuntime {
     if (!byName) this.syncs.set(st.provider, (byName = new Map()));
     byName.set(st.fqdn, st);
     if (st.reason === 'NotLeader') return;
+    this.opts.onSyncStatus?.(st);
     this.warn(st);
     this.statusSoon();
   }

@@ -88,6 +88,17 @@ test('resources → Route53 records and the embedded zone, with truthful statuse
   );
   t.is(events[0]?.type, 'Warning');
   t.is(events[0]?.reason, 'RecordConflict');
+  // The same failure in the metrics, as in standalone mode.
+  const conflicts = await waitFor(
+    async () => {
+      const text = await (await fetch(`${g.adminUrl}/metrics`)).text();
+      const m = /^globaldns_provider_sync_errors_total\{provider="route53-main",reason="Conflict"\} (\d+)$/m.exec(text);
+      return m && Number(m[1]) >= 1 ? Number(m[1]) : undefined;
+    },
+    5000,
+    () => 'globaldns_provider_sync_errors_total has no Conflict for route53-main',
+  );
+  t.true(conflicts >= 1);
 
   // Provider status.
   const prov = await waitFor(() => (cond(statusOf(mgmt, 'GlobalDNSProvider', undefined, 'route53-main'), 'Ready')?.status === 'True' ? statusOf(mgmt, 'GlobalDNSProvider', undefined, 'route53-main') : undefined), 5000, () => 'provider status');
