@@ -49,10 +49,8 @@ test('three replicas: one writer at a time; kill -9 → new leader within the le
   east.apply(ingress({ name: 'web', namespace: 'shop', hosts: 'www.example.org', ips: ['203.0.113.10'] }));
   west.apply(ingress({ name: 'web', namespace: 'shop', hosts: 'www.example.org', ips: ['203.0.113.20'] }));
 
-  const replicas = await Promise.all(['replica-0', 'replica-1', 'replica-2'].map((id) => w.replica(id)));
-  const byId = new Map(replicas.map((g, i) => [`replica-${i}`, g]));
-
-  // The Lease's holder over time, as the API server has it.
+  // The Lease's holder over time, as the API server has it: watched from before the replicas
+  // start, so that the first write already falls after a recorded holder.
   const holders: { at: number; holder: string }[] = [];
   const holder = () => ((mgmt.get('Lease', LEASE_NS, LEASE_NAME)?.spec as { holderIdentity?: string } | undefined)?.holderIdentity ?? '');
   let watching = true;
@@ -66,6 +64,9 @@ test('three replicas: one writer at a time; kill -9 → new leader within the le
   t.teardown(() => {
     watching = false;
   });
+  const replicas = await Promise.all(['replica-0', 'replica-1', 'replica-2'].map((id) => w.replica(id)));
+  const byId = new Map(replicas.map((g, i) => [`replica-${i}`, g]));
+
   const logs = () => [...byId].map(([id, g]) => `--- ${id}\n${g.logs().split('\n').slice(-15).join('\n')}`).join('\n');
 
   await waitFor(() => (www()[0] === 'A 60 203.0.113.10 203.0.113.20' ? true : undefined), 10_000, () => `www: ${www().join(' | ')}\n${logs()}`);
