@@ -2,8 +2,9 @@ import test from 'ava';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, isKubeCluster, matchesLabels, parseConfig, parseDuration, parseLabelSelector } from '../../src/config/index.js';
+import { isKubeCluster, matchesLabels, parseConfig, parseDuration, parseLabelSelector } from '../../src/config/index.js';
 import type { KubeClusterConfig } from '../../src/config/index.js';
+import { problemsOf as problems } from './problems.js';
 
 function kubeconfig(contexts: string[], current?: string): string {
   return [
@@ -25,15 +26,7 @@ function dir(files: Record<string, string>): string {
   return d;
 }
 
-function problemsOf(text: string, baseDir: string): string[] {
-  try {
-    parseConfig(text, { baseDir });
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsOf = (text: string, baseDir: string): string[] => problems(text, { baseDir });
 
 const kube = (c: unknown): KubeClusterConfig => {
   if (typeof c !== 'object' || c === null || !isKubeCluster(c as KubeClusterConfig)) throw new Error('not a kube cluster');

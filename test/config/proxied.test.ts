@@ -2,8 +2,9 @@
 // config and in a GlobalDNS; `true` on another provider type is refused with a message that
 // says why and what to do; `false` is what every other provider does anyway and is accepted.
 import test from 'ava';
-import { ConfigError, entryProviderProblem, parseConfig, parseGlobalDns, parseGlobalDnsProvider } from '../../src/config/index.js';
+import { entryProviderProblem, parseConfig, parseGlobalDns, parseGlobalDnsProvider } from '../../src/config/index.js';
 import type { CrdResult } from '../../src/config/index.js';
+import { problemsOf as problems } from './problems.js';
 
 const base = { baseDir: '/srv/gdns' };
 
@@ -27,15 +28,8 @@ entries:
 ${entries}`;
 }
 
-function problemsOf(text: string): string[] {
-  try {
-    parseConfig(text, base);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  return [];
-}
+/** Accepted texts have no problems. */
+const problemsOf = (text: string): string[] => problems(text, base, []);
 
 test('YAML: proxied true, false or absent on a cloudflare entry reaches the model entry as written', (t) => {
   const c = parseConfig(
