@@ -155,6 +155,8 @@ export function buildStatus(inputs: StatusInputs, now = Date.now()): StatusRepor
       if (rejection !== undefined) view.rejection = rejection;
       return view;
     });
+    // In a fixed order (cluster, namespace, kind, name), not the order the watches happened to deliver.
+    endpoints.sort((a, b) => compareKeys(a, b));
     const published = endpoints.filter((e) => e.accepted);
     const health: NameHealth =
       endpoints.length === 0 ? 'unclaimed' : published.length === 0 ? 'down' : published.some((e) => phaseOf.get(e.cluster) === 'Synced') ? 'up' : 'stale';
@@ -219,4 +221,11 @@ function table(head: string[], rows: string[][]): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
   return [line(head), ...rows.map(line)];
+}
+
+function compareKeys(a: EndpointView, b: EndpointView): number {
+  for (const k of ['cluster', 'namespace', 'kind', 'name'] as const) {
+    if (a[k] !== b[k]) return a[k] < b[k] ? -1 : 1;
+  }
+  return 0;
 }
