@@ -1,5 +1,5 @@
 import type { ProxyConfig } from '../config/index.js';
-import { answerText, BodyTooLargeError } from './h1/index.js';
+import { answer, BodyTooLargeError } from './h1/index.js';
 import type { ClientExchange, ResponseHandler, UpstreamRequest } from './h1/index.js';
 import { clientFacts, clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import { pickUpstream, routeServesPath } from './router.js';
@@ -38,11 +38,6 @@ const CONNECT_FAILURES: Record<string, true> = {
   GLOBALDNS_CONNECT_TIMEOUT: true,
   GLOBALDNS_UPSTREAM_CLOSED: true,
 };
-
-export { BodyTooLargeError };
-
-/** Answers a request the proxy itself decides (404, 413, 502, ...) with a short text body. */
-export const answer = answerText;
 
 /** The request target without the query, for path rules. */
 export function pathOf(url: string): string {
@@ -116,15 +111,14 @@ class ForwardHandler implements ResponseHandler {
     this.abortUpstream = abort;
   }
 
-  onHeaders(statusCode: number, rawHeaders: string[], resume: () => void, statusText: string): boolean {
+  onHeaders(statusCode: number, rawHeaders: string[], resume: () => void, statusText: string): void {
     this.responded = true;
     this.count(statusCode);
     if (statusCode === 502 || statusCode === 503 || statusCode === 504) this.upstream.failed();
     else this.upstream.succeeded();
-    if (this.ex.closed) return true;
+    if (this.ex.closed) return;
     this.resume = resume;
     this.ex.writeHead(statusCode, statusText, clientResponseHeaders(rawHeaders));
-    return true;
   }
 
   private resume: (() => void) | undefined;

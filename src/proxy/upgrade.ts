@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from '../observe/index.js';
 import type { ForwardContext } from './forward.js';
+import { endWith } from './h1/index.js';
 import type { UpgradeRequest } from './h1/index.js';
 import { clientFacts, upstreamRequestHeaders } from './headers.js';
 import { hostName, pickUpstream } from './router.js';
@@ -19,13 +20,13 @@ export function upgrade(ctx: ForwardContext, req: UpgradeRequest, client: Socket
   const route = ctx.router.find(host);
   if (!route) {
     ctx.tally.unrouted.count(404);
-    refuse(client, 404, `globaldns: no route for host "${hostName(host) ?? host}"`);
+    endWith(client, 404, `globaldns: no route for host "${hostName(host) ?? host}"`);
     return;
   }
   const upstream = pickUpstream(route, pathOf(req.url ?? '/'), ctx.config.balancing, null);
   if (!upstream) {
     route.own.count(502);
-    refuse(client, 502, `globaldns: no upstream for ${route.host}`);
+    endWith(client, 502, `globaldns: no upstream for ${route.host}`);
     return;
   }
   const headers = upgradeHeaders(req, host, proto, ctx);
@@ -55,7 +56,7 @@ export function upgrade(ctx: ForwardContext, req: UpgradeRequest, client: Socket
       upstream.failed();
       tally.count(502, performance.now() - startedAt);
       logger.debug({ upstream: upstream.origin, err: err.message }, 'upgrade: upstream unreachable');
-      refuse(client, 502, `globaldns: ${route.host}: ${upstream.origin}: ${err.code ?? err.message}`);
+      endWith(client, 502, `globaldns: ${route.host}: ${upstream.origin}: ${err.code ?? err.message}`);
     } else {
       client.destroy();
     }
@@ -69,10 +70,4 @@ function upgradeHeaders(req: UpgradeRequest, host: string, proto: 'http' | 'http
   const out = upstreamRequestHeaders(req.rawHeaders, host, proto, clientFacts(req.socket, ctx.config.trustedProxies));
   out.push('connection', 'upgrade', 'upgrade', req.headers.upgrade ?? 'websocket');
   return out;
-}
-
-function refuse(client: Socket, status: number, text: string): void {
-  const reason = status === 404 ? 'Not Found' : 'Bad Gateway';
-  const body = `${text}\n`;
-  client.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }

@@ -205,7 +205,7 @@ class ClientConnection implements HasDeadline {
     if (ex.refusal !== undefined) {
       ex.closeAfter();
       this.server.o.onRefused(400);
-      answerText(ex, 400, `globaldns: ${ex.refusal}`);
+      answer(ex, 400, `globaldns: ${ex.refusal}`);
       return;
     }
     this.server.o.onRequest(ex);
@@ -247,8 +247,7 @@ class ClientConnection implements HasDeadline {
       this.socket.destroy();
       return;
     }
-    const body = `globaldns: ${reason}: ${detail}\n`;
-    this.socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, 'latin1');
+    endWith(this.socket, status, `globaldns: ${reason}: ${detail}`);
     this.deadline = 0;
     this.receiving = null;
     this.pause(PAUSE_PIPELINE);
@@ -447,12 +446,20 @@ class H1Exchange implements ClientExchange, RequestBody {
   }
 }
 
+/** A short text answer on a raw socket, then the connection closes (no exchange to answer through). */
+export function endWith(socket: Socket, status: number, text: string): void {
+  const body = Buffer.from(`${text}\n`);
+  socket.end(
+    Buffer.concat([Buffer.from(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\n\r\n`, 'latin1'), body]),
+  );
+}
+
 function uncork(socket: Socket): void {
   socket.uncork();
 }
 
-/** A short text answer of the server's own. */
-export function answerText(ex: ClientExchange, status: number, text: string, extra?: Record<string, string>): void {
+/** Answers a request the proxy itself decides (404, 413, 502, ...) with a short text body. */
+export function answer(ex: ClientExchange, status: number, text: string, extra?: Record<string, string>): void {
   if (ex.headersSent) {
     ex.destroy();
     return;

@@ -38,8 +38,8 @@ export interface BodySink {
 export interface ResponseHandler {
   /** Called at dispatch; `abort` drops the exchange (the client left). */
   onConnect(abort: (err?: Error) => void): void;
-  /** The final response head (1xx are not passed on). Return value ignored. */
-  onHeaders(status: number, headers: string[], resume: () => void, statusText: string): boolean;
+  /** The final response head (1xx are not passed on). */
+  onHeaders(status: number, headers: string[], resume: () => void, statusText: string): void;
   /** A body chunk; false pauses the upstream until `resume` (from onHeaders) is called. */
   onData(chunk: Buffer): boolean;
   onComplete(): void;

@@ -18,9 +18,6 @@ interface NativeParser {
   consume(handle: unknown): void;
   unconsume(): void;
   getCurrentBuffer(): Buffer;
-  close(): void;
-  free(): void;
-  remove(): void;
   [key: number]: unknown;
 }
 
@@ -164,19 +161,11 @@ export class HttpParser {
     return this.p.getCurrentBuffer();
   }
 
-  execute(data: Buffer): number | ParseError {
-    return this.p.execute(data);
-  }
-
   /** EOF: completes a message delimited by the connection closing, or reports a cut one. */
   finish(): number | ParseError | undefined {
     return this.p.finish();
   }
 
-  free(): void {
-    this.p.remove?.();
-    this.p.free();
-  }
 }
 
 export function isParseError(r: unknown): r is ParseError {

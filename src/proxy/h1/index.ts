@@ -1,4 +1,4 @@
-export { H1Connections, answerText } from './client-connection.js';
+export { H1Connections, answer, endWith } from './client-connection.js';
 export type { H1Options, UpgradeRequest } from './client-connection.js';
 export { ConnectionPool } from './pool.js';
 export type { PoolOptions } from './pool.js';

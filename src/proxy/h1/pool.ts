@@ -19,7 +19,8 @@ type Waiting = { req: UpstreamRequest; handler: ResponseHandler };
 export class ConnectionPool implements ConnectionOwner {
   private readonly idle: UpstreamConnection[] = [];
   private readonly queue: Waiting[] = [];
-  private open = 0;
+  /** Every connection open or opening, idle or busy. */
+  private readonly all = new Set<UpstreamConnection>();
   private closing = false;
   private whenEmpty: (() => void) | undefined;
 
@@ -27,11 +28,6 @@ export class ConnectionPool implements ConnectionOwner {
     private readonly o: PoolOptions,
     private readonly deadlines: Deadlines,
   ) {}
-
-  /** Connections open now (idle or busy), for tests and metrics. */
-  get size(): number {
-    return this.open;
-  }
 
   dispatch(req: UpstreamRequest, handler: ResponseHandler): void {
     if (this.closing) {
@@ -44,7 +40,7 @@ export class ConnectionPool implements ConnectionOwner {
       c.send(req, handler);
       return;
     }
-    if (this.open < this.o.connections) {
+    if (this.all.size < this.o.connections) {
       this.connect().send(req, handler);
       return;
     }
@@ -66,14 +62,14 @@ export class ConnectionPool implements ConnectionOwner {
   }
 
   closed(c: UpstreamConnection): void {
-    this.open--;
+    this.all.delete(c);
     const i = this.idle.lastIndexOf(c);
     if (i >= 0) this.idle.splice(i, 1);
-    if (this.queue.length > 0 && this.open < this.o.connections) {
+    if (this.queue.length > 0 && this.all.size < this.o.connections) {
       const next = this.queue.shift()!;
       this.connect().send(next.req, next.handler);
     }
-    if (this.open === 0 && this.whenEmpty) this.whenEmpty();
+    if (this.all.size === 0 && this.whenEmpty) this.whenEmpty();
   }
 
   resend(req: UpstreamRequest, handler: ResponseHandler): void {
@@ -84,7 +80,7 @@ export class ConnectionPool implements ConnectionOwner {
   close(): Promise<void> {
     this.closing = true;
     for (const c of this.idle.splice(0)) c.close();
-    if (this.open === 0) return Promise.resolve();
+    if (this.all.size === 0) return Promise.resolve();
     return new Promise((resolve) => (this.whenEmpty = resolve));
   }
 
@@ -97,22 +93,8 @@ export class ConnectionPool implements ConnectionOwner {
     return done;
   }
 
-  private readonly all = new Set<UpstreamConnection>();
-
   private connect(): UpstreamConnection {
-    this.open++;
-    const c = new UpstreamConnection(
-      {
-        released: (x) => this.released(x),
-        closed: (x) => {
-          this.all.delete(x);
-          this.closed(x);
-        },
-        resend: (r, h) => this.resend(r, h),
-      },
-      this.o,
-      this.deadlines,
-    );
+    const c = new UpstreamConnection(this, this.o, this.deadlines);
     this.all.add(c);
     return c;
   }
