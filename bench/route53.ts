@@ -27,7 +27,7 @@
 //   BENCH_SEED=42 BENCH_THROTTLED_ROUNDS=5 npm run bench:route53   (fault RNG seed; bursts under faults)
 import { performance } from 'node:perf_hooks';
 import os from 'node:os';
-import { ExternalController, HostnameResolver } from '../src/controller/index.js';
+import { ExternalController } from '../src/controller/index.js';
 import type { ControllerLogger, EntrySyncStatus } from '../src/controller/index.js';
 import type { Endpoint, GlobalDnsEntry, Plan, RecordSet } from '../src/model/index.js';
 import { EndpointStore } from '../src/sources/index.js';
@@ -35,6 +35,7 @@ import { Route53Provider } from '../providers/index.js';
 import type { ApplyResult, DnsProvider, Zone } from '../providers/index.js';
 import { startRoute53Sim, type Route53Sim, type SimCall, type SimFaults } from '../test/support/route53-sim/index.js';
 import { makeLog, round, sleep } from './kube-bench.js';
+import { desiredFor } from '../test/support/desired.js';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 1000);
 const SPREAD_MS = Number(process.env.BENCH_SPREAD_MS ?? 1000);
@@ -264,10 +265,8 @@ async function main(): Promise<void> {
     const store = new EndpointStore();
     const statuses: EntrySyncStatus[] = [];
     controller = new ExternalController({
+      desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }) }),
       bindings: [{ name: 'route53', provider, ownerId: OWNER, policy: 'sync' }],
-      entries,
-      store,
-      resolver: new HostnameResolver({ lookup: async () => ({ v4: [], v6: [] }) }),
       logger,
       resync: false,
       onStatus: (s) => statuses.push(s),

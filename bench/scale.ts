@@ -57,6 +57,8 @@ import { startGlobaldns, type Globaldns } from '../test/support/globaldns.js';
 import { freePort } from '../test/support/ports.js';
 import { DnsClient, kubeClusters, logLines, makeLog, memoryMb, pollUntil, round, sameSet, sleep, summary } from './kube-bench.js';
 import { seededRandom } from '../test/support/random.js';
+import { DesiredState } from '../src/desired/index.js';
+import { LoadBalancerResolver } from '../src/sources/resolver/index.js';
 
 const CLUSTERS = Number(process.env.BENCH_CLUSTERS ?? 20);
 const PER_CLUSTER = Number(process.env.BENCH_PER_CLUSTER ?? 1000);
@@ -262,7 +264,10 @@ async function planInProcess(configText: string, baseDir: string, model: Model, 
   const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
   const zones = new ZoneStore({});
   const store = new EndpointStore();
-  const controller = new Controller({ zones: config.zones, entries: config.entries.filter((e) => embedded.has(e.provider)), store, sink: zones, logger: quiet });
+  const resolver = new LoadBalancerResolver({ backend: { dns: async () => ({ addresses: [] }), system: async () => ({ v4: [], v6: [] }) } });
+  const desired = new DesiredState({ store, resolver, entries: config.entries, logger: quiet });
+  void desired.start();
+  const controller = new Controller({ zones: config.zones, entries: config.entries.filter((e) => embedded.has(e.provider)), desired, sink: zones, logger: quiet });
   controller.start();
   const endpointOf = (c: number, j: number): Endpoint => {
     const { endpoint } = extractEndpoint(ingress(c, j, model.ips[c]![j]!), { cluster: clusterName(c), projectOf: () => undefined });

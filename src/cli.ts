@@ -12,11 +12,12 @@ import { ConfigError, loadConfig, parseDuration, parseGlobalDns, parseGlobalDnsP
 import { isKubeCluster } from './config/index.js';
 import type { Config, ListenAddress, ProxyConfig } from './config/index.js';
 import type { ProxyService } from './proxy/index.js';
-import { Controller, ExternalController, HostnameResolver, kubeLeaseApi, LeaderElector, managedProvider as managedProviderFor, ManagementRuntime, yamlBindings, yamlProviderProblems } from './controller/index.js';
+import { Controller, ExternalController, kubeLeaseApi, LeaderElector, managedProvider as managedProviderFor, ManagementRuntime, yamlBindings, yamlProviderProblems } from './controller/index.js';
 import type { ControllerLogger, EntrySyncStatus, ProviderBinding } from './controller/index.js';
 import type { DnsProvider, ProviderCallObserver } from '../providers/provider.js';
 import type { GlobalDnsEntry } from './model/index.js';
-import { desiredRecords } from './planner/index.js';
+import { DesiredState } from './desired/index.js';
+import { LoadBalancerResolver, nodeLookupBackend } from './sources/resolver/index.js';
 import { DnsServer, TYPE, ZoneStore } from './dns/index.js';
 import { AdminServer, buildStatus, createLogger, formatStatus, Metrics } from './observe/index.js';
 import type { ClusterView, EntrySync, Readiness, StatusInputs, StatusReport } from './observe/index.js';
@@ -126,10 +127,13 @@ async function serve(flags: ServeFlags): Promise<void> {
 
   const embedded = new Set(config.providers.filter((p) => p.type === 'embedded').map((p) => p.name));
   const store = new EndpointStore();
+  const resolver = lbResolver(config, log);
+  const desired = new DesiredState({ store, resolver, entries: config.entries, logger: log.child({ module: 'desired' }) });
+  void desired.start();
   const controller = new Controller({
     zones: config.zones,
     entries: config.entries.filter((e) => embedded.has(e.provider)),
-    store,
+    desired,
     sink: zones,
     logger: log.child({ module: 'controller' }),
   });
@@ -154,22 +158,31 @@ async function serve(flags: ServeFlags): Promise<void> {
   metrics.attachDns(server.stats);
   const syncBook = new SyncBook(metrics);
 
-  const sources = buildSources(config, store, log.child({ module: 'sources' }), (cluster, e) => {
+  const fleet = new ClusterFleet(store);
+  // Only claims an entry accepts keep a name served (a lost cluster's endpoints go only then).
+  fleet.setClaimFilter((e, hostname) => desired.accepts(e, hostname));
+  const sources = buildSources(config, store, fleet, log.child({ module: 'sources' }), (cluster, e) => {
     log.fatal({ cluster, err: e.message }, `cluster ${cluster}: ${e.message}`);
     process.exit(1);
   });
-  const resolver = new HostnameResolver({ onError: (host, e) => log.warn({ hostname: host, err: e.message }, 'load-balancer hostname lookup failed') });
   // Set once the proxy runs: in cluster mode only the leader orders ACME certificates.
   const lateProxy: { tls?: ProxyService['tls'] } = {};
-  const management = config.management ? await startManagement(config, { store, resolver, controller, zones, log, sources, leading: (yes) => lateProxy.tls?.setOrdering(yes), onSyncStatus: (st) => syncBook.report(st) }) : undefined;
-  const external = management ? undefined : await buildExternal(config, store, resolver, log.child({ module: 'external' }), (st) => syncBook.report(st));
-  const admin = await startAdmin(flags, { config, store, resolver, sources, management, external, syncBook, metrics, readiness, log });
-  const proxy = config.proxy ? await startProxyOrExit(config, config.proxy, { store, resolver, stateDir, log, logLevel: flags.logLevel ?? config.logLevel, metrics }) : undefined;
+  const management = config.management ? await startManagement(config, { desired, controller, zones, log, sources, leading: (yes) => lateProxy.tls?.setOrdering(yes), onSyncStatus: (st) => syncBook.report(st) }) : undefined;
+  const external = management ? undefined : await buildExternal(config, desired, log.child({ module: 'external' }), (st) => syncBook.report(st));
+  const admin = await startAdmin(flags, { config, store, desired, sources, management, external, syncBook, metrics, readiness, log });
+  const proxy = config.proxy ? await startProxyOrExit(config, config.proxy, { desired, stateDir, log, logLevel: flags.logLevel ?? config.logLevel, metrics }) : undefined;
+  if (management) {
+    // The resources' entries, merged with the YAML's, are the desired state's entries; the
+    // proxy's certificates follow them too.
+    management.runtime.onEntries((entries) => {
+      desired.setEntries(entries);
+      fleet.healthChanged();
+      proxy?.setEntries(entries);
+    });
+  }
   if (proxy && management) {
-    // GlobalDNS resources are proxied too (their routes and certificates follow the resources).
     lateProxy.tls = proxy.tls;
     proxy.tls.setOrdering(management.elector.isLeader());
-    management.runtime.onEntries((entries) => proxy.setEntries(entries));
   }
   readiness.listenersBound = true;
 
@@ -196,6 +209,8 @@ async function serve(flags: ServeFlags): Promise<void> {
     management?.source.stop();
     for (const s of sources) s.stop();
     controller.stop();
+    desired.stop();
+    resolver.stop();
     await external?.stop();
     await server.stop();
     await proxy?.stop();
@@ -240,14 +255,14 @@ async function serve(flags: ServeFlags): Promise<void> {
 async function startProxyOrExit(
   config: Config,
   proxyConfig: ProxyConfig,
-  parts: { store: EndpointStore; resolver: HostnameResolver; stateDir: string; log: ReturnType<typeof createLogger>; logLevel: string; metrics: Metrics },
+  parts: { desired: DesiredState; stateDir: string; log: ReturnType<typeof createLogger>; logLevel: string; metrics: Metrics },
 ): Promise<ProxyService> {
   const logger = parts.log.child({ module: 'proxy' });
   try {
     // Loaded only when used: ACME and TLS code is not needed by DNS-only configs or `validate`.
     const { startProxyService } = await import('./proxy/index.js');
     const kube = config.management ? { kubeConfig: loadKubeConfig(config.management.connection), namespace: config.management.leaseNamespace } : undefined;
-    const proxy = await startProxyService({ config: proxyConfig, entries: config.entries, store: parts.store, resolver: parts.resolver, stateDir: parts.stateDir, logger, logLevel: parts.logLevel, kube, metrics: parts.metrics.proxy });
+    const proxy = await startProxyService({ config: proxyConfig, entries: config.entries, desired: parts.desired, stateDir: parts.stateDir, logger, logLevel: parts.logLevel, kube, metrics: parts.metrics.proxy });
     const a = proxy.addresses();
     logger.info({ http: a.http, https: a.https, workers: proxyConfig.workers }, 'proxy listening');
     return proxy;
@@ -258,8 +273,7 @@ async function startProxyOrExit(
 }
 
 /** One running source per configured cluster. */
-function buildSources(config: Config, store: EndpointStore, sourceLog: ReturnType<typeof createLogger>, fail: (cluster: string, e: Error) => never): RunningSource[] {
-  const fleet = new ClusterFleet(store);
+function buildSources(config: Config, store: EndpointStore, fleet: ClusterFleet, sourceLog: ReturnType<typeof createLogger>, fail: (cluster: string, e: Error) => never): RunningSource[] {
   const sources: RunningSource[] = [];
   for (const c of config.clusters) {
     if (isKubeCluster(c)) {
@@ -367,15 +381,13 @@ function clusterSecretsSource(config: Config, store: EndpointStore, fleet: Clust
 }
 
 /** The controller of the external providers (Route53, ...), if any is configured. */
-async function buildExternal(config: Config, store: EndpointStore, resolver: HostnameResolver, logger: ControllerLogger, onSync?: (st: EntrySyncStatus) => void): Promise<ExternalController | undefined> {
+async function buildExternal(config: Config, desired: DesiredState, logger: ControllerLogger, onSync?: (st: EntrySyncStatus) => void): Promise<ExternalController | undefined> {
   const bindings = await staticBindings(config);
   if (bindings.length === 0) return undefined;
   const lastStatus = new Map<string, string>();
   return new ExternalController({
     bindings,
-    entries: config.entries,
-    store,
-    resolver,
+    desired,
     logger,
     debounceMs: config.sync.debounceMs,
     maxDelayMs: config.sync.maxDelayMs,
@@ -423,8 +435,7 @@ interface ManagementParts {
 async function startManagement(
   config: Config,
   parts: {
-    store: EndpointStore;
-    resolver: HostnameResolver;
+    desired: DesiredState;
     controller: Controller;
     zones: ZoneStore;
     log: ReturnType<typeof createLogger>;
@@ -486,8 +497,7 @@ async function startManagement(
   const runtime = new ManagementRuntime({
     source,
     leadership: elector,
-    store: parts.store,
-    resolver: parts.resolver,
+    desired: parts.desired,
     embedded: parts.controller,
     staticEntries,
     staticEmbedded: embeddedNames,
@@ -520,6 +530,16 @@ async function startManagement(
   return { source, elector, runtime };
 }
 
+/** The one resolver of load-balancer hostnames (a source: their addresses change without Kubernetes events). */
+function lbResolver(config: Config, log: ReturnType<typeof createLogger>): LoadBalancerResolver {
+  return new LoadBalancerResolver({
+    backend: nodeLookupBackend(config.resolver.servers),
+    minRefreshMs: config.resolver.minRefreshMs,
+    maxRefreshMs: config.resolver.maxRefreshMs,
+    onError: (hostname, e) => log.warn({ hostname, err: e.message }, 'load-balancer hostname lookup failed'),
+  });
+}
+
 /** Resolves when `p` does or after `ms`, whichever is first. */
 function withTimeout(p: Promise<void>, ms: number): Promise<void> {
   return new Promise<void>((resolve) => {
@@ -546,7 +566,7 @@ async function planCommand(flags: { config: string; logLevel?: (typeof LOG_LEVEL
   // Logs go to stderr: stdout carries the plan alone.
   const log = createLogger(flags.logLevel ?? 'warn', process.stderr);
   const store = new EndpointStore();
-  const sources = buildSources(config, store, log.child({ module: 'sources' }), (cluster, e) => {
+  const sources = buildSources(config, store, new ClusterFleet(store), log.child({ module: 'sources' }), (cluster, e) => {
     process.stderr.write(`cluster ${cluster}: ${e.message}\n`);
     process.exit(1);
   });
@@ -570,23 +590,25 @@ async function planCommand(flags: { config: string; logLevel?: (typeof LOG_LEVEL
     }
   }
 
-  const resolver = new HostnameResolver();
+  const resolver = lbResolver(config, log);
+  const desired = new DesiredState({ store, resolver, entries, logger: log.child({ module: 'desired' }) });
+  await desired.start();
   const out: string[] = [];
   for (const p of view?.problems ?? []) out.push(`problem   ${p.kind} ${p.resource}: ${p.message}`);
   const embedded = new Set([...config.providers.filter((p) => p.type === 'embedded').map((p) => p.name), ...(view?.providers ?? []).filter((p) => p.type === 'embedded').map((p) => p.name)]);
-  const claimed = new Map(store.names().map((n) => [n, store.byName(n)]));
-  const served = desiredRecords(entries.filter((e) => embedded.has(e.provider)), claimed, resolver.resolved);
-  for (const r of served.records) out.push(`embedded  ${r.name} ${r.ttl} ${r.type} ${r.values.join(' ')}`);
-  for (const r of desiredRecords(entries, claimed, resolver.resolved).rejected) out.push(`rejected  ${r.fqdn} ${r.key}: ${r.reason}`);
+  for (const name of [...desired.names()].sort()) {
+    const state = desired.get(name);
+    if (!state?.entry || !embedded.has(state.entry.provider)) continue;
+    for (const r of state.records) out.push(`embedded  ${r.name} ${r.ttl} ${r.type} ${r.values.join(' ')}`);
+  }
+  for (const r of desired.rejected()) out.push(`rejected  ${r.fqdn} ${r.key}: ${r.reason}`);
 
   const external =
     bindings.length === 0
       ? undefined
       : new ExternalController({
           bindings,
-          entries,
-          store,
-          resolver,
+          desired,
           logger: log.child({ module: 'external' }),
           debounceMs: config.sync.debounceMs,
           maxDelayMs: config.sync.maxDelayMs,
@@ -603,6 +625,8 @@ async function planCommand(flags: { config: string; logLevel?: (typeof LOG_LEVEL
   }
   process.stdout.write(out.join('\n') + (out.length > 0 ? '\n' : ''));
   for (const s of sources) s.stop();
+  desired.stop();
+  resolver.stop();
   process.exit(0);
 }
 
@@ -730,7 +754,7 @@ async function startAdmin(
   parts: {
     config: Config;
     store: EndpointStore;
-    resolver: HostnameResolver;
+    desired: DesiredState;
     sources: readonly RunningSource[];
     management?: ManagementParts;
     external?: ExternalController;
@@ -740,7 +764,7 @@ async function startAdmin(
     log: ReturnType<typeof createLogger>;
   },
 ): Promise<AdminServer | undefined> {
-  const { config, store, resolver, sources, management, external, syncBook, metrics, readiness, log } = parts;
+  const { config, store, desired, sources, management, external, syncBook, metrics, readiness, log } = parts;
   const text = flags.adminListen ?? DEFAULT_ADMIN_LISTEN;
   if (text === 'off') return undefined;
   let at: ListenAddress;
@@ -755,10 +779,8 @@ async function startAdmin(
     clusters: () => sources.flatMap((s) => s.views?.() ?? [s.view()]),
     endpoints: store,
     entries,
-    rejected: () => {
-      const claimed = new Map(store.names().map((n) => [n, store.byName(n)]));
-      return desiredRecords(entries(), claimed, resolver.resolved).rejected;
-    },
+    entryFor: (fqdn) => desired.entryFor(fqdn),
+    rejected: () => desired.rejected(),
     providers: () => management?.runtime.providerStates() ?? external?.providerStates() ?? [],
     syncs: () => (management ? management.runtime.syncStatuses() : syncBook.all()),
     leader: () => (management ? { identity: management.elector.identity, isLeader: management.elector.isLeader(), leader: management.elector.currentLeader() } : undefined),

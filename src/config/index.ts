@@ -21,6 +21,7 @@ export type {
   Route53ProviderConfig,
   FactoryProviderConfig,
   SyncConfig,
+  ResolverConfig,
   SoaSettings,
   SourcesConfig,
   ZoneConfig,

@@ -29,6 +29,7 @@ import {
   rootSchema,
   sourcesSchema,
   syncSchema,
+  resolverSchema,
   zoneSchema,
 } from './schema.js';
 import type { LabelSelector } from './selector.js';
@@ -89,12 +90,13 @@ export function parseConfig(text: string, opts: ParseOptions): Config {
   const entries = checkEntries(root.entries, { zones, clusters: clusterNames, providers, rawProviders: root.providers, clustersFromSecrets: root.clusterSecrets !== undefined }, problems);
 
   const sync = check(syncSchema, root.sync, ['sync'], problems);
+  const resolver = check(resolverSchema, root.resolver, ['resolver'], problems);
   const management = root.management === undefined ? undefined : checkManagement(root.management, opts.baseDir, problems);
   const clusterSecrets = root.clusterSecrets === undefined ? undefined : checkClusterSecrets(root.clusterSecrets, sources, root.management !== undefined, problems);
   const proxySection = root.proxy === undefined ? undefined : check(proxySchema, root.proxy, ['proxy'], problems);
   const proxy = proxySection?.enabled ? resolveProxyConfig(proxySection, availableParallelism(), opts.baseDir) : undefined;
 
-  if (problems.length > 0 || !dns || !logLevel || !sync) throw new ConfigError(problems, opts.source);
+  if (problems.length > 0 || !dns || !logLevel || !sync || !resolver) throw new ConfigError(problems, opts.source);
   return {
     source: opts.source,
     dns,
@@ -106,6 +108,7 @@ export function parseConfig(text: string, opts: ParseOptions): Config {
     providers,
     entries: entries.map((e) => resolveEntryProxyFiles(e, opts.baseDir)),
     sync: { debounceMs: sync.debounce, maxDelayMs: sync.maxDelay, resync: sync.resync },
+    resolver: { ...(resolver.servers ? { servers: resolver.servers } : {}), minRefreshMs: resolver.minRefresh, maxRefreshMs: resolver.maxRefresh },
     ...(management ? { management } : {}),
     ...(clusterSecrets ? { clusterSecrets } : {}),
     ...(proxy ? { proxy } : {}),

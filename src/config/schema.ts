@@ -1,4 +1,5 @@
 import cron from 'node-cron';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isValidHostname, normalizeName } from '../model/index.js';
 import { parseListenAddress } from './listen.js';
@@ -274,6 +275,29 @@ export const syncSchema = z
   .strict()
   .default({});
 
+/** A DNS server as node:dns takes it: `192.0.2.53`, `192.0.2.53:5300`, `2001:db8::53`, `[2001:db8::53]:5300`. */
+function isDnsServer(text: string): boolean {
+  const m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text) ?? /^([^:]+)(?::(\d{1,5}))?$/.exec(text);
+  if (m) return isIP(m[1]) !== 0 && (m[2] === undefined || (Number(m[2]) > 0 && Number(m[2]) < 65536));
+  return isIP(text) === 6;
+}
+
+/**
+ * How load-balancer hostnames are looked up (src/sources/resolver): DNS servers (default: the
+ * system's), and the bounds of the TTL-driven refresh.
+ */
+export const resolverSchema = z
+  .object({
+    servers: z.array(z.string().refine(isDnsServer, { message: 'not a DNS server address (like 192.0.2.53, 192.0.2.53:5300 or [2001:db8::53]:5300)' })).min(1).optional(),
+    minRefresh: durationSchema.default('5s'),
+    maxRefresh: durationSchema.default('5m'),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (!(r.minRefresh <= r.maxRefresh)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['minRefresh'], message: 'must not be longer than maxRefresh' });
+  })
+  .default({});
+
 export const targetSchema = z
   .object({
     cluster: z.string().min(1),
@@ -335,6 +359,7 @@ export const rootSchema = z
     providers: z.array(z.unknown()).optional(),
     entries: z.array(z.unknown()).default([]),
     sync: z.unknown(),
+    resolver: z.unknown(),
     management: z.unknown(),
     proxy: z.unknown(),
     clusterSecrets: z.unknown(),

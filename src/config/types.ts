@@ -140,6 +140,15 @@ export interface SyncConfig {
   resync: string | false;
 }
 
+/** How load-balancer hostnames are looked up and refreshed (src/sources/resolver). */
+export interface ResolverConfig {
+  /** DNS servers (`ip`, `ip:port`, `[v6]:port`); absent: the system's. */
+  servers?: string[];
+  /** Answers are looked up again when their TTL runs out, clamped to [minRefreshMs, maxRefreshMs]. */
+  minRefreshMs: number;
+  maxRefreshMs: number;
+}
+
 /** Management-cluster mode: entries and providers as resources, leader election on a Lease. */
 export interface ManagementConfig {
   connection: KubeConnection;
@@ -167,6 +176,7 @@ export interface Config {
   providers: ProviderConfig[];
   entries: GlobalDnsEntry[];
   sync: SyncConfig;
+  resolver: ResolverConfig;
   /** Present in management-cluster mode. */
   management?: ManagementConfig;
   /** Clusters from kubeconfig Secrets; needs `management`. */

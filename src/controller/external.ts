@@ -1,12 +1,11 @@
 import cron from 'node-cron';
 import { findZone } from '../model/index.js';
 import type { GlobalDnsEntry, Plan, RecordSet } from '../model/index.js';
-import { canonicalName, findEntry, indexEntries, parseOwnershipName, plan as diff, planName, recordSetKey, targetHostnames } from '../planner/index.js';
-import type { AliasHostnames, EntryIndex, PlanConflict, Policy } from '../planner/index.js';
-import type { EndpointStore } from '../sources/index.js';
+import { canonicalName, parseOwnershipName, plan as diff, recordSetKey } from '../planner/index.js';
+import type { AliasHostnames, PlanConflict, Policy } from '../planner/index.js';
+import type { DesiredState } from '../desired/index.js';
 import { describeChange, planChanges, ZoneNotListableError, type ChangeResult, type DnsProvider, type Zone } from '../../providers/provider.js';
 import type { ControllerLogger } from './controller.js';
-import type { HostnameResolver } from './resolver.js';
 
 /** An external provider as the controller drives it. */
 export interface ProviderBinding {
@@ -36,10 +35,8 @@ export interface EntrySyncStatus {
 
 export interface ExternalControllerOptions {
   bindings: readonly ProviderBinding[];
-  /** All entries; those whose provider is not bound here are left to others. */
-  entries: readonly GlobalDnsEntry[];
-  store: EndpointStore;
-  resolver: HostnameResolver;
+  /** The desired-state stage: names whose entry names a provider bound here are written there. */
+  desired: DesiredState;
   logger: ControllerLogger;
   /** Quiet time before a batch is applied; events keep pushing it back up to `maxDelayMs`. */
   debounceMs?: number;
@@ -56,6 +53,8 @@ export interface ExternalControllerOptions {
 
 interface ProviderState {
   binding: ProviderBinding;
+  /** The binding's alias capability, made once: the stage keeps a plan per capability. */
+  alias?: AliasHostnames;
   zones?: Zone[];
   /** Last known content per zone id: read at start and resync, then kept up to date by applies. */
   current: Map<string, RecordSet[]>;
@@ -99,26 +98,28 @@ export interface ProviderSyncState {
  */
 export class ExternalController {
   private readonly opts: ExternalControllerOptions;
-  private index: EntryIndex;
   private readonly states = new Map<string, ProviderState>();
   /** Desired record sets per name (names of bound entries only). */
-  private readonly desired = new Map<string, RecordSet[]>();
+  private readonly desired = new Map<string, readonly RecordSet[]>();
+  /** The provider each planned name is written to now: a name that moves is deleted at the old one. */
+  private readonly providerOf = new Map<string, string>();
   private unsubscribe?: () => void;
   private cronTask?: { stop(): void | Promise<void> };
   private stopped = false;
 
   constructor(opts: ExternalControllerOptions) {
     this.opts = opts;
-    const bound = new Set(opts.bindings.map((b) => b.name));
-    this.index = indexEntries(opts.entries.filter((e) => bound.has(e.provider)));
-    for (const binding of opts.bindings) this.states.set(binding.name, { binding, current: new Map(), dirty: new Set(), stale: new Set(), unlistable: new Map(), running: Promise.resolve(), failures: 0 });
+    for (const binding of opts.bindings) {
+      this.states.set(binding.name, { binding, alias: aliasCapability(binding), current: new Map(), dirty: new Set(), stale: new Set(), unlistable: new Map(), running: Promise.resolve(), failures: 0 });
+    }
   }
 
-  /** Reads every provider, plans every claimed name, and starts following the store. */
+  /** Reads every provider, plans every claimed name, and starts following the desired state. */
   async start(): Promise<void> {
-    this.unsubscribe = this.opts.store.onChange((names) => void this.touch(names));
+    this.unsubscribe = this.opts.desired.onChange((names) => void this.touch(names));
     await Promise.all([...this.states.values()].map((s) => this.readProvider(s)));
-    await this.touch(this.opts.store.names(), true);
+    await this.opts.desired.flush();
+    await this.touch(this.opts.desired.names(), true);
     if (this.opts.resync !== false) {
       const task = cron.schedule(this.opts.resync ?? '*/10 * * * *', () => this.resync(), { noOverlap: true });
       this.cronTask = task;
@@ -137,23 +138,12 @@ export class ExternalController {
   }
 
   /**
-   * Replaces the entries (management mode) and re-plans every name. A name whose entry is gone
-   * or moved to another provider loses its desired records at its old provider, so the next
-   * batch there deletes what we wrote for it.
+   * Waits until what the desired-state stage has pending (a store change, new entries) has
+   * reached this controller's queues. Entries belong to the stage (`DesiredState.setEntries`);
+   * a name whose entry is gone or moved to another provider is then deleted at its old one.
    */
-  async setEntries(entries: readonly GlobalDnsEntry[]): Promise<void> {
-    const before = new Map([...this.desired.keys()].map((n) => [n, findEntry(n, this.index)?.provider]));
-    const bound = new Set(this.opts.bindings.map((b) => b.name));
-    this.index = indexEntries(entries.filter((e) => bound.has(e.provider)));
-    const touched = await this.planNames(new Set([...this.opts.store.names(), ...before.keys()]));
-    for (const [name, provider] of before) {
-      const s = provider === undefined ? undefined : this.states.get(provider);
-      if (!s || findEntry(name, this.index)?.provider === provider) continue;
-      if (this.desired.has(name) && findEntry(name, this.index) === undefined) this.desired.delete(name);
-      s.dirty.add(name);
-      touched.add(s);
-    }
-    for (const s of touched) this.schedule(s);
+  async settle(): Promise<void> {
+    await this.opts.desired.flush();
   }
 
   /** Read-only view of each provider's queue. */
@@ -181,7 +171,8 @@ export class ExternalController {
   /** The full plan per provider and zone against the provider's current content; applies nothing. */
   async dryRun(): Promise<{ provider: string; zone: Zone; plan: Plan; conflicts: PlanConflict[] }[]> {
     const out: { provider: string; zone: Zone; plan: Plan; conflicts: PlanConflict[] }[] = [];
-    await this.planNames(this.opts.store.names());
+    await this.opts.desired.flush();
+    this.planNames(this.opts.desired.names());
     for (const s of this.states.values()) {
       await this.readProvider(s);
       for (const zone of s.zones ?? []) {
@@ -194,25 +185,38 @@ export class ExternalController {
   }
 
   private namesOf(s: ProviderState): string[] {
-    return [...this.desired.keys()].filter((n) => findEntry(n, this.index)?.provider === s.binding.name);
+    return [...this.desired.keys()].filter((n) => this.providerOf.get(n) === s.binding.name);
   }
 
   private async touch(names: Iterable<string>, immediate = false): Promise<void> {
-    const touched = await this.planNames(names);
+    const touched = this.planNames(names);
     if (immediate) await this.flush();
     else for (const s of touched) this.schedule(s);
   }
 
-  /** Re-plans names into `desired` and marks them dirty; returns the providers concerned. */
-  private async planNames(names: Iterable<string>): Promise<Set<ProviderState>> {
-    const endpoints = new Map([...names].map((n) => [n, this.opts.store.byName(n)]));
-    await this.opts.resolver.ensure(targetHostnames([...endpoints.values()].flat()));
+  /**
+   * Takes the names' records from the desired state into `desired` and marks them dirty at
+   * their provider, and at the provider they were written to before when they moved (or
+   * their entry went): the next batch there deletes what we wrote. Returns the providers concerned.
+   */
+  private planNames(names: Iterable<string>): Set<ProviderState> {
     const touched = new Set<ProviderState>();
-    for (const [name, eps] of endpoints) {
-      const entry = findEntry(name, this.index);
+    for (const name of names) {
+      const entry = this.opts.desired.get(name)?.entry ?? this.opts.desired.entryFor(name);
       const s = entry && this.states.get(entry.provider);
-      if (!entry || !s) continue;
-      const records = planName(name, entry, eps, this.opts.resolver.resolved, { aliasHostnames: aliasCapability(s.binding) }).records;
+      const before = this.providerOf.get(name);
+      const old = before === undefined || before === s?.binding.name ? undefined : this.states.get(before);
+      if (old) {
+        old.dirty.add(name);
+        touched.add(old);
+      }
+      if (!s) {
+        this.providerOf.delete(name);
+        this.desired.delete(name);
+        continue;
+      }
+      const records = this.opts.desired.records(name, s.alias);
+      this.providerOf.set(name, s.binding.name);
       if (records.length > 0) this.desired.set(name, records);
       else this.desired.delete(name);
       s.dirty.add(name);
@@ -371,14 +375,14 @@ export class ExternalController {
 
   private diffZone(s: ProviderState, zone: Zone, names: string[], scoped: boolean) {
     // Only names this provider publishes now: a name that moved elsewhere is deleted here.
-    const desired = names.flatMap((n) => (findEntry(n, this.index)?.provider === s.binding.name ? this.desired.get(n) ?? [] : []));
+    const desired = names.flatMap((n) => (this.providerOf.get(n) === s.binding.name ? this.desired.get(n) ?? [] : []));
     return diff(desired, s.current.get(zone.id) ?? [], {
       ownerId: s.binding.ownerId,
       // Unlisted records cannot be proven ours: never delete there (create-only stays stricter).
       policy: s.unlistable.has(zone.id) && s.binding.policy === 'sync' ? 'upsert-only' : s.binding.policy,
       adoptFrom: s.binding.adoptFrom,
       managedNames: scoped ? new Set(names) : undefined,
-      resourceOf: (r) => findEntry(r.name, this.index)?.fqdn ?? r.name,
+      resourceOf: (r) => this.opts.desired.entryFor(r.name)?.fqdn ?? r.name,
     });
   }
 

@@ -1,7 +1,5 @@
 export { Controller } from './controller.js';
 export type { ControllerLogger, ControllerOptions, ZoneSink } from './controller.js';
-export { HostnameResolver, systemLookup } from './resolver.js';
-export type { HostnameResolverOptions, LookupFn } from './resolver.js';
 export { ExternalController } from './external.js';
 export type { EntrySyncStatus, ExternalControllerOptions, ProviderBinding, ProviderSyncState } from './external.js';
 export * from './leader/index.js';

@@ -2,14 +2,13 @@ import { addressType } from '../model/index.js';
 import type { Endpoint, GlobalDnsEntry, Plan, RecordSet } from '../model/index.js';
 import { PROVIDER_FINALIZER } from '../sources/index.js';
 import type { ConditionUpdate, EntryStatusUpdate, ManagedProvider, ManagementSource, ManagementView, ProviderStatusUpdate, ResourceProblem } from '../sources/index.js';
-import type { EndpointStore } from '../sources/index.js';
 import type { CrdEntry } from '../config/index.js';
-import { claimRejection, findEntry, indexEntries, planName, projectMatches } from '../planner/index.js';
+import { findEntry, indexEntries, projectMatches } from '../planner/index.js';
+import type { DesiredState } from '../desired/index.js';
 import { ZoneNotListableError, type ApplyResult, type DnsProvider, type Zone } from '../../providers/provider.js';
 import type { Controller, ControllerLogger } from './controller.js';
 import { ExternalController } from './external.js';
 import type { EntrySyncStatus, ProviderBinding, ProviderSyncState } from './external.js';
-import type { HostnameResolver } from './resolver.js';
 import type { LeaderElector } from './leader/index.js';
 
 /** What the runtime needs of leader election: a fenced check and guarded writes. */
@@ -18,8 +17,8 @@ export type Leadership = Pick<LeaderElector, 'isLeader' | 'guard' | 'identity'>;
 export interface ManagementRuntimeOptions {
   source: ManagementSource;
   leadership: Leadership;
-  store: EndpointStore;
-  resolver: HostnameResolver;
+  /** The desired-state stage: what every name publishes, and which claims count. */
+  desired: DesiredState;
   /** The embedded-zone controller; gets every entry of an embedded provider. */
   embedded: Controller;
   /** Entries of the YAML config, published alongside the resources. */
@@ -145,7 +144,7 @@ export class ManagementRuntime {
    */
   async start(): Promise<void> {
     this.started = true;
-    this.unsubscribe = this.opts.store.onChange(() => this.statusSoon());
+    this.unsubscribe = this.opts.desired.onChange(() => this.statusSoon());
     this.reconcile();
     await this.reconciling;
     this.statusSoon();
@@ -300,7 +299,8 @@ export class ManagementRuntime {
     const key = JSON.stringify(managed.map((p) => [p.name, p.spec, p.secret?.resourceVersion ?? '']));
     const entries = this.allEntries();
     if (this.external && key === this.externalKey) {
-      await this.external.setEntries(entries);
+      // The entries reached the desired-state stage through onEntries; its re-plan reaches the controller.
+      await this.external.settle();
       return;
     }
     const old = this.external;
@@ -325,9 +325,7 @@ export class ManagementRuntime {
     const { sync } = this.opts;
     const external = new ExternalController({
       bindings,
-      entries,
-      store: this.opts.store,
-      resolver: this.opts.resolver,
+      desired: this.opts.desired,
       logger: this.opts.logger,
       debounceMs: sync.debounceMs,
       maxDelayMs: sync.maxDelayMs,
@@ -434,15 +432,14 @@ export class ManagementRuntime {
     let again = false;
     const live = new Set<string>();
     const writes: { key: string; kind: 'GlobalDNS' | 'GlobalDNSProvider'; namespace?: string; name: string; status: EntryStatusUpdate | ProviderStatusUpdate }[] = [];
-    // Claimed names by the entry governing them, once for all entries.
-    const index = indexEntries(this.allEntries());
-    const namesOf = new Map<GlobalDnsEntry, string[]>();
-    for (const n of this.opts.store.names()) {
-      const e = findEntry(n, index);
-      if (e) namesOf.set(e, [...(namesOf.get(e) ?? []), n]);
+    // Claimed names by the entry governing them (its fqdn), once for all entries.
+    const namesOf = new Map<string, string[]>();
+    for (const n of this.opts.desired.names()) {
+      const e = this.opts.desired.get(n)?.entry;
+      if (e) namesOf.set(e.fqdn, [...(namesOf.get(e.fqdn) ?? []), n]);
     }
     for (const entry of this.view.entries) {
-      const st = this.entryStatus(entry, namesOf.get(entry) ?? []);
+      const st = this.entryStatus(entry, namesOf.get(entry.fqdn) ?? []);
       if (st === 'pending') {
         again = true;
         live.add(`GlobalDNS ${entry.resource}`);
@@ -529,22 +526,17 @@ export class ManagementRuntime {
   /** The entry's status now; 'pending' while the external side has not reported since this replica leads. */
   private entryStatus(entry: CrdEntry, names: readonly string[]): { status: EntryStatusUpdate; retry: boolean } | 'pending' {
     const gen = entry.generation;
-    const resolved = this.opts.resolver.resolved;
     const clusterEndpoints: Record<string, string[]> = {};
     const endpoints: string[] = [];
     const rejectedClaims: EntryStatusUpdate['rejectedClaims'] = [];
     const published: string[] = [];
     for (const name of names) {
-      const eps: Endpoint[] = this.opts.store.byName(name);
-      for (const e of eps) {
-        if (claimRejection(entry, e) !== undefined) continue;
-        const addrs = e.targets.flatMap((t) => (addressType(t) ? [t] : [...(resolved.get(t)?.v4 ?? []), ...(resolved.get(t)?.v6 ?? [])]));
-        clusterEndpoints[e.cluster] = sorted([...(clusterEndpoints[e.cluster] ?? []), ...addrs]);
-      }
-      const plan = planName(name, entry, eps, resolved);
-      for (const r of plan.records) endpoints.push(...r.values);
-      if (plan.records.length > 0) published.push(name);
-      for (const r of plan.rejected) rejectedClaims.push({ ...parseEndpointKey(r.key), reason: r.reason });
+      const state = this.opts.desired.get(name);
+      if (!state) continue;
+      for (const e of state.accepted) clusterEndpoints[e.cluster] = sorted([...(clusterEndpoints[e.cluster] ?? []), ...this.opts.desired.addresses(e)]);
+      for (const r of state.records) endpoints.push(...r.values);
+      if (state.records.length > 0) published.push(name);
+      for (const r of state.rejected) rejectedClaims.push({ ...parseEndpointKey(r.key), reason: r.reason });
     }
 
     const provider = this.view.providers.find((p) => p.name === entry.provider);

@@ -53,7 +53,7 @@ export interface Readiness {
   listenersBound: boolean;
 }
 
-/** A claim that the planner refused (src/planner `desiredRecords(...).rejected`). */
+/** A claim that the entries refuse (the desired-state stage's `rejected()`). */
 export interface RejectedClaim {
   fqdn: string;
   /** The endpoint key, cluster/namespace/kind/name. */
@@ -66,6 +66,9 @@ export interface StatusInputs {
   clusters(): readonly ClusterView[];
   endpoints: { names(): string[]; byName(fqdn: string): readonly Endpoint[] };
   entries(): readonly GlobalDnsEntry[];
+  /** The entry governing a name (the desired-state stage's `entryFor`: exact, else the closest wildcard). */
+  entryFor(fqdn: string): GlobalDnsEntry | undefined;
+  /** Claims the entries refuse (the desired-state stage's `rejected()`). */
   rejected?(): readonly RejectedClaim[];
   providers?(): readonly ProviderView[];
   syncs?(): readonly EntrySync[];
@@ -121,16 +124,6 @@ export function isReady(r: Readiness): boolean {
   return r.listenersBound && (r.sourcesSynced || r.snapshotLoaded);
 }
 
-/** The entry a name belongs to: exact first, then the closest wildcard (`*.apps.example.org`). */
-function entryFor(fqdn: string, entries: readonly GlobalDnsEntry[]): GlobalDnsEntry | undefined {
-  let best: GlobalDnsEntry | undefined;
-  for (const e of entries) {
-    if (e.fqdn === fqdn) return e;
-    if (e.fqdn.startsWith('*.') && fqdn.endsWith(e.fqdn.slice(1)) && (!best || e.fqdn.length > best.fqdn.length)) best = e;
-  }
-  return best;
-}
-
 export function buildStatus(inputs: StatusInputs, now = Date.now()): StatusReport {
   const readiness = inputs.readiness();
   const clusters = inputs.clusters().map((c) => ({
@@ -147,7 +140,7 @@ export function buildStatus(inputs: StatusInputs, now = Date.now()): StatusRepor
   const fqdns = new Set<string>(inputs.endpoints.names());
   for (const e of entries) if (!e.fqdn.startsWith('*.')) fqdns.add(e.fqdn);
   const names: NameView[] = [...fqdns].sort().map((fqdn) => {
-    const entry = entryFor(fqdn, entries);
+    const entry = inputs.entryFor(fqdn);
     const endpoints: EndpointView[] = inputs.endpoints.byName(fqdn).map((ep) => {
       const key = `${ep.cluster}/${ep.namespace}/${ep.kind}/${ep.name}`;
       const rejection = entry ? rejectedByKey.get(`${fqdn} ${key}`) : 'no GlobalDNS entry for this name';

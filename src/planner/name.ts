@@ -12,6 +12,8 @@ export interface NamePlan {
    * an address. With it, see `planName`.
    */
   records: RecordSet[];
+  /** The endpoints the entry accepts (what the proxy routes to and status lists). */
+  accepted: Endpoint[];
   rejected: RejectedClaim[];
 }
 
@@ -58,10 +60,11 @@ export function planName(
   const rejected: RejectedClaim[] = [];
   if (!entry) {
     for (const e of endpoints) rejected.push({ key: endpointKey(e), fqdn, reason: `no entry covers ${fqdn}` });
-    return { fqdn, records: [], rejected };
+    return { fqdn, records: [], accepted: [], rejected };
   }
   const canAlias = opts.aliasHostnames;
   const parts = new Map<string, ClusterPart>();
+  const accepted: Endpoint[] = [];
   let ttl = entry.ttl;
   for (const e of endpoints) {
     const reason = claimRejection(entry, e);
@@ -69,6 +72,7 @@ export function planName(
       rejected.push({ key: endpointKey(e), fqdn, reason });
       continue;
     }
+    accepted.push(e);
     let part = parts.get(e.cluster);
     if (!part) {
       part = { v4: [], v6: [], lbs: new Set() };
@@ -96,7 +100,7 @@ export function planName(
   const records = anyAlias ? aliasRecords(fqdn, ttl, parts, resolved) : flatRecords(fqdn, ttl, parts);
   // Only the entry's own address sets: ownership TXT records are made from these later, never proxied.
   if (entry.proxied !== undefined) for (const r of records) r.proxied = entry.proxied;
-  return { fqdn, records, rejected };
+  return { fqdn, records, accepted, rejected };
 }
 
 function flatRecords(fqdn: string, ttl: number, parts: ReadonlyMap<string, ClusterPart>): RecordSet[] {

@@ -1,6 +1,6 @@
 import type { ProxyConfig } from '../config/index.js';
 import type { ProxyCounts } from '../observe/index.js';
-import type { RouteTable } from './route-table.js';
+import type { HostRoute, RouteTable } from './route-table.js';
 import type { AlpnChallengeCertificate, CertificateBundle } from './tls/index.js';
 
 /** IPC between the primary (routes, certificates, ACME) and its proxy workers. */
@@ -8,6 +8,8 @@ export type ToWorker =
   /** `alpnChallenges`: ACME validates with TLS-ALPN-01, so the HTTPS listener peeks at ClientHellos. */
   | { type: 'proxy-config'; config: ProxyConfig; logLevel: string; alpnChallenges?: boolean }
   | { type: 'routes'; table: RouteTable }
+  /** A few hosts changed (set: their new routes; removed: hosts without a route now). */
+  | { type: 'routes-patch'; set: HostRoute[]; removed: string[] }
   | { type: 'cert'; bundle: CertificateBundle }
   | { type: 'cert-removed'; names: string[] }
   | { type: 'challenge-answer'; id: number; body: string | null }

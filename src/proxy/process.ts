@@ -1,7 +1,7 @@
 import type { ProxyConfig } from '../config/index.js';
 import type { Logger } from '../observe/index.js';
 import type { ForwardContext } from './forward.js';
-import type { RouteTable } from './route-table.js';
+import type { HostRoute, RouteTable } from './route-table.js';
 import { upstreamsOfTable } from './route-table.js';
 import { Router } from './router.js';
 import { startListeners } from './server.js';
@@ -17,6 +17,9 @@ import { UpstreamSet } from './upstreams.js';
  */
 export class ProxyProcess implements ForwardContext {
   router: Router;
+  /** The routes now, by host, and how many routes name each upstream: a patch releases pools by count. */
+  private routes = new Map<string, HostRoute>();
+  private upstreamRefs = new Map<string, number>();
   readonly stats = { retries: 0, gatewayErrors: 0 };
   readonly tally = new ProxyTally();
   private readonly upstreams: UpstreamSet;
@@ -54,7 +57,43 @@ export class ProxyProcess implements ForwardContext {
   setRoutes(table: RouteTable): void {
     // Compile first (it creates pools for new endpoints), then drop the pools no longer named.
     this.router = new Router(table, this.upstreams, this.tally);
+    this.routes = new Map(table.hosts.map((h) => [h.host, h]));
+    this.upstreamRefs = new Map();
+    for (const h of table.hosts) this.count(h, 1);
     this.upstreams.retain(new Set(upstreamsOfTable(table).keys()));
+  }
+
+  /** A few hosts changed: only they are compiled again; pools no host names any more are closed. */
+  patchRoutes(set: readonly HostRoute[], removed: readonly string[]): void {
+    const released: string[] = [];
+    for (const host of [...removed, ...set.map((h) => h.host)]) {
+      const old = this.routes.get(host);
+      if (!old) continue;
+      this.routes.delete(host);
+      released.push(...this.count(old, -1));
+    }
+    for (const h of set) {
+      this.routes.set(h.host, h);
+      this.count(h, 1);
+    }
+    this.router.patch(set, removed);
+    this.upstreams.drop(released.filter((key) => !this.upstreamRefs.has(key)));
+  }
+
+  /** Adds `delta` to the reference count of each upstream of `h`; returns the keys that reached 0. */
+  private count(h: HostRoute, delta: number): string[] {
+    const zero: string[] = [];
+    for (const c of h.clusters) {
+      for (const u of c.upstreams) {
+        const n = (this.upstreamRefs.get(u.key) ?? 0) + delta;
+        if (n > 0) this.upstreamRefs.set(u.key, n);
+        else {
+          this.upstreamRefs.delete(u.key);
+          zero.push(u.key);
+        }
+      }
+    }
+    return zero;
   }
 
   addresses(): ReturnType<Listeners['addresses']> {

@@ -42,59 +42,90 @@ export interface RouteTable {
 }
 
 export interface RouteTableOptions {
-  /** Addresses of load-balancer hostnames (the controller's HostnameResolver cache). */
+  /** Addresses of load-balancer hostnames (the resolver's answers). */
   resolved?: ResolvedHostnames;
 }
 
+/** An endpoint's addresses: its IP targets and what its load-balancer hostnames resolve to. */
+export type AddressesOf = (endpoint: Endpoint) => readonly string[];
+
 /**
- * Routes for every name some endpoint claims and some proxied entry accepts. Claims an entry
- * rejects (wrong cluster, project, namespace) route nowhere, as they publish nothing. A
- * cluster with no usable address (a hostname not resolved yet) is left out.
+ * The route of one claimed host: the clusters of the claims its entry accepts (`accepted`,
+ * as the desired-state stage derives them), each with its upstreams and path rules. None
+ * when the entry is not proxied or no accepted claim has a usable address (a hostname not
+ * resolved yet). The unit of change: a store event re-routes only the hosts it touched.
+ */
+export function hostRoute(host: string, entry: GlobalDnsEntry | undefined, accepted: readonly Endpoint[], addressesOf: AddressesOf): HostRoute | undefined {
+  if (!entry || entry.proxy?.enabled === false) return undefined;
+  const clusters = new Map<string, { upstreams: Map<string, UpstreamRef>; paths?: Set<string>; everyPath: boolean }>();
+  for (const endpoint of accepted) {
+    const upstreams = upstreamsOf(addressesOf(endpoint), host, entry);
+    if (upstreams.length === 0) continue;
+    let cluster = clusters.get(endpoint.cluster);
+    if (!cluster) clusters.set(endpoint.cluster, (cluster = { upstreams: new Map(), everyPath: false }));
+    for (const u of upstreams) cluster.upstreams.set(u.key, u);
+    const paths = endpoint.paths?.[host];
+    // Two objects of one cluster claiming a host: the cluster serves the union of their paths.
+    if (paths === undefined) cluster.everyPath = true;
+    else for (const p of paths) (cluster.paths ??= new Set()).add(p);
+  }
+  if (clusters.size === 0) return undefined;
+  const routes: ClusterRoute[] = [];
+  for (const [cluster, c] of [...clusters].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const route: ClusterRoute = { cluster, upstreams: [...c.upstreams.values()].sort((a, b) => (a.key < b.key ? -1 : 1)) };
+    if (!c.everyPath && c.paths) route.paths = [...c.paths].sort();
+    routes.push(route);
+  }
+  return { host, entry: entry.fqdn, redirectHttps: entry.proxy?.redirectHttps ?? false, clusters: routes };
+}
+
+/** The table's hosts in a stable order (by name). */
+export function sortedTable(routes: Iterable<HostRoute>): RouteTable {
+  return { hosts: [...routes].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0)) };
+}
+
+/** `table` with the routes of `set` replacing (or adding) theirs and the `removed` hosts gone. */
+export function patchTable(table: RouteTable, set: readonly HostRoute[], removed: readonly string[]): RouteTable {
+  const byHost = new Map(table.hosts.map((h) => [h.host, h]));
+  for (const host of removed) byHost.delete(host);
+  for (const h of set) byHost.set(h.host, h);
+  return sortedTable(byHost.values());
+}
+
+/**
+ * Routes for every name some endpoint claims and some proxied entry accepts, all at once
+ * (the service derives them per host from the desired-state stage instead; this is the
+ * same rule for tests and the benchmark's whole-table baseline).
  */
 export function buildRouteTable(entries: readonly GlobalDnsEntry[], endpoints: readonly Endpoint[], options: RouteTableOptions = {}): RouteTable {
-  const index = indexEntries(entries.filter((e) => e.proxy?.enabled !== false));
-  const byHost = new Map<string, { entry: GlobalDnsEntry; clusters: Map<string, { upstreams: Map<string, UpstreamRef>; paths?: Set<string>; everyPath: boolean }> }>();
+  const index = indexEntries(entries);
+  const accepted = new Map<string, { entry: GlobalDnsEntry; endpoints: Endpoint[] }>();
   for (const endpoint of endpoints) {
     for (const host of endpoint.hostnames) {
       const entry = findEntry(host, index);
       if (!entry || claimRejection(entry, endpoint) !== undefined) continue;
-      const upstreams = upstreamsOf(endpoint, host, entry, options.resolved);
-      if (upstreams.length === 0) continue;
-      let route = byHost.get(host);
-      if (!route) byHost.set(host, (route = { entry, clusters: new Map() }));
-      let cluster = route.clusters.get(endpoint.cluster);
-      if (!cluster) route.clusters.set(endpoint.cluster, (cluster = { upstreams: new Map(), everyPath: false }));
-      for (const u of upstreams) cluster.upstreams.set(u.key, u);
-      const paths = endpoint.paths?.[host];
-      // Two objects of one cluster claiming a host: the cluster serves the union of their paths.
-      if (paths === undefined) cluster.everyPath = true;
-      else for (const p of paths) (cluster.paths ??= new Set()).add(p);
+      let a = accepted.get(host);
+      if (!a) accepted.set(host, (a = { entry, endpoints: [] }));
+      a.endpoints.push(endpoint);
     }
   }
-  const hosts: HostRoute[] = [];
-  for (const [host, r] of [...byHost].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const clusters: ClusterRoute[] = [];
-    for (const [cluster, c] of [...r.clusters].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const route: ClusterRoute = { cluster, upstreams: [...c.upstreams.values()].sort((a, b) => (a.key < b.key ? -1 : 1)) };
-      if (!c.everyPath && c.paths) route.paths = [...c.paths].sort();
-      clusters.push(route);
-    }
-    hosts.push({ host, entry: r.entry.fqdn, redirectHttps: r.entry.proxy?.redirectHttps ?? false, clusters });
+  const addressesOf: AddressesOf = (e) =>
+    e.targets.flatMap((t) => {
+      if (addressType(t)) return [t];
+      const r = options.resolved?.get(t);
+      return r ? [...r.v4, ...r.v6] : [];
+    });
+  const routes: HostRoute[] = [];
+  for (const [host, a] of accepted) {
+    const r = hostRoute(host, a.entry, a.endpoints, addressesOf);
+    if (r) routes.push(r);
   }
-  return { hosts };
+  return sortedTable(routes);
 }
 
-function upstreamsOf(endpoint: Endpoint, host: string, entry: GlobalDnsEntry, resolved: ResolvedHostnames | undefined): UpstreamRef[] {
+function upstreamsOf(addresses: readonly string[], host: string, entry: GlobalDnsEntry): UpstreamRef[] {
   const scheme = entry.proxy?.upstreamScheme ?? 'http';
   const port = entry.proxy?.upstreamPort ?? (scheme === 'https' ? 443 : 80);
-  const addresses: string[] = [];
-  for (const target of endpoint.targets) {
-    if (addressType(target)) addresses.push(target);
-    else {
-      const r = resolved?.get(target);
-      if (r) addresses.push(...r.v4, ...r.v6);
-    }
-  }
   // A wildcard claim has no name to give as SNI; the request's own Host is not known here.
   const servername = scheme === 'https' && !host.startsWith('*.') ? host : undefined;
   return addresses.map((a) => {

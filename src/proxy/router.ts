@@ -32,12 +32,32 @@ export class Router {
   private readonly wildcard = new Map<string, CompiledHost>();
   private readonly byHeader = new Map<string, CompiledHost | null>();
 
-  constructor(table: RouteTable, upstreams: UpstreamSet, tally: ProxyTally = new ProxyTally()) {
-    for (const h of table.hosts) {
-      const c = compileHost(h, upstreams, tally);
-      if (h.host.startsWith('*.')) this.wildcard.set(h.host.slice(2), c);
-      else this.exact.set(h.host, c);
+  constructor(
+    table: RouteTable,
+    private readonly upstreams: UpstreamSet,
+    private readonly tally: ProxyTally = new ProxyTally(),
+  ) {
+    for (const h of table.hosts) this.put(h);
+  }
+
+  /**
+   * Replaces the routes of a few hosts and removes others: a change to one name of a large
+   * table costs that name. Hosts not named keep their compiled route (and round-robin cursor).
+   */
+  patch(set: readonly HostRoute[], removed: readonly string[]): void {
+    for (const host of removed) {
+      if (host.startsWith('*.')) this.wildcard.delete(host.slice(2));
+      else this.exact.delete(host);
     }
+    for (const h of set) this.put(h);
+    // Cached Host headers may point at a replaced or removed route.
+    this.byHeader.clear();
+  }
+
+  private put(h: HostRoute): void {
+    const c = compileHost(h, this.upstreams, this.tally);
+    if (h.host.startsWith('*.')) this.wildcard.set(h.host.slice(2), c);
+    else this.exact.set(h.host, c);
   }
 
   get size(): number {

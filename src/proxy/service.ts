@@ -54,9 +54,7 @@ export async function startProxyService(o: ProxyServiceOptions): Promise<ProxySe
   tls.want(wanted(o.entries));
   const proxy = await startProxy({
     config: o.config,
-    entries: o.entries,
-    store: o.store,
-    resolver: o.resolver,
+    desired: o.desired,
     certificates,
     challenges: tls.challenges,
     // Only then does the HTTPS listener peek at ClientHellos; otherwise it costs nothing.

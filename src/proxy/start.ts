@@ -2,29 +2,25 @@ import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { ProxyConfig } from '../config/index.js';
-import { addressType, endpointKey } from '../model/index.js';
-import type { Endpoint, GlobalDnsEntry } from '../model/index.js';
+import type { GlobalDnsEntry } from '../model/index.js';
 import type { Logger, ProxyMetrics } from '../observe/index.js';
-import type { ResolvedHostnames } from '../planner/index.js';
+import type { DesiredState } from '../desired/index.js';
 import { isMessage } from './messages.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { ProxyProcess } from './process.js';
-import { buildRouteTable } from './route-table.js';
-import type { RouteTable } from './route-table.js';
+import { hostRoute, sortedTable } from './route-table.js';
+import type { HostRoute, RouteTable } from './route-table.js';
 import type { AlpnChallengeLookup, ChallengeLookup } from './server.js';
 import type { AlpnChallenges, CertificateStore } from './tls/index.js';
 
 /** What the proxy reads of the rest of the service. */
 export interface ProxySources {
-  /** The endpoint store (only `onChange`, `names` and `byName` are used). */
-  store: { onChange(l: (touched: ReadonlySet<string>) => void): () => void; names(): string[]; byName(fqdn: string): Endpoint[] };
-  /** Looks up load-balancer hostnames and gives the cache (the controller's HostnameResolver). */
-  resolver?: { ensure(hostnames: Iterable<string>): Promise<void>; readonly resolved: ResolvedHostnames };
+  /** The desired-state stage: each claimed name's entry, accepted claims and their addresses. */
+  desired: Pick<DesiredState, 'onChange' | 'names' | 'get' | 'addresses' | 'flush'>;
 }
 
 export interface StartProxyOptions extends ProxySources {
   config: ProxyConfig;
-  entries: readonly GlobalDnsEntry[];
   /** The process's certificates (filled by the TLS manager in the primary); pushed to workers. */
   certificates: CertificateStore;
   /** HTTP-01 answers of the ACME client, if one runs. */
@@ -33,8 +29,6 @@ export interface StartProxyOptions extends ProxySources {
   alpnChallenges?: AlpnChallenges;
   logger: Logger;
   logLevel: string;
-  /** Quiet time before a burst of endpoint changes becomes one route table. */
-  debounceMs?: number;
   /** Where the request counts go (every second from each process, and at stop). */
   metrics?: ProxyMetrics;
 }
@@ -42,6 +36,7 @@ export interface StartProxyOptions extends ProxySources {
 export interface RunningProxy {
   /** Bound addresses (ports resolved when configured as 0). */
   addresses(): { http?: { host: string; port: number }; https?: { host: string; port: number } };
+  /** The entries changed (their routes follow through the desired-state stage; certificates here). */
   setEntries(entries: readonly GlobalDnsEntry[]): void;
   /** The current table (for status and tests). */
   table(): RouteTable;
@@ -50,44 +45,33 @@ export interface RunningProxy {
 
 /**
  * Starts the proxy: in this process with `workers: 0`, else in `workers` node:cluster workers
- * fed by this one. Route tables are rebuilt from the store on change (debounced) and pushed;
- * certificates are pushed as the store changes.
+ * fed by this one. Routes follow the desired-state stage per host: a changed name is routed
+ * again and only its route goes to the workers; certificates are pushed as the store changes.
  */
 export async function startProxy(o: StartProxyOptions): Promise<RunningProxy> {
-  let entries = o.entries;
-  let table: RouteTable = { hosts: [] };
-  const log = o.logger;
-  const debounceMs = o.debounceMs ?? 50;
-
-  const rebuild = async (): Promise<void> => {
-    const endpoints = currentEndpoints(o.store);
-    const hostnames = new Set<string>();
-    for (const e of endpoints) for (const t of e.targets) if (!addressType(t)) hostnames.add(t);
-    if (hostnames.size > 0 && o.resolver) await o.resolver.ensure(hostnames);
-    table = buildRouteTable(entries, endpoints, { resolved: o.resolver?.resolved });
-    push(table);
+  const { desired } = o;
+  const routes = new Map<string, HostRoute>();
+  const routeOf = (host: string): HostRoute | undefined => {
+    const state = desired.get(host);
+    return state && hostRoute(host, state.entry, state.accepted, (e) => desired.addresses(e));
   };
+  const table = (): RouteTable => sortedTable(routes.values());
+  await desired.flush();
+  for (const host of desired.names()) {
+    const r = routeOf(host);
+    if (r) routes.set(host, r);
+  }
 
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const schedule = (): void => {
-    if (timer) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      running = running.then(rebuild).catch((e: Error) => log.error({ err: e.message }, `proxy: route table: ${e.message}`));
-    }, debounceMs);
-  };
-
-  let push: (t: RouteTable) => void;
+  let patch: (set: HostRoute[], removed: string[]) => void;
   let addresses: RunningProxy['addresses'];
   let stopWorkers: () => Promise<void>;
   const challenges: ChallengeLookup | undefined = o.challenges ? (host, path) => o.challenges!.respond(host, path) : undefined;
   const alpnChallenges: AlpnChallengeLookup | undefined = o.alpnChallenges ? (servername) => o.alpnChallenges!.certificate(servername) : undefined;
 
   if (o.config.workers === 0) {
-    const proc = new ProxyProcess(o.config, o.certificates, log, challenges, alpnChallenges);
-    push = (t) => proc.setRoutes(t);
-    await rebuild();
+    const proc = new ProxyProcess(o.config, o.certificates, o.logger, challenges, alpnChallenges);
+    proc.setRoutes(table());
+    patch = (set, removed) => proc.patchRoutes(set, removed);
     await proc.start();
     // The same path as workers' counts, minus the IPC.
     const flush = (): void => {
@@ -103,34 +87,37 @@ export async function startProxy(o: StartProxyOptions): Promise<RunningProxy> {
       flush();
     };
   } else {
-    const pool = await startWorkers(o, () => table);
-    push = (t) => pool.broadcast({ type: 'routes', table: t });
-    await rebuild();
+    const pool = await startWorkers(o, table);
+    patch = (set, removed) => pool.broadcast({ type: 'routes-patch', set, removed });
     addresses = () => pool.addresses;
     stopWorkers = () => pool.stop();
   }
 
-  const unsubscribe = o.store.onChange(() => schedule());
+  const unsubscribe = desired.onChange((names) => {
+    const set: HostRoute[] = [];
+    const removed: string[] = [];
+    for (const host of names) {
+      const before = routes.get(host);
+      const after = routeOf(host);
+      if (!after) {
+        if (before && routes.delete(host)) removed.push(host);
+      } else if (!before || JSON.stringify(before) !== JSON.stringify(after)) {
+        routes.set(host, after);
+        set.push(after);
+      }
+    }
+    if (set.length > 0 || removed.length > 0) patch(set, removed);
+  });
   return {
     addresses: () => addresses(),
-    setEntries(next) {
-      entries = next;
-      schedule();
-    },
-    table: () => table,
+    // Routes follow the stage, which re-plans every name when the entries change.
+    setEntries() {},
+    table,
     async stop() {
       unsubscribe();
-      clearTimeout(timer);
-      await running;
       await stopWorkers();
     },
   };
-}
-
-function currentEndpoints(store: ProxySources['store']): Endpoint[] {
-  const byKey = new Map<string, Endpoint>();
-  for (const name of store.names()) for (const e of store.byName(name)) byKey.set(endpointKey(e), e);
-  return [...byKey.values()];
 }
 
 interface WorkerPool {

@@ -198,6 +198,16 @@ export class UpstreamSet {
     }
   }
 
+  /** Closes the named upstreams (gracefully): no route names them any more. */
+  drop(keys: Iterable<string>): void {
+    for (const key of keys) {
+      const u = this.byKey.get(key);
+      if (!u) continue;
+      this.byKey.delete(key);
+      void u.close();
+    }
+  }
+
   all(): Upstream[] {
     return [...this.byKey.values()];
   }

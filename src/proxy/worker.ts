@@ -8,13 +8,15 @@ import { createLogger } from '../observe/index.js';
 import { isMessage } from './messages.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { ProxyProcess } from './process.js';
+import { patchTable } from './route-table.js';
+import type { RouteTable } from './route-table.js';
 import type { AlpnChallengeLookup, ChallengeLookup } from './server.js';
 import { CertificateStore } from './tls/index.js';
 import type { AlpnChallengeCertificate } from './tls/index.js';
 
 const certificates = new CertificateStore();
 let proxy: ProxyProcess | undefined;
-let pendingRoutes: ToWorker | undefined;
+let pendingRoutes: RouteTable | undefined;
 /** Counts go to the primary's metrics once a second: one message, whatever the request rate. */
 const COUNTS_EVERY_MS = 1000;
 const countsTimer = setInterval(sendCounts, COUNTS_EVERY_MS);
@@ -67,7 +69,7 @@ process.on('message', (m: unknown) => {
       if (proxy) return;
       const logger = createLogger(m.logLevel).child({ module: 'proxy', worker: process.pid });
       proxy = new ProxyProcess(m.config, certificates, logger, askChallenge, m.alpnChallenges ? askAlpnChallenge : undefined);
-      if (pendingRoutes?.type === 'routes') proxy.setRoutes(pendingRoutes.table);
+      if (pendingRoutes) proxy.setRoutes(pendingRoutes);
       proxy.start().then(
         (l) => send({ type: 'listening', ...l.addresses() }),
         (e: Error) => {
@@ -79,7 +81,12 @@ process.on('message', (m: unknown) => {
     }
     case 'routes':
       if (proxy) proxy.setRoutes(m.table);
-      else pendingRoutes = m;
+      else pendingRoutes = m.table;
+      return;
+    case 'routes-patch':
+      // Patches follow the full table a worker is sent at start, in order (one IPC channel).
+      if (proxy) proxy.patchRoutes(m.set, m.removed);
+      else if (pendingRoutes) pendingRoutes = patchTable(pendingRoutes, m.set, m.removed);
       return;
     case 'cert':
       certificates.set(m.bundle);

@@ -1,9 +1,12 @@
 import test from 'ava';
 import { parseConfig } from '../../src/config/index.js';
-import { Controller, HostnameResolver } from '../../src/controller/index.js';
+import { Controller } from '../../src/controller/index.js';
 import type { ZoneSink } from '../../src/controller/index.js';
 import type { Endpoint, ZoneContent } from '../../src/model/index.js';
 import { EndpointStore } from '../../src/sources/index.js';
+import { LoadBalancerResolver } from '../../src/sources/resolver/index.js';
+import { ManualClock } from '../support/clock.js';
+import { desiredFor, lookupBackend } from '../support/desired.js';
 
 const config = parseConfig(
   `
@@ -61,15 +64,14 @@ const ep = (over: Partial<Endpoint> & Pick<Endpoint, 'cluster'>): Endpoint => ({
   namespace: 'shop', kind: 'Ingress', name: 'web', hostnames: ['shop.example.test'], targets: [], ...over,
 });
 
-function setup(opts: { preloaded?: string[]; lookup?: (h: string) => Promise<{ v4: string[]; v6: string[] }>; resolveRefreshMs?: number } = {}) {
+function setup(opts: { preloaded?: string[]; lookup?: (h: string) => Promise<{ v4: string[]; v6: string[] }>; refreshMs?: number } = {}) {
   const store = new EndpointStore();
   const sink = new FakeSink(opts.preloaded);
   const logger = new FakeLogger();
-  const resolver = new HostnameResolver({ lookup: opts.lookup ?? (async () => ({ v4: [], v6: [] })) });
-  const controller = new Controller({
-    zones: config.zones, entries: config.entries, store, sink, logger, resolver, resolveRefreshMs: opts.resolveRefreshMs ?? 0,
-  });
-  return { store, sink, logger, controller };
+  const clock = new ManualClock();
+  const desired = desiredFor({ entries: config.entries, store, lookup: opts.lookup, clock, logger, refreshMs: opts.refreshMs });
+  const controller = new Controller({ zones: config.zones, entries: config.entries, desired, sink, logger });
+  return { store, sink, logger, controller, clock };
 }
 
 test('configured zones without a snapshot are served at once with their static records', async (t) => {
@@ -83,13 +85,13 @@ test('configured zones without a snapshot are served at once with their static r
 });
 
 test('store changes re-plan touched names and rebuild only their zone', async (t) => {
-  const { store, sink, controller } = setup();
+  const { store, sink, controller, clock } = setup();
   controller.start();
   await controller.ready();
   sink.calls = [];
   store.upsert(ep({ cluster: 'east', targets: ['192.0.2.10'] }));
   store.upsert(ep({ cluster: 'west', targets: ['198.51.100.20', '2001:db8::20'] }));
-  await new Promise((r) => setTimeout(r, 50)); // past the debounce
+  await clock.advance(50); // past the debounce
   await controller.flush();
   t.deepEqual(sink.calls, ['example.test'], 'two events in the debounce window, one rebuild of one zone');
   t.deepEqual(sink.values('example.test', 'shop.example.test', 'A'), ['192.0.2.10', '198.51.100.20']);
@@ -98,7 +100,7 @@ test('store changes re-plan touched names and rebuild only their zone', async (t
 
   store.remove('west/shop/Ingress/web');
   await controller.flush();
-  await new Promise((r) => setTimeout(r, 30));
+  await clock.advance(30);
   await controller.flush();
   t.deepEqual(sink.values('example.test', 'shop.example.test', 'A'), ['192.0.2.10']);
   t.is(sink.values('example.test', 'shop.example.test', 'AAAA'), undefined);
@@ -106,15 +108,15 @@ test('store changes re-plan touched names and rebuild only their zone', async (t
 });
 
 test('rejected claims are logged once per endpoint and name, and never reach DNS', async (t) => {
-  const { store, sink, logger, controller } = setup();
+  const { store, sink, logger, controller, clock } = setup();
   controller.start();
   await controller.ready();
   const stray = ep({ cluster: 'west', name: 'api', hostnames: ['api.other.test'], targets: ['198.51.100.1'] });
   store.upsert(stray);
-  await new Promise((r) => setTimeout(r, 30));
+  await clock.advance(30);
   await controller.flush();
   store.upsert({ ...stray, targets: ['198.51.100.2'] }); // same claim again
-  await new Promise((r) => setTimeout(r, 30));
+  await clock.advance(30);
   await controller.flush();
   const rejected = logger.messages('claim rejected');
   t.is(rejected.length, 1);
@@ -124,11 +126,11 @@ test('rejected claims are logged once per endpoint and name, and never reach DNS
 });
 
 test('zones served from the snapshot are held until the sources have synced', async (t) => {
-  const { store, sink, controller } = setup({ preloaded: ['example.test'] });
+  const { store, sink, controller, clock } = setup({ preloaded: ['example.test'] });
   controller.start();
   t.deepEqual(sink.calls, ['other.test']);
   store.upsert(ep({ cluster: 'east', targets: ['192.0.2.10'] }));
-  await new Promise((r) => setTimeout(r, 30));
+  await clock.advance(30);
   await controller.flush();
   t.deepEqual(sink.calls, ['other.test'], 'not rebuilt from a half-filled store');
   await controller.ready();
@@ -139,23 +141,23 @@ test('zones served from the snapshot are held until the sources have synced', as
 test('load-balancer hostnames are resolved, flattened, and re-resolved on refresh', async (t) => {
   let answer = { v4: ['203.0.113.7'], v6: [] as string[] };
   const asked: string[] = [];
-  const { store, sink, controller } = setup({
+  const { store, sink, controller, clock } = setup({
     lookup: async (h) => {
       asked.push(h);
       return answer;
     },
-    resolveRefreshMs: 40,
+    refreshMs: 40,
   });
   controller.start();
   await controller.ready();
   store.upsert(ep({ cluster: 'east', targets: ['lb.cloud.example'] }));
-  await new Promise((r) => setTimeout(r, 20));
+  await clock.advance(20);
   await controller.flush();
   t.deepEqual(sink.values('example.test', 'shop.example.test', 'A'), ['203.0.113.7']);
   t.is(sink.values('example.test', 'shop.example.test', 'CNAME'), undefined);
 
   answer = { v4: ['203.0.113.8'], v6: ['2001:db8::8'] };
-  await new Promise((r) => setTimeout(r, 120));
+  await clock.advance(120);
   await controller.flush();
   t.deepEqual(sink.values('example.test', 'shop.example.test', 'A'), ['203.0.113.8']);
   t.deepEqual(sink.values('example.test', 'shop.example.test', 'AAAA'), ['2001:db8::8']);
@@ -166,16 +168,23 @@ test('load-balancer hostnames are resolved, flattened, and re-resolved on refres
 test('a failed lookup keeps the last good addresses', async (t) => {
   let fail = false;
   const errors: string[] = [];
-  const resolver = new HostnameResolver({
-    lookup: async () => {
+  const clock = new ManualClock();
+  const resolver = new LoadBalancerResolver({
+    backend: lookupBackend(async () => {
       if (fail) throw new Error('ENOTFOUND');
       return { v4: ['192.0.2.1'], v6: [] };
-    },
+    }),
+    clock,
+    minRefreshMs: 1000,
+    maxRefreshMs: 1000,
     onError: (h, e) => errors.push(`${h}: ${e.message}`),
   });
+  const changed: string[] = [];
+  resolver.onChange((hosts) => changed.push(...hosts));
   await resolver.ensure(['lb.example']);
   fail = true;
-  t.deepEqual([...(await resolver.refresh(['lb.example']))], []);
+  await clock.advance(1000);
+  t.deepEqual(changed, [], 'a failure is no change');
   t.deepEqual(resolver.resolved.get('lb.example')?.v4, ['192.0.2.1']);
   t.deepEqual(errors, ['lb.example: ENOTFOUND']);
 });
@@ -184,8 +193,9 @@ test('with the embedded zone store as sink, changes are patched per name and ser
   const { ZoneStore } = await import('../../src/dns/index.js');
   const zones = new ZoneStore();
   const store = new EndpointStore();
-  const resolver = new HostnameResolver({ lookup: async () => ({ v4: [], v6: [] }) });
-  const controller = new Controller({ zones: config.zones, entries: config.entries, store, sink: zones, logger: new FakeLogger(), resolver, resolveRefreshMs: 0 });
+  const clock = new ManualClock();
+  const desired = desiredFor({ entries: config.entries, store, clock });
+  const controller = new Controller({ zones: config.zones, entries: config.entries, desired, sink: zones, logger: new FakeLogger() });
   controller.start();
   await controller.ready();
   const served = (name: string, type: string) =>
@@ -193,19 +203,19 @@ test('with the embedded zone store as sink, changes are patched per name and ser
   const serialBefore = zones.get('example.test')?.serial ?? 0;
 
   store.upsert(ep({ cluster: 'east', targets: ['192.0.2.10'] }));
-  await new Promise((r) => setTimeout(r, 30));
+  await clock.advance(30);
   await controller.flush();
   t.deepEqual(served('shop.example.test', 'A'), ['192.0.2.10']);
   t.deepEqual(served('ns1.example.test', 'A'), ['127.0.0.1'], 'static records stay');
   t.true((zones.get('example.test')?.serial ?? 0) > serialBefore, 'the serial grows with the patch');
 
   store.upsert(ep({ cluster: 'east', targets: ['192.0.2.11'] }));
-  await new Promise((r) => setTimeout(r, 30));
+  await clock.advance(30);
   await controller.flush();
   t.deepEqual(served('shop.example.test', 'A'), ['192.0.2.11']);
 
   store.remove('east/shop/Ingress/web');
-  await new Promise((r) => setTimeout(r, 30));
+  await clock.advance(30);
   await controller.flush();
   t.is(served('shop.example.test', 'A'), undefined, 'the name is withdrawn');
   t.is(zones.get('example.test')?.size, 2, 'apex and ns1 remain');

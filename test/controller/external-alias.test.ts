@@ -3,12 +3,13 @@
 // flattened addresses), a resync changes nothing, an IP target replaces the alias; several
 // clusters behind several balancers become weighted aliases.
 import test from 'ava';
-import { ExternalController, HostnameResolver } from '../../src/controller/index.js';
+import { ExternalController } from '../../src/controller/index.js';
 import type { Endpoint, GlobalDnsEntry } from '../../src/model/index.js';
 import { ownershipRecord } from '../../src/planner/index.js';
 import { EndpointStore } from '../../src/sources/index.js';
 import { Route53Provider } from '../../providers/route53/index.js';
 import { startRoute53Sim, type Route53Sim } from '../support/route53-sim/index.js';
+import { desiredFor } from '../support/desired.js';
 
 const LB = 'my-lb-123.us-east-1.elb.amazonaws.com';
 const LB_WEST = 'net-lb-456.elb.us-west-2.amazonaws.com';
@@ -27,11 +28,9 @@ async function setup(t: { teardown(f: () => Promise<void>): void }) {
   });
   const store = new EndpointStore();
   const controller = new ExternalController({
+    desired: desiredFor({ entries, store, lookup: async () => ({ v4: ['192.0.2.50'], v6: [] }) }),
     // No aliasHostnames on the binding: the provider's own capability is used.
-    bindings: [{ name: 'r53', provider, ownerId: 'gdns-test', policy: 'sync' }],
-    entries, store, logger: silent, resync: false, debounceMs: 10, maxDelayMs: 50,
-    // The balancer resolves (as a real one would): flattening would have written these.
-    resolver: new HostnameResolver({ lookup: async () => ({ v4: ['192.0.2.50'], v6: [] }) }),
+    bindings: [{ name: 'r53', provider, ownerId: 'gdns-test', policy: 'sync' }], logger: silent, resync: false, debounceMs: 10, maxDelayMs: 50,
   });
   t.teardown(async () => {
     await controller.stop();

@@ -2,11 +2,12 @@
 // controller and never deletes a record it should keep; once the answers are sane again the
 // zone converges.
 import test from 'ava';
-import { ExternalController, HostnameResolver } from '../../src/controller/index.js';
+import { ExternalController } from '../../src/controller/index.js';
 import type { Endpoint, GlobalDnsEntry } from '../../src/model/index.js';
 import { EndpointStore } from '../../src/sources/index.js';
 import { Route53Provider } from '../../providers/route53/index.js';
 import { startRoute53Sim } from '../support/route53-sim/index.js';
+import { desiredFor } from '../support/desired.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -30,9 +31,8 @@ test('garbage answers: nothing crashes, nothing kept is deleted, sane answers co
   store.upsert(ingress('shop', '192.0.2.1'));
   store.upsert(ingress('api', '192.0.2.2'));
   const controller = new ExternalController({
-    bindings: [{ name: 'r53', provider, ownerId: 'gdns', policy: 'sync' }],
-    entries, store, logger, resync: false, debounceMs: 10, maxDelayMs: 50, retryInitialMs: 20, retryMaxMs: 50,
-    resolver: new HostnameResolver({ lookup: async () => ({ v4: [], v6: [] }) }),
+    desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }) }),
+    bindings: [{ name: 'r53', provider, ownerId: 'gdns', policy: 'sync' }], logger, resync: false, debounceMs: 10, maxDelayMs: 50, retryInitialMs: 20, retryMaxMs: 50,
   });
   t.teardown(async () => {
     await controller.stop();

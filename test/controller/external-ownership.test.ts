@@ -2,12 +2,13 @@
 // simulator): records seeded by others are never changed under any policy; adoption takes over
 // the records Rancher's Global DNS (external-dns, owner "rancher") wrote, and nothing else.
 import test from 'ava';
-import { ExternalController, HostnameResolver } from '../../src/controller/index.js';
+import { ExternalController } from '../../src/controller/index.js';
 import type { Endpoint, GlobalDnsEntry } from '../../src/model/index.js';
 import type { Policy } from '../../src/planner/index.js';
 import { EndpointStore } from '../../src/sources/index.js';
 import { Route53Provider } from '../../providers/route53/index.js';
 import { startRoute53Sim, type Route53Sim, type SimRecordSet } from '../support/route53-sim/index.js';
+import { desiredFor } from '../support/desired.js';
 
 // The SDK warns once per process about Node 20; the tests run on 20 on purpose.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -41,9 +42,8 @@ async function run(policy: Policy, adoptFrom: string[] = []) {
   const store = new EndpointStore();
   for (const [i, fqdn] of names.entries()) store.upsert(ingress(fqdn, `192.0.2.${i + 1}`));
   const controller = new ExternalController({
-    bindings: [{ name: 'r53', provider, ownerId: 'gdns', policy, adoptFrom }],
-    entries, store, logger: silent, resync: false, debounceMs: 10, maxDelayMs: 50,
-    resolver: new HostnameResolver({ lookup: async () => ({ v4: [], v6: [] }) }),
+    desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }) }),
+    bindings: [{ name: 'r53', provider, ownerId: 'gdns', policy, adoptFrom }], logger: silent, resync: false, debounceMs: 10, maxDelayMs: 50,
   });
   await controller.start();
   // A change and a removal after the first sync, so updates and deletes are exercised too.

@@ -3,11 +3,12 @@
 // writes and updates its own records, never deletes, never overwrites someone else's record,
 // and its status says why.
 import test from 'ava';
-import { ExternalController, HostnameResolver } from '../../src/controller/index.js';
+import { ExternalController } from '../../src/controller/index.js';
 import type { EntrySyncStatus } from '../../src/controller/index.js';
 import type { Endpoint, GlobalDnsEntry } from '../../src/model/index.js';
 import { EndpointStore } from '../../src/sources/index.js';
 import { startRfc2136World } from '../providers/rfc2136/backend.js';
+import { desiredFor } from '../support/desired.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const ingress = (name: string, ip: string): Endpoint => ({ cluster: 'east', namespace: 'default', kind: 'Ingress', name, hostnames: [`${name}.example.org`], targets: [ip] });
@@ -25,15 +26,13 @@ test('no AXFR rights: upsert-only under a sync policy, foreign records kept, sta
   store.upsert(ingress('blog', '192.0.2.3'));
   const statuses = new Map<string, EntrySyncStatus>();
   const controller = new ExternalController({
+    desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }) }),
     bindings: [{ name: 'knot', provider: w.provider, ownerId: 'gdns', policy: 'sync' }],
-    entries,
-    store,
     logger: silent,
     resync: false,
     debounceMs: 10,
     maxDelayMs: 50,
     retryInitialMs: 60_000,
-    resolver: new HostnameResolver({ lookup: async () => ({ v4: [], v6: [] }) }),
     onStatus: (s) => statuses.set(s.fqdn, s),
   });
   t.teardown(() => controller.stop());

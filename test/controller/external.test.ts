@@ -2,11 +2,12 @@
 // Route53's strictness): records and ownership companions appear, foreign records are never
 // touched, changes are batched, followers never write, drift is repaired on resync.
 import test from 'ava';
-import { ExternalController, HostnameResolver } from '../../src/controller/index.js';
+import { ExternalController } from '../../src/controller/index.js';
 import type { EntrySyncStatus } from '../../src/controller/index.js';
 import type { Endpoint, GlobalDnsEntry } from '../../src/model/index.js';
 import { EndpointStore } from '../../src/sources/index.js';
 import { InMemoryProvider } from '../../providers/inmemory/index.js';
+import { desiredFor } from '../support/desired.js';
 
 const entries: GlobalDnsEntry[] = [
   { fqdn: 'shop.example.test', ttl: 60, provider: 'r53', targets: [{ cluster: 'east' }, { cluster: 'west' }] },
@@ -24,8 +25,8 @@ function setup(opts: { leader?: () => boolean } = {}) {
   const store = new EndpointStore();
   const statuses: EntrySyncStatus[] = [];
   const controller = new ExternalController({
-    bindings: [{ name: 'r53', provider, ownerId: 'gdns-test', policy: 'sync' }],
-    entries, store, resolver: new HostnameResolver({ lookup: async () => ({ v4: [], v6: [] }) }), logger: silent,
+    desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }) }),
+    bindings: [{ name: 'r53', provider, ownerId: 'gdns-test', policy: 'sync' }], logger: silent,
     debounceMs: 20, maxDelayMs: 100, resync: false, canWrite: opts.leader, onStatus: (s) => statuses.push(s),
   });
   return { provider, store, controller, statuses };
@@ -124,8 +125,8 @@ test('a lost answer (applied, reported failed) is healed by reading the zone aga
   const store = new EndpointStore();
   const statuses: EntrySyncStatus[] = [];
   const controller = new ExternalController({
-    bindings: [{ name: 'r53', provider: lossy, ownerId: 'gdns-test', policy: 'sync' }],
-    entries, store, resolver: new HostnameResolver({ lookup: async () => ({ v4: [], v6: [] }) }), logger: silent,
+    desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }) }),
+    bindings: [{ name: 'r53', provider: lossy, ownerId: 'gdns-test', policy: 'sync' }], logger: silent,
     debounceMs: 10, maxDelayMs: 50, resync: false, retryInitialMs: 20, retryMaxMs: 40, onStatus: (s) => statuses.push(s),
   });
   store.upsert(ep('east', 'web', ['shop.example.test'], ['192.0.2.1']));

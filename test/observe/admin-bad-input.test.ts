@@ -26,7 +26,7 @@ test('garbage on the admin port: refused, and the next requests are answered', a
     port: 0,
     metrics,
     readiness,
-    status: () => buildStatus({ version: 'test', clusters: () => [], endpoints: store, entries: () => [], readiness }),
+    status: () => buildStatus({ version: 'test', clusters: () => [], endpoints: store, entries: () => [], entryFor: () => undefined, readiness }),
   });
   const { port } = await admin.start();
   t.teardown(() => admin.stop());

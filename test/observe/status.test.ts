@@ -13,6 +13,7 @@ test('endpoints of a name are listed by cluster, namespace, kind and name, not b
     clusters: () => [],
     endpoints: { names: () => ['shop.example.test'], byName: () => arrived },
     entries: () => [],
+    entryFor: () => undefined,
     readiness: () => ({ sourcesSynced: true, snapshotLoaded: true, listenersBound: true }),
   });
   const listed = report.names.find((n) => n.fqdn === 'shop.example.test')!.endpoints.map((e) => `${e.cluster}/${e.namespace}/${e.name}`);

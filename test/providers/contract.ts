@@ -5,13 +5,14 @@
 // The same backends drive `npm run bench:providers`.
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { ExternalController, HostnameResolver } from '../../src/controller/index.js';
+import { ExternalController } from '../../src/controller/index.js';
 import type { Endpoint, GlobalDnsEntry, RecordSet, RRType } from '../../src/model/index.js';
 import type { Policy } from '../../src/planner/index.js';
 import { EndpointStore } from '../../src/sources/index.js';
 import type { Zone } from '../../providers/index.js';
 
 import { CONTRACT_ZONE, TTL, TTL2, type ContractBackend, type ContractWorld } from './world.js';
+import { desiredFor } from '../support/desired.js';
 
 export { CONTRACT_ZONE, TTL, TTL2 };
 export type { ContractBackend, ContractWorld };
@@ -173,14 +174,12 @@ export function providerContract(backend: ContractBackend): void {
     for (const [i, fqdn] of names.entries()) store.upsert(ingress(fqdn, `192.0.2.${i + 1}`));
     const statuses: string[] = [];
     const controller = new ExternalController({
+      desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }) }),
       bindings: [{ name: 'p', provider: w.provider, ownerId: 'contract', policy }],
-      entries,
-      store,
       logger: silent,
       resync: false,
       debounceMs: 10,
       maxDelayMs: 50,
-      resolver: new HostnameResolver({ lookup: async () => ({ v4: [], v6: [] }) }),
       onStatus: (s) => statuses.push(`${s.fqdn} ${s.reason}`),
     });
     await controller.start();

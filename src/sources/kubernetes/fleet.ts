@@ -30,6 +30,8 @@ export class ClusterFleet {
   private readonly dirty = new Set<FleetMember>();
   private scheduled = false;
   private unsubscribe: (() => void) | undefined;
+  /** Whether a claim counts (its entry accepts it); every claim until the desired-state stage says. */
+  private counts: (endpoint: Endpoint, hostname: string) => boolean = () => true;
 
   constructor(store: EndpointStore) {
     this.store = store;
@@ -58,9 +60,22 @@ export class ClusterFleet {
     return m === undefined || m.isLive(e.kind);
   }
 
-  /** True when some live endpoint claims `hostname`. */
+  /**
+   * True when some live endpoint claims `hostname` and the claim counts: a claim the entry
+   * rejects (a cluster it does not target) serves nothing, so it must not make a lost
+   * cluster's endpoints go.
+   */
   servedLive(hostname: string): boolean {
-    return this.store.byName(hostname).some((e) => this.isLive(e));
+    return this.store.byName(hostname).some((e) => this.isLive(e) && this.counts(e, hostname));
+  }
+
+  /**
+   * Which claims count (the desired-state stage's `accepts`). Call again (or `healthChanged`)
+   * when the entries change: lost members look at their names again.
+   */
+  setClaimFilter(counts: (endpoint: Endpoint, hostname: string) => boolean): void {
+    this.counts = counts;
+    this.healthChanged();
   }
 
   /** A member's health changed: every lost member looks again. */

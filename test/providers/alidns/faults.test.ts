@@ -1,11 +1,12 @@
 // Credentials, throttling, server errors and garbage: clear errors, retries where safe, and
 // nothing written or deleted on an answer the provider cannot read.
 import test from 'ava';
-import { ExternalController, HostnameResolver } from '../../../src/controller/index.js';
+import { ExternalController } from '../../../src/controller/index.js';
 import type { Endpoint, GlobalDnsEntry } from '../../../src/model/index.js';
 import { EndpointStore } from '../../../src/sources/index.js';
 import type { ProviderCall } from '../../../providers/index.js';
 import { countCalls, EMPTY, lines, provider, readSets, rr, seedSets, SIM_KEY, withSim, ZONE } from './fixture.js';
+import { desiredFor } from '../../support/desired.js';
 
 test('a wrong AccessKey secret: SignatureDoesNotMatch, said to be an authentication failure, secret never shown', async (t) => {
   await withSim({}, async (sim) => {
@@ -146,9 +147,8 @@ test('through the controller: garbage never crashes it nor deletes a kept record
     store.upsert(ingress('shop', '192.0.2.1'));
     store.upsert(ingress('api', '192.0.2.2'));
     const controller = new ExternalController({
-      bindings: [{ name: 'ali', provider: p, ownerId: 'gdns', policy: 'sync' }],
-      entries, store, logger, resync: false, debounceMs: 10, maxDelayMs: 50, retryInitialMs: 20, retryMaxMs: 50,
-      resolver: new HostnameResolver({ lookup: async () => ({ v4: [], v6: [] }) }),
+      desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }) }),
+      bindings: [{ name: 'ali', provider: p, ownerId: 'gdns', policy: 'sync' }], logger, resync: false, debounceMs: 10, maxDelayMs: 50, retryInitialMs: 20, retryMaxMs: 50,
     });
     t.teardown(() => controller.stop());
     await controller.start();

@@ -3,11 +3,12 @@
 // entry without one gets the default, toggling one entry touches only its records, and a resync
 // afterwards writes nothing (proxied sets read back with TTL 300 and proxied: true do not churn).
 import test from 'ava';
-import { ExternalController, HostnameResolver } from '../../../src/controller/index.js';
+import { ExternalController } from '../../../src/controller/index.js';
 import type { Endpoint, GlobalDnsEntry } from '../../../src/model/index.js';
 import { EndpointStore } from '../../../src/sources/index.js';
 import type { CloudflareSim, SimRecord } from '../../support/cloudflare-sim/index.js';
 import { provider, rr, withSim } from './fixture.js';
+import { desiredFor } from '../../support/desired.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const ingress = (fqdn: string, ip: string): Endpoint => ({ cluster: 'east', namespace: 'default', kind: 'Ingress', name: fqdn.split('.')[0] ?? fqdn, hostnames: [fqdn], targets: [ip] });
@@ -43,18 +44,17 @@ test("entry proxied wins over the provider default both ways; toggling one entry
     const zones = [org, net];
     const store = new EndpointStore();
     for (const [fqdn, ip] of Object.entries(addresses)) store.upsert(ingress(fqdn, ip));
+    const desired = desiredFor({ entries, store });
     const controller = new ExternalController({
+      desired,
       bindings: [
         { name: 'cf', provider: provider(sim, { name: 'cf', zones: ['example.org'] }), ownerId: 'gdns', policy: 'sync' },
         { name: 'cf-all', provider: provider(sim, { name: 'cf-all', zones: ['example.net'], proxied: true }), ownerId: 'gdns', policy: 'sync' },
       ],
-      entries,
-      store,
       logger: silent,
       resync: false,
       debounceMs: 10,
       maxDelayMs: 50,
-      resolver: new HostnameResolver({ lookup: async () => ({ v4: [], v6: [] }) }),
     });
     try {
       await controller.start();
@@ -78,7 +78,9 @@ test("entry proxied wins over the provider default both ways; toggling one entry
       // Toggle A's flag: one batch patching A's one record, nothing else touched.
       const before = { b: aRecord(sim, zones, 'b.example.org'), c: aRecord(sim, zones, 'c.example.net'), d: aRecord(sim, zones, 'd.example.net') };
       mark = sim.calls.length;
-      await controller.setEntries(entries.map((e) => (e.fqdn === 'a.example.org' ? { ...e, proxied: false } : e)));
+      // The entries belong to the desired-state stage; the controller follows its re-plan.
+      desired.setEntries(entries.map((e) => (e.fqdn === 'a.example.org' ? { ...e, proxied: false } : e)));
+      await controller.settle();
       await controller.flush();
       const writes = sim.calls.slice(mark).filter((c) => WRITES.has(c.op));
       t.deepEqual(writes.map((c) => [c.op, c.batch]), [['Batch', { deletes: 0, patches: 1, puts: 0, posts: 0 }]]);
@@ -100,14 +102,12 @@ test('a record switched by hand against its entry is switched back by the next r
     store.upsert(ingress('a.example.org', '192.0.2.1'));
     store.upsert(ingress('b.example.org', '192.0.2.2'));
     const controller = new ExternalController({
+      desired: desiredFor({ entries: [entry('a.example.org', 'cf', true), entry('b.example.org', 'cf')], store, lookup: async () => ({ v4: [], v6: [] }) }),
       bindings: [{ name: 'cf', provider: provider(sim, { name: 'cf', zones: ['example.org'] }), ownerId: 'gdns', policy: 'sync' }],
-      entries: [entry('a.example.org', 'cf', true), entry('b.example.org', 'cf')],
-      store,
       logger: silent,
       resync: false,
       debounceMs: 10,
       maxDelayMs: 50,
-      resolver: new HostnameResolver({ lookup: async () => ({ v4: [], v6: [] }) }),
     });
     try {
       await controller.start();

@@ -1,0 +1,280 @@
+import { addressType } from '../model/index.js';
+import type { Endpoint, GlobalDnsEntry, RecordSet } from '../model/index.js';
+import { claimRejection, findEntry, indexEntries, planName, targetHostnames } from '../planner/index.js';
+import type { AliasHostnames, EntryIndex, RejectedClaim, ResolvedHostnames } from '../planner/index.js';
+import { systemClock } from '../kernel/index.js';
+import type { Clock, TimerHandle } from '../kernel/index.js';
+
+/** What the stage reads of the endpoint store. */
+export interface EndpointSource {
+  onChange(listener: (touched: ReadonlySet<string>) => void): () => void;
+  names(): string[];
+  byName(fqdn: string): Endpoint[];
+}
+
+/** What the stage reads of the load-balancer hostname resolver (src/sources/resolver). */
+export interface HostnameAddresses {
+  readonly resolved: ResolvedHostnames;
+  ensure(hostnames: Iterable<string>): Promise<void>;
+  retain(inUse: ReadonlySet<string>): void;
+  onChange(listener: (hostnames: ReadonlySet<string>) => void): () => void;
+}
+
+export interface StageLogger {
+  debug(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** The desired state of one claimed name, as every consumer reads it. */
+export interface NameState {
+  readonly fqdn: string;
+  /** The entry governing the name (itself, or a wildcard above it); undefined: none does. */
+  readonly entry: GlobalDnsEntry | undefined;
+  /** Claims the entry accepts: what is published and proxied. */
+  readonly accepted: readonly Endpoint[];
+  /** Claims it refuses (wrong cluster, project, namespace; or no entry at all). */
+  readonly rejected: readonly RejectedClaim[];
+  /** The records with load-balancer hostnames flattened to addresses (embedded server, most providers). */
+  readonly records: readonly RecordSet[];
+}
+
+export interface DesiredStateOptions {
+  store: EndpointSource;
+  resolver: HostnameAddresses;
+  entries: readonly GlobalDnsEntry[];
+  logger: StageLogger;
+  clock?: Clock;
+  /** Coalescing window for store events: a folder re-read or a cluster re-list is one batch. */
+  debounceMs?: number;
+}
+
+/**
+ * The one place desired state is derived. It follows the endpoint store, the entries and the
+ * load-balancer hostname resolver; plans each touched name once (`planName`), and tells its
+ * listeners which names changed. The embedded zones, the external providers, the proxy's
+ * routes, status, metrics and `globaldns plan` all read the result from here, so they can
+ * never disagree on a name's addresses or on which claims count.
+ *
+ * Plans for providers that alias load balancers (Route53) differ only in how hostnames are
+ * written; they are derived here too, on demand, once per name and capability (`records`).
+ */
+export class DesiredState {
+  private readonly opts: DesiredStateOptions;
+  private readonly clock: Clock;
+  private index: EntryIndex;
+  private entryList: readonly GlobalDnsEntry[];
+  private readonly states = new Map<string, NameState>();
+  /** Plans per alias capability, per name: made on demand, gone with the name's next plan. */
+  private readonly aliasPlans = new Map<string, Map<AliasHostnames, RecordSet[]>>();
+  /** Which load-balancer hostnames each name uses, and the reverse, for resolver refreshes. */
+  private readonly lbByName = new Map<string, Set<string>>();
+  private readonly namesByLb = new Map<string, Set<string>>();
+  /** Rejections already logged, so each is logged once while it lasts. */
+  private readonly loggedRejections = new Map<string, Map<string, string>>();
+  private readonly listeners = new Set<(names: ReadonlySet<string>) => void>();
+  private pending = new Set<string>();
+  private timer: TimerHandle | undefined;
+  private work: Promise<void> = Promise.resolve();
+  private unsubscribe: (() => void)[] = [];
+
+  constructor(opts: DesiredStateOptions) {
+    this.opts = opts;
+    this.clock = opts.clock ?? systemClock;
+    this.entryList = opts.entries;
+    this.index = indexEntries(opts.entries);
+  }
+
+  /** Follows the store and the resolver, and plans every name the store holds now. */
+  start(): Promise<void> {
+    this.unsubscribe.push(this.opts.store.onChange((names) => this.enqueue(names)));
+    this.unsubscribe.push(this.opts.resolver.onChange((hosts) => this.enqueue(this.namesUsing(hosts))));
+    this.enqueue(this.opts.store.names());
+    return this.flush();
+  }
+
+  stop(): void {
+    for (const u of this.unsubscribe) u();
+    this.unsubscribe = [];
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  /** Replaces the entries (management mode: GlobalDNS resources come and go) and re-plans every name. */
+  setEntries(entries: readonly GlobalDnsEntry[]): void {
+    this.entryList = entries;
+    this.index = indexEntries(entries);
+    this.enqueue([...this.opts.store.names(), ...this.states.keys()]);
+  }
+
+  /** The entries now (YAML and resources, merged). */
+  entries(): readonly GlobalDnsEntry[] {
+    return this.entryList;
+  }
+
+  /** The governing entry of `fqdn`, claimed or not. */
+  entryFor(fqdn: string): GlobalDnsEntry | undefined {
+    return findEntry(fqdn, this.index);
+  }
+
+  /** A claimed name's state; undefined when nothing claims it. */
+  get(fqdn: string): NameState | undefined {
+    return this.states.get(fqdn);
+  }
+
+  /** Every claimed name. */
+  names(): IterableIterator<string> {
+    return this.states.keys();
+  }
+
+  /**
+   * The records of `fqdn` for a provider: flattened without `alias`; with a provider's alias
+   * capability, load balancers it can alias are written as aliases (`planName`).
+   */
+  records(fqdn: string, alias?: AliasHostnames): readonly RecordSet[] {
+    const state = this.states.get(fqdn);
+    if (!state) return [];
+    if (!alias) return state.records;
+    let plans = this.aliasPlans.get(fqdn);
+    if (!plans) this.aliasPlans.set(fqdn, (plans = new Map()));
+    let records = plans.get(alias);
+    if (!records) {
+      records = planName(fqdn, state.entry, state.accepted, this.opts.resolver.resolved, { aliasHostnames: alias }).records;
+      plans.set(alias, records);
+    }
+    return records;
+  }
+
+  /** An endpoint's addresses: its IP targets and what its load-balancer hostnames resolve to now. */
+  addresses(endpoint: Endpoint): string[] {
+    const resolved = this.opts.resolver.resolved;
+    return endpoint.targets.flatMap((t) => {
+      if (addressType(t) !== undefined) return [t];
+      const r = resolved.get(t);
+      return r ? [...r.v4, ...r.v6] : [];
+    });
+  }
+
+  /** The answers of the load-balancer hostname resolver now (for planners that need them, like the proxy's routes). */
+  get resolved(): ResolvedHostnames {
+    return this.opts.resolver.resolved;
+  }
+
+  /** Every rejected claim now, sorted by name. */
+  rejected(): RejectedClaim[] {
+    return [...this.states.keys()].sort().flatMap((n) => this.states.get(n)?.rejected ?? []);
+  }
+
+  /**
+   * Whether `endpoint`'s claim of `hostname` counts: only accepted claims make a name
+   * "served" (the fleet keeps a lost cluster's endpoints where no other live, accepted claim
+   * serves the name).
+   */
+  accepts(endpoint: Endpoint, hostname: string): boolean {
+    const entry = findEntry(hostname, this.index);
+    return entry !== undefined && claimRejection(entry, endpoint) === undefined;
+  }
+
+  /** Names changed (planned, re-planned or gone); returns the unsubscribe. */
+  onChange(listener: (names: ReadonlySet<string>) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Plans what is pending now and waits for it. */
+  async flush(): Promise<void> {
+    if (this.timer) {
+      this.timer.cancel();
+      this.timer = undefined;
+      this.runPending();
+    }
+    await this.work;
+  }
+
+  private enqueue(names: Iterable<string>): void {
+    for (const n of names) this.pending.add(n);
+    if (this.timer || this.pending.size === 0) return;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.runPending();
+    }, this.opts.debounceMs ?? 10);
+  }
+
+  private runPending(): void {
+    const names = this.pending;
+    this.pending = new Set();
+    this.work = this.work.then(() => this.plan(names));
+  }
+
+  private async plan(names: ReadonlySet<string>): Promise<void> {
+    if (names.size === 0) return;
+    const started = performance.now();
+    try {
+      const { store, resolver } = this.opts;
+      const endpoints = new Map([...names].map((n) => [n, store.byName(n)]));
+      await resolver.ensure(targetHostnames([...endpoints.values()].flat()));
+      for (const [name, eps] of endpoints) this.planOne(name, eps);
+      resolver.retain(new Set(this.namesByLb.keys()));
+      this.opts.logger.debug({ names: names.size, durationMs: Math.round((performance.now() - started) * 1000) / 1000 }, 'desired state planned');
+    } catch (e) {
+      // A bug here must not stop the next batch, nor the process.
+      this.opts.logger.error({ err: (e as Error).stack ?? String(e) }, 'planning failed');
+    }
+    for (const l of this.listeners) {
+      try {
+        l(names);
+      } catch (e) {
+        this.opts.logger.error({ err: (e as Error).stack ?? String(e) }, 'a consumer of the desired state failed');
+      }
+    }
+  }
+
+  private planOne(name: string, endpoints: readonly Endpoint[]): void {
+    this.aliasPlans.delete(name);
+    this.indexLbHostnames(name, endpoints.length === 0 ? new Set() : targetHostnames(endpoints));
+    if (endpoints.length === 0) {
+      this.states.delete(name);
+      this.logRejections(name, []);
+      return;
+    }
+    const entry = findEntry(name, this.index);
+    const plan = planName(name, entry, endpoints, this.opts.resolver.resolved);
+    this.states.set(name, { fqdn: name, entry, accepted: plan.accepted, rejected: plan.rejected, records: plan.records });
+    this.logRejections(name, plan.rejected);
+  }
+
+  private namesUsing(hostnames: ReadonlySet<string>): Set<string> {
+    const names = new Set<string>();
+    for (const h of hostnames) for (const n of this.namesByLb.get(h) ?? []) names.add(n);
+    return names;
+  }
+
+  private indexLbHostnames(name: string, hosts: Set<string>): void {
+    for (const h of this.lbByName.get(name) ?? []) {
+      const names = this.namesByLb.get(h);
+      names?.delete(name);
+      if (names?.size === 0) this.namesByLb.delete(h);
+    }
+    if (hosts.size === 0) {
+      this.lbByName.delete(name);
+      return;
+    }
+    this.lbByName.set(name, hosts);
+    for (const h of hosts) {
+      let names = this.namesByLb.get(h);
+      if (!names) this.namesByLb.set(h, (names = new Set()));
+      names.add(name);
+    }
+  }
+
+  private logRejections(name: string, rejected: readonly RejectedClaim[]): void {
+    const before = this.loggedRejections.get(name) ?? new Map<string, string>();
+    const now = new Map<string, string>();
+    for (const r of rejected) {
+      now.set(r.key, r.reason);
+      if (before.get(r.key) !== r.reason) this.opts.logger.warn({ fqdn: name, endpoint: r.key, reason: r.reason }, 'claim rejected');
+    }
+    if (now.size > 0) this.loggedRejections.set(name, now);
+    else this.loggedRejections.delete(name);
+  }
+}

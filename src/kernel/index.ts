@@ -1,0 +1,2 @@
+export { systemClock } from './clock.js';
+export type { Clock, Random, TimerHandle } from './clock.js';
