@@ -6,6 +6,7 @@ import type { EndpointStore } from '../sources/index.js';
 import type { CrdEntry } from '../config/index.js';
 import { claimRejection, findEntry, indexEntries, planName, projectMatches } from '../planner/index.js';
 import { ZoneNotListableError, type ApplyResult, type DnsProvider, type Zone } from '../../providers/provider.js';
+import { decorate } from '../../providers/decorate.js';
 import type { Controller, ControllerLogger } from './controller.js';
 import { ExternalController } from './external.js';
 import type { EntrySyncStatus, ProviderBinding, ProviderSyncState } from './external.js';
@@ -349,8 +350,8 @@ export class ManagementRuntime {
     const reports = this.zoneReports;
     const leadership = this.opts.leadership;
     const log = this.opts.logger;
-    return {
-      name: inner.name,
+    // Only the calls it watches are wrapped: aliasHostnames and any other capability are inner's.
+    return decorate(inner, {
       async zones(): Promise<Zone[]> {
         try {
           const zones = await inner.zones();
@@ -384,7 +385,7 @@ export class ManagementRuntime {
             log.info({ provider: inner.name, zone: zone.name, identity: leadership.identity }, `wrote as ${leadership.identity}`);
           }
         }),
-    };
+    });
   }
 
   private onSyncStatus(st: EntrySyncStatus): void {
