@@ -155,7 +155,7 @@ export class ManagementRuntime {
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
-    clearTimeout(this.statusTimer);
+    this.cancelStatusTimer();
     await this.reconciling;
     await this.external?.stop();
     await this.statusRunning;
@@ -182,7 +182,16 @@ export class ManagementRuntime {
 
   leadershipStopped(): void {
     this.syncedSinceLeading = false;
+    this.cancelStatusTimer();
+  }
+
+  /**
+   * Drops a debounced status write. The handle is forgotten too: `statusSoon` takes a handle
+   * for "already scheduled", so a cleared but remembered one silenced every later status.
+   */
+  private cancelStatusTimer(): void {
     clearTimeout(this.statusTimer);
+    this.statusTimer = undefined;
   }
 
   /** Every entry: the YAML ones, then the resources' (a name the YAML has stays the YAML's). */
