@@ -52,6 +52,12 @@ export interface ExternalControllerOptions {
   retryInitialMs?: number;
   retryMaxMs?: number;
   onStatus?: (status: EntrySyncStatus) => void;
+  /**
+   * A provider's full pass is done (its read and the sync after it: at start, on resync, when
+   * its binding changed), whether it succeeded or not. Each provider reports its own: one that
+   * does not answer never holds back another's.
+   */
+  onPass?: (provider: string) => void;
 }
 
 interface ProviderState {
@@ -79,6 +85,8 @@ interface ProviderState {
   /** Wall time (ms) the provider was last read, or written without a failure. */
   lastSyncAt?: number;
   lastError?: string;
+  /** Replaced or removed by `setBindings`: nothing more is scheduled on it. */
+  retired?: boolean;
 }
 
 /** One provider's queue as metrics and the status page show it. */
@@ -99,6 +107,7 @@ export interface ProviderSyncState {
  */
 export class ExternalController {
   private readonly opts: ExternalControllerOptions;
+  private bindings: readonly ProviderBinding[];
   private index: EntryIndex;
   private readonly states = new Map<string, ProviderState>();
   /** Desired record sets per name (names of bound entries only). */
@@ -109,30 +118,93 @@ export class ExternalController {
 
   constructor(opts: ExternalControllerOptions) {
     this.opts = opts;
+    this.bindings = opts.bindings;
     const bound = new Set(opts.bindings.map((b) => b.name));
     this.index = indexEntries(opts.entries.filter((e) => bound.has(e.provider)));
-    for (const binding of opts.bindings) this.states.set(binding.name, { binding, current: new Map(), dirty: new Set(), stale: new Set(), unlistable: new Map(), running: Promise.resolve(), failures: 0 });
+    for (const binding of opts.bindings) this.states.set(binding.name, newState(binding));
   }
 
-  /** Reads every provider, plans every claimed name, and starts following the store. */
+  /**
+   * Plans every claimed name, starts following the store, and gives each provider its first
+   * pass (read, then sync) on its own queue. Resolves once every provider's pass is done; a
+   * caller that must not wait on the slowest provider need not await it (`onPass` tells of
+   * each one).
+   */
   async start(): Promise<void> {
     this.unsubscribe = this.opts.store.onChange((names) => void this.touch(names));
-    await Promise.all([...this.states.values()].map((s) => this.readProvider(s)));
-    await this.touch(this.opts.store.names(), true);
     if (this.opts.resync !== false) {
       const task = cron.schedule(this.opts.resync ?? '*/10 * * * *', () => this.resync(), { noOverlap: true });
       this.cronTask = task;
     }
+    await this.planNames(this.opts.store.names());
+    await Promise.all([...this.states.values()].map((s) => this.pass(s, false)));
+  }
+
+  /**
+   * Replaces the providers (management mode: a provider was added, removed, or changed its
+   * spec or Secret) and the entries. A binding given again as the same object keeps its state
+   * and queue untouched; a new or changed one gets a fresh state whose first pass starts once
+   * the replaced state's queue has drained, so two generations of one provider never write at
+   * once. Resolves when the entries are re-planned, not when the new providers' passes end.
+   */
+  async setBindings(bindings: readonly ProviderBinding[], entries: readonly GlobalDnsEntry[]): Promise<void> {
+    const next = new Map(bindings.map((b) => [b.name, b]));
+    const fresh: ProviderState[] = [];
+    for (const [name, s] of this.states) {
+      if (next.get(name) === s.binding) continue;
+      this.retire(s);
+      this.states.delete(name);
+      const b = next.get(name);
+      if (b) {
+        const replacement = { ...newState(b), running: s.running };
+        this.states.set(name, replacement);
+        fresh.push(replacement);
+      }
+    }
+    for (const b of bindings) {
+      if (this.states.has(b.name)) continue;
+      const s = newState(b);
+      this.states.set(b.name, s);
+      fresh.push(s);
+    }
+    this.bindings = bindings;
+    await this.setEntries(entries);
+    if (this.unsubscribe) for (const s of fresh) void this.pass(s, false);
+  }
+
+  /** The provider's full pass on its queue: read it, then sync its dirty names (or all of them). */
+  private pass(s: ProviderState, whole: boolean): Promise<void> {
+    return this.enqueue(s, async () => {
+      try {
+        await this.readProvider(s);
+        if (whole) for (const name of this.namesOf(s)) s.dirty.add(name);
+        await this.sync(s, whole);
+      } finally {
+        if (!this.stopped && !s.retired) this.opts.onPass?.(s.binding.name);
+      }
+    });
+  }
+
+  /** Runs `job` after what the provider's queue holds; one provider's queue never waits on another's. */
+  private enqueue(s: ProviderState, job: () => Promise<void>): Promise<void> {
+    s.running = s.running.then(job).catch((e: unknown) => {
+      this.opts.logger.error({ provider: s.binding.name, err: (e as Error).stack ?? String(e) }, 'provider sync failed');
+    });
+    return s.running;
+  }
+
+  /** Nothing more is scheduled on a state that was replaced or removed. */
+  private retire(s: ProviderState): void {
+    s.retired = true;
+    clearTimeout(s.timer);
+    clearTimeout(s.retryTimer);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
     await this.cronTask?.stop();
-    for (const s of this.states.values()) {
-      clearTimeout(s.timer);
-      clearTimeout(s.retryTimer);
-    }
+    for (const s of this.states.values()) this.retire(s);
     await Promise.all([...this.states.values()].map((s) => s.running));
   }
 
@@ -143,7 +215,7 @@ export class ExternalController {
    */
   async setEntries(entries: readonly GlobalDnsEntry[]): Promise<void> {
     const before = new Map([...this.desired.keys()].map((n) => [n, findEntry(n, this.index)?.provider]));
-    const bound = new Set(this.opts.bindings.map((b) => b.name));
+    const bound = new Set(this.bindings.map((b) => b.name));
     this.index = indexEntries(entries.filter((e) => bound.has(e.provider)));
     const touched = await this.planNames(new Set([...this.opts.store.names(), ...before.keys()]));
     for (const [name, provider] of before) {
@@ -161,21 +233,14 @@ export class ExternalController {
     return [...this.states.values()].map((s) => ({ provider: s.binding.name, pending: s.dirty.size, lastSyncAt: s.lastSyncAt, lastError: s.lastError }));
   }
 
-  /** Applies what is pending now, without waiting for the debounce. */
-  async flush(): Promise<void> {
-    await Promise.all([...this.states.values()].map((s) => this.runNow(s)));
+  /** Applies what is pending now (at one provider, or at all), without waiting for the debounce. */
+  async flush(provider?: string): Promise<void> {
+    await Promise.all([...this.states.values()].filter((s) => provider === undefined || s.binding.name === provider).map((s) => this.runNow(s)));
   }
 
-  /** Re-reads every provider and plans the whole of each zone: repairs drift. */
+  /** Re-reads every provider, each on its own queue, and plans the whole of each zone: repairs drift. */
   async resync(): Promise<void> {
-    await Promise.all(
-      [...this.states.values()].map(async (s) => {
-        await s.running;
-        await this.readProvider(s);
-        for (const name of this.namesOf(s)) s.dirty.add(name);
-        await this.runNow(s, true);
-      }),
-    );
+    await Promise.all([...this.states.values()].map((s) => this.pass(s, true)));
   }
 
   /** The full plan per provider and zone against the provider's current content; applies nothing. */
@@ -197,10 +262,9 @@ export class ExternalController {
     return [...this.desired.keys()].filter((n) => findEntry(n, this.index)?.provider === s.binding.name);
   }
 
-  private async touch(names: Iterable<string>, immediate = false): Promise<void> {
+  private async touch(names: Iterable<string>): Promise<void> {
     const touched = await this.planNames(names);
-    if (immediate) await this.flush();
-    else for (const s of touched) this.schedule(s);
+    for (const s of touched) this.schedule(s);
   }
 
   /** Re-plans names into `desired` and marks them dirty; returns the providers concerned. */
@@ -222,7 +286,7 @@ export class ExternalController {
   }
 
   private schedule(s: ProviderState): void {
-    if (this.stopped) return;
+    if (this.stopped || s.retired) return;
     const now = Date.now();
     s.firstDirtyAt ??= now;
     clearTimeout(s.timer);
@@ -235,10 +299,7 @@ export class ExternalController {
     clearTimeout(s.timer);
     s.timer = undefined;
     s.firstDirtyAt = undefined;
-    s.running = s.running.then(() => this.sync(s, whole)).catch((e: unknown) => {
-      this.opts.logger.error({ provider: s.binding.name, err: (e as Error).stack ?? String(e) }, 'provider sync failed');
-    });
-    return s.running;
+    return this.enqueue(s, () => this.sync(s, whole));
   }
 
   private async readProvider(s: ProviderState): Promise<void> {
@@ -284,7 +345,7 @@ export class ExternalController {
   }
 
   private async sync(s: ProviderState, whole: boolean): Promise<void> {
-    if (s.dirty.size === 0 || this.stopped) return;
+    if (s.dirty.size === 0 || this.stopped || s.retired) return;
     const names = [...s.dirty];
     if (!s.zones) {
       await this.readProvider(s);
@@ -397,7 +458,7 @@ export class ExternalController {
   }
 
   private retryLater(s: ProviderState): void {
-    if (this.stopped) return;
+    if (this.stopped || s.retired) return;
     s.failures++;
     const base = this.opts.retryInitialMs ?? 1000;
     const delay = Math.min(this.opts.retryMaxMs ?? 60_000, base * 2 ** (s.failures - 1)) * (0.5 + Math.random() / 2);
@@ -408,6 +469,10 @@ export class ExternalController {
   private report(s: ProviderState, fqdn: string, st: Omit<EntrySyncStatus, 'fqdn' | 'provider'>): void {
     this.opts.onStatus?.({ fqdn, provider: s.binding.name, ...st });
   }
+}
+
+function newState(binding: ProviderBinding): ProviderState {
+  return { binding, current: new Map(), dirty: new Set(), stale: new Set(), unlistable: new Map(), running: Promise.resolve(), failures: 0 };
 }
 
 /** The planned name a change belongs to (a companion's record name, or the record's own). */

@@ -34,12 +34,20 @@ export interface RuntimeWorld {
 const LEASE = { leaseDurationMs: 1200, renewDeadlineMs: 800, retryPeriodMs: 100 };
 
 /** Starts everything; `runtime.start()` has run (the clusters count as read) once this resolves. */
-export async function startRuntimeWorld(o: { lookup?: (host: string) => { v4: string[]; v6: string[] }; runtime?: Partial<ManagementRuntimeOptions> } = {}): Promise<RuntimeWorld> {
+export interface RuntimeWorldOptions {
+  /** The load-balancer lookup's answer (default: none). */
+  lookup?: (host: string) => { v4: string[]; v6: string[] };
+  /** Where Route53 providers send their requests (default: the simulator). */
+  route53Endpoint?: string;
+  runtime?: Partial<ManagementRuntimeOptions>;
+}
+
+export async function startRuntimeWorld(o: RuntimeWorldOptions = {}): Promise<RuntimeWorld> {
   const mgmt = await startFakeKube();
   const sim = await startRoute53Sim({ seed: 1 });
   const zoneId = sim.createZone('example.org');
   // Resource-defined Route53 providers are pointed at the simulator this way in production too.
-  process.env[ROUTE53_ENDPOINT_ENV] = sim.url;
+  process.env[ROUTE53_ENDPOINT_ENV] = o.route53Endpoint ?? sim.url;
   process.env.AWS_EC2_METADATA_DISABLED = 'true';
   const lines: string[] = [];
   const record = (level: string) => (obj: object, msg?: string) => void lines.push(`${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
@@ -121,8 +129,8 @@ export function ingress(cluster: string, name: string, hostname: string, targets
   return { cluster, namespace: 'shop', kind: 'Ingress', name, hostnames: [hostname], targets };
 }
 
-export function globalDns(name: string, fqdn: string, provider: string): Record<string, unknown> {
-  return { apiVersion: 'globaldns.io/v1alpha1', kind: 'GlobalDNS', metadata: { name, namespace: 'shop' }, spec: { fqdn, ttl: 60, providerRef: provider, targets: [{ cluster: 'east' }] } };
+export function globalDns(name: string, fqdn: string, providerRef: string): Record<string, unknown> {
+  return { apiVersion: 'globaldns.io/v1alpha1', kind: 'GlobalDNS', metadata: { name, namespace: 'shop' }, spec: { fqdn, ttl: 60, providerRef, targets: [{ cluster: 'east' }] } };
 }
 
 export function provider(name: string, spec: Record<string, unknown>): Record<string, unknown> {
@@ -133,9 +141,18 @@ export function route53(name: string): Record<string, unknown> {
   return provider(name, { type: 'route53', route53: { region: 'us-east-1', domainFilters: ['example.org'], secretRef: { name: 'route53-creds', namespace: LEASE_NS } } });
 }
 
+export function secret(name: string, data: Record<string, string>): Record<string, unknown> {
+  const b64 = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: LEASE_NS }, type: 'Opaque', data: b64 };
+}
+
 export function credentials(): Record<string, unknown> {
-  const b64 = (s: string) => Buffer.from(s).toString('base64');
-  return { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'route53-creds', namespace: LEASE_NS }, type: 'Opaque', data: { accessKeyId: b64('AKIDTESTKEY'), secretAccessKey: b64('test-secret-value') } };
+  return secret('route53-creds', { accessKeyId: 'AKIDTESTKEY', secretAccessKey: 'test-secret-value' });
+}
+
+/** A PowerDNS provider for the zones given, its API key in the Secret `<name>-key`. */
+export function powerdns(name: string, url: string, zones: string[]): Record<string, unknown> {
+  return provider(name, { type: 'powerdns', powerdns: { url, zones, secretRef: { name: `${name}-key`, namespace: LEASE_NS } } });
 }
 
 export interface Cond {
