@@ -141,10 +141,10 @@ interface TimedProvider {
 function timedProvider(inner: DnsProvider): TimedProvider {
   const applies: ApplyTiming[] = [];
   const provider = decorate(inner, {
-    async apply(zone: Zone, plan: Plan): Promise<ApplyResult> {
+    async apply(zone: Zone, plan: Plan, signal?: AbortSignal): Promise<ApplyResult> {
       const at = Date.now();
       const t0 = performance.now();
-      const out = await inner.apply(zone, plan);
+      const out = await inner.apply(zone, plan, signal);
       applies.push({ at, planChanges: plan.creates.length + plan.updates.length + plan.deletes.length, ms: round(performance.now() - t0, 1) });
       return out;
     },

@@ -87,6 +87,8 @@ interface ProviderState {
   lastError?: string;
   /** Replaced or removed by `setBindings`: nothing more is scheduled on it. */
   retired?: boolean;
+  /** Aborted on stop and on retirement: cancels the provider calls in flight (and their retries). */
+  abort: AbortController;
 }
 
 /** One provider's queue as metrics and the status page show it. */
@@ -193,11 +195,16 @@ export class ExternalController {
     return s.running;
   }
 
-  /** Nothing more is scheduled on a state that was replaced or removed. */
+  /**
+   * Nothing more is scheduled on a state that was replaced or removed (or whose controller
+   * stops), and its calls in flight are cancelled: a provider that does not answer then holds
+   * neither a shutdown nor its replacement for longer than the cancellation takes.
+   */
   private retire(s: ProviderState): void {
     s.retired = true;
     clearTimeout(s.timer);
     clearTimeout(s.retryTimer);
+    s.abort.abort(new Error(`provider ${s.binding.name}: stopped`));
   }
 
   async stop(): Promise<void> {
@@ -305,13 +312,14 @@ export class ExternalController {
   private async readProvider(s: ProviderState): Promise<void> {
     const { provider } = s.binding;
     try {
-      const zones = await provider.zones();
+      const zones = await provider.zones(s.abort.signal);
       const current = new Map<string, RecordSet[]>();
       for (const z of zones) current.set(z.id, await this.readZone(s, z));
       s.zones = zones;
       s.current = current;
       s.lastSyncAt = Date.now();
     } catch (e) {
+      if (s.retired) return; // cancelled: stopping, or replaced
       s.lastError = `read: ${(e as Error).message}`;
       this.opts.logger.error({ provider: s.binding.name, err: (e as Error).message }, 'provider unreadable; keeping the last known state');
     }
@@ -323,7 +331,7 @@ export class ExternalController {
    */
   private async readZone(s: ProviderState, zone: Zone): Promise<RecordSet[]> {
     try {
-      const records = await s.binding.provider.records(zone);
+      const records = await s.binding.provider.records(zone, s.abort.signal);
       s.unlistable.delete(zone.id);
       return records;
     } catch (e) {
@@ -389,7 +397,7 @@ export class ExternalController {
       let results: ChangeResult[] = [];
       if (changes.length > 0) {
         try {
-          results = (await s.binding.provider.apply(zone, plan)).results;
+          results = (await s.binding.provider.apply(zone, plan, s.abort.signal)).results;
         } catch (e) {
           // The provider could not say what happened: every change counts as failed, and the
           // zone is read again before the retry.
@@ -472,7 +480,7 @@ export class ExternalController {
 }
 
 function newState(binding: ProviderBinding): ProviderState {
-  return { binding, current: new Map(), dirty: new Set(), stale: new Set(), unlistable: new Map(), running: Promise.resolve(), failures: 0 };
+  return { binding, current: new Map(), dirty: new Set(), stale: new Set(), unlistable: new Map(), running: Promise.resolve(), failures: 0, abort: new AbortController() };
 }
 
 /** The planned name a change belongs to (a companion's record name, or the record's own). */

@@ -395,9 +395,9 @@ export class ManagementRuntime {
     const log = this.opts.logger;
     // Only the calls it watches are wrapped: aliasHostnames and any other capability are inner's.
     return decorate(inner, {
-      async zones(): Promise<Zone[]> {
+      async zones(signal?: AbortSignal): Promise<Zone[]> {
         try {
-          const zones = await inner.zones();
+          const zones = await inner.zones(signal);
           reports.set(inner.name, { zones });
           return zones;
         } catch (e) {
@@ -405,9 +405,9 @@ export class ManagementRuntime {
           throw e;
         }
       },
-      async records(zone: Zone): Promise<RecordSet[]> {
+      async records(zone: Zone, signal?: AbortSignal): Promise<RecordSet[]> {
         try {
-          return await inner.records(zone);
+          return await inner.records(zone, signal);
         } catch (e) {
           // Written but not listed (RFC 2136 without AXFR): the provider's status says so.
           if (e instanceof ZoneNotListableError) {
@@ -417,13 +417,14 @@ export class ManagementRuntime {
           throw e;
         }
       },
-      apply: (zone: Zone, plan: Plan): Promise<ApplyResult> =>
-        leadership.guard(async () => {
+      apply: (zone: Zone, plan: Plan, signal?: AbortSignal): Promise<ApplyResult> =>
+        // Cancelled when the controller stops and when this replica stops leading (the fence).
+        leadership.guard(async (leading) => {
           const changes = plan.creates.length + plan.updates.length + plan.deletes.length;
           // Logged per apply so that a test (or a person) can check that writers never overlap.
           log.info({ provider: inner.name, zone: zone.name, changes, identity: leadership.identity }, `writing as ${leadership.identity}`);
           try {
-            return await inner.apply(zone, plan);
+            return await inner.apply(zone, plan, signal ? AbortSignal.any([signal, leading]) : leading);
           } finally {
             log.info({ provider: inner.name, zone: zone.name, identity: leadership.identity }, `wrote as ${leadership.identity}`);
           }
