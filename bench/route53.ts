@@ -29,10 +29,11 @@ import { performance } from 'node:perf_hooks';
 import os from 'node:os';
 import { ExternalController } from '../src/controller/index.js';
 import type { ControllerLogger, EntrySyncStatus } from '../src/controller/index.js';
-import type { Endpoint, GlobalDnsEntry, Plan, RecordSet } from '../src/model/index.js';
+import type { Endpoint, GlobalDnsEntry, Plan } from '../src/model/index.js';
 import { EndpointStore } from '../src/sources/index.js';
 import { Route53Provider } from '../providers/index.js';
 import type { ApplyResult, DnsProvider, Zone } from '../providers/index.js';
+import { decorate } from '../providers/decorate.js';
 import { startRoute53Sim, type Route53Sim, type SimCall, type SimFaults } from '../test/support/route53-sim/index.js';
 import { makeLog, round, sleep } from './kube-bench.js';
 import { desiredFor } from '../test/support/desired.js';
@@ -132,25 +133,24 @@ interface ApplyTiming {
 }
 
 /** The Route53 provider with each apply() timed: splits planning (before) from the API (inside). */
-class TimedProvider implements DnsProvider {
-  readonly applies: ApplyTiming[] = [];
-  constructor(private readonly inner: DnsProvider) {}
-  get name(): string {
-    return this.inner.name;
-  }
-  zones(): Promise<Zone[]> {
-    return this.inner.zones();
-  }
-  records(zone: Zone): Promise<RecordSet[]> {
-    return this.inner.records(zone);
-  }
-  async apply(zone: Zone, plan: Plan): Promise<ApplyResult> {
-    const at = Date.now();
-    const t0 = performance.now();
-    const out = await this.inner.apply(zone, plan);
-    this.applies.push({ at, planChanges: plan.creates.length + plan.updates.length + plan.deletes.length, ms: round(performance.now() - t0, 1) });
-    return out;
-  }
+interface TimedProvider {
+  provider: DnsProvider;
+  applies: ApplyTiming[];
+}
+
+/** A decorator (providers/decorate.ts): the alias capability and the rest stay the provider's own. */
+function timedProvider(inner: DnsProvider): TimedProvider {
+  const applies: ApplyTiming[] = [];
+  const provider = decorate(inner, {
+    async apply(zone: Zone, plan: Plan, signal?: AbortSignal): Promise<ApplyResult> {
+      const at = Date.now();
+      const t0 = performance.now();
+      const out = await inner.apply(zone, plan, signal);
+      applies.push({ at, planChanges: plan.creates.length + plan.updates.length + plan.deletes.length, ms: round(performance.now() - t0, 1) });
+      return out;
+    },
+  });
+  return { provider, applies };
 }
 
 interface CallSummary {
@@ -255,7 +255,7 @@ async function main(): Promise<void> {
   let controller: ExternalController | undefined;
   try {
     const zoneId = sim.createZone(APEX);
-    const provider = new TimedProvider(new Route53Provider({
+    const timed = timedProvider(new Route53Provider({
       endpoint: sim.url,
       region: 'us-east-1',
       credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
@@ -266,7 +266,7 @@ async function main(): Promise<void> {
     const statuses: EntrySyncStatus[] = [];
     controller = new ExternalController({
       desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }) }),
-      bindings: [{ name: 'route53', provider, ownerId: OWNER, policy: 'sync' }],
+      bindings: [{ name: 'route53', provider: timed.provider, ownerId: OWNER, policy: 'sync' }],
       logger,
       resync: false,
       onStatus: (s) => statuses.push(s),
@@ -286,12 +286,12 @@ async function main(): Promise<void> {
     log(`seeded ${CHANGES} names in ${round(seedMs, 1)} ms:`, JSON.stringify({ change: seedCalls.change_calls, list: seedCalls.list_calls, other: seedCalls.other_calls }));
     await sleep(500);
 
-    const p1 = await phase(1, sim, zoneId, store, controller, want, statuses, provider);
+    const p1 = await phase(1, sim, zoneId, store, controller, want, statuses, timed);
 
     sim.faults(THROTTLE_FAULTS);
     log(`phase 2: faults ${JSON.stringify(THROTTLE_FAULTS)}, ${THROTTLED_ROUNDS} bursts`);
     const rounds: PhaseResult[] = [];
-    for (let r = 0; r < THROTTLED_ROUNDS; r++) rounds.push(await phase(2 + r, sim, zoneId, store, controller, want, statuses, provider));
+    for (let r = 0; r < THROTTLED_ROUNDS; r++) rounds.push(await phase(2 + r, sim, zoneId, store, controller, want, statuses, timed));
     sim.faults({});
 
     for (const w of warnings.slice(0, 10)) log('controller:', w);

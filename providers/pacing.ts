@@ -12,6 +12,29 @@ export const realClock: Clock = {
 };
 
 /**
+ * `p`, or as soon as `signal` aborts a rejection with its reason: a wait (a backoff sleep, a
+ * token) that a stopping caller must not sit out, whatever clock it runs on.
+ */
+export function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/**
  * A token bucket. Callers reserve a token (the count may go negative) and sleep until it is
  * theirs, so concurrent callers queue in order and never exceed the rate. With the default
  * burst of 1 no window of one second holds more than `ratePerSecond` calls.

@@ -30,14 +30,20 @@ export interface ApplyResult {
   failed: number;
 }
 
+/**
+ * `signal` (every call): aborted when the caller stops (a shutdown, a provider replaced). The
+ * call then rejects soon, its requests, retries and backoff sleeps cancelled, so that a
+ * provider that does not answer never holds a shutdown past its bound. A provider that cannot
+ * cancel must at least not start another request once it is aborted.
+ */
 export interface DnsProvider {
   readonly name: string;
   /** The zones it may write (after id, domain and type filters). */
-  zones(): Promise<Zone[]>;
+  zones(signal?: AbortSignal): Promise<Zone[]>;
   /** Current state of a zone, ownership records included. */
-  records(zone: Zone): Promise<RecordSet[]>;
+  records(zone: Zone, signal?: AbortSignal): Promise<RecordSet[]>;
   /** Applies a plan; never all-or-nothing silently: every change gets its own result. */
-  apply(zone: Zone, plan: Plan): Promise<ApplyResult>;
+  apply(zone: Zone, plan: Plan, signal?: AbortSignal): Promise<ApplyResult>;
   /**
    * Optional alias capability: true for a load-balancer hostname this provider writes as an
    * alias when an A/AAAA set's only value is that hostname (Route53). The planner then keeps

@@ -4,7 +4,7 @@
 
 import { request } from 'undici';
 import { z } from 'zod';
-import { backoffDelay, realClock, type Clock, type TokenBucket } from '../pacing.js';
+import { backoffDelay, realClock, untilAborted, type Clock, type TokenBucket } from '../pacing.js';
 import type { ProviderCallObserver } from '../provider.js';
 import type { PdnsRRset, PdnsRRsetChange } from './wire.js';
 
@@ -132,20 +132,20 @@ export class PdnsClient {
     if (!(o.timeoutMs > 0)) throw new Error('timeoutMs must be a positive number');
   }
 
-  async listZones(): Promise<PdnsZoneInfo[]> {
-    const body = await this.call('GET zones', 'list zones', 'GET', '/zones');
+  async listZones(signal?: AbortSignal): Promise<PdnsZoneInfo[]> {
+    const body = await this.call('GET zones', 'list zones', 'GET', '/zones', undefined, signal);
     return this.parse(zoneListSchema, body, 'list zones');
   }
 
-  async getZone(id: string, zoneName: string): Promise<PdnsRRset[]> {
+  async getZone(id: string, zoneName: string, signal?: AbortSignal): Promise<PdnsRRset[]> {
     const what = `read zone ${zoneName}`;
-    const body = await this.call('GET zone', what, 'GET', `/zones/${encodeURIComponent(id)}`);
+    const body = await this.call('GET zone', what, 'GET', `/zones/${encodeURIComponent(id)}`, undefined, signal);
     return this.parse(zoneSchema, body, what).rrsets;
   }
 
   /** One atomic PATCH: every RRset change applies, or none does. */
-  async patchZone(id: string, zoneName: string, rrsets: readonly PdnsRRsetChange[]): Promise<void> {
-    await this.call('PATCH zone', `PATCH ${zoneName}`, 'PATCH', `/zones/${encodeURIComponent(id)}`, JSON.stringify({ rrsets }));
+  async patchZone(id: string, zoneName: string, rrsets: readonly PdnsRRsetChange[], signal?: AbortSignal): Promise<void> {
+    await this.call('PATCH zone', `PATCH ${zoneName}`, 'PATCH', `/zones/${encodeURIComponent(id)}`, JSON.stringify({ rrsets }), signal);
   }
 
   private parse<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, body: string, what: string): T {
@@ -163,21 +163,25 @@ export class PdnsClient {
     return parsed.data;
   }
 
-  /** Sends one request, retried on 429, 5xx and dropped connections; returns the body of a 2xx. */
-  private async call(operation: string, what: string, method: 'GET' | 'PATCH', path: string, body?: string): Promise<string> {
+  /**
+   * Sends one request, retried on 429, 5xx and dropped connections; returns the body of a 2xx.
+   * Once `signal` aborts: the request in flight is cancelled, and no retry, no wait follows.
+   */
+  private async call(operation: string, what: string, method: 'GET' | 'PATCH', path: string, body?: string, signal?: AbortSignal): Promise<string> {
     for (let attempt = 1; ; attempt++) {
-      await this.o.bucket?.take();
-      const result = await this.attempt(operation, what, method, path, body);
+      await untilAborted(this.o.bucket?.take() ?? Promise.resolve(), signal);
+      const result = await this.attempt(operation, what, method, path, body, signal);
       if (result.kind === 'ok') return result.body;
+      if (signal?.aborted) throw new PowerDnsApiError(`${this.label}: ${what}: aborted: the controller stopped`, 'unreachable', undefined, '');
       if (result.kind === 'fail' || attempt >= this.o.maxAttempts) {
         if (result.kind === 'retry' && attempt > 1) result.error.message += ` (after ${attempt} attempts)`;
         throw result.error;
       }
-      await this.clock.sleep(backoffDelay(attempt, { baseDelayMs: this.o.baseDelayMs, maxDelayMs: this.o.maxDelayMs }, this.random));
+      await untilAborted(this.clock.sleep(backoffDelay(attempt, { baseDelayMs: this.o.baseDelayMs, maxDelayMs: this.o.maxDelayMs }, this.random)), signal);
     }
   }
 
-  private async attempt(operation: string, what: string, method: 'GET' | 'PATCH', path: string, body?: string): Promise<Attempt> {
+  private async attempt(operation: string, what: string, method: 'GET' | 'PATCH', path: string, body: string | undefined, signal: AbortSignal | undefined): Promise<Attempt> {
     const started = this.clock.now();
     const observe = (outcome: 'ok' | 'error' | 'throttled') => {
       try {
@@ -203,7 +207,7 @@ export class PdnsClient {
         body,
         headersTimeout: this.o.timeoutMs,
         bodyTimeout: this.o.timeoutMs,
-        signal: AbortSignal.timeout(this.o.timeoutMs),
+        signal: signal ? AbortSignal.any([AbortSignal.timeout(this.o.timeoutMs), signal]) : AbortSignal.timeout(this.o.timeoutMs),
       });
       status = res.statusCode;
       text = await res.body.text();

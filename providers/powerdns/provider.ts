@@ -103,10 +103,10 @@ export class PowerDnsProvider implements DnsProvider {
     if (!(this.limits.maxRRsets >= 2)) throw new Error('batchSize must be at least 2 (an update may write two RRsets)');
   }
 
-  async zones(): Promise<Zone[]> {
+  async zones(signal?: AbortSignal): Promise<Zone[]> {
     let listed;
     try {
-      listed = await this.client.listZones();
+      listed = await this.client.listZones(signal);
     } catch (e) {
       if (e instanceof PowerDnsApiError && e.kind === 'not-found') {
         throw new PowerDnsApiError(`${this.client.label}: list zones: no such server id (HTTP 404); the API's server id is usually 'localhost'`, e.kind, e.status, e.detail);
@@ -131,9 +131,9 @@ export class PowerDnsProvider implements DnsProvider {
   }
 
   /** Every record set of the zone that globaldns models: enabled records only, SOA and exotic types left out. */
-  async records(zone: Zone): Promise<RecordSet[]> {
+  async records(zone: Zone, signal?: AbortSignal): Promise<RecordSet[]> {
     const out: RecordSet[] = [];
-    for (const r of await this.readZone(zone)) {
+    for (const r of await this.readZone(zone, signal)) {
       const rs = fromPdns(r);
       if (rs) out.push(rs);
     }
@@ -147,13 +147,13 @@ export class PowerDnsProvider implements DnsProvider {
    * RRset PowerDNS names is taken out, or the batch is halved when it names none — until every
    * bad change stands alone and the others are applied.
    */
-  async apply(zone: Zone, plan: Plan): Promise<ApplyResult> {
+  async apply(zone: Zone, plan: Plan, signal?: AbortSignal): Promise<ApplyResult> {
     const changes = planChanges(plan);
     const results: ChangeResult[] = changes.map((change) => ({ change, ok: false }));
     if (changes.length === 0) return applyResult(results);
     let current: Map<string, PdnsRRset>;
     try {
-      current = new Map((await this.readZone(zone)).map((r) => [rrsetKey(r.name, r.type), r]));
+      current = new Map((await this.readZone(zone, signal)).map((r) => [rrsetKey(r.name, r.type), r]));
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
       return applyResult(results.map((r) => ({ ...r, error })));
@@ -171,7 +171,12 @@ export class PowerDnsProvider implements DnsProvider {
       else units.push(makeUnit(index, decision.send, decision.send.map((r) => rrsetKey(r.name, r.type))));
     }
     units.sort((a, b) => SEND_ORDER[changes[a.index].action] - SEND_ORDER[changes[b.index].action] || a.index - b.index);
-    for (const batch of packBatches(units, this.limits)) await this.submit(zone, batch, results);
+    for (const batch of packBatches(units, this.limits)) {
+      // Stopped: the batches not sent stay failed, and the zone is read again next time.
+      if (signal?.aborted) break;
+      await this.submit(zone, batch, results, signal);
+    }
+    for (const r of results) if (!r.ok && r.error === undefined) r.error = 'aborted: the controller stopped';
     return applyResult(results);
   }
 
@@ -218,23 +223,23 @@ export class PowerDnsProvider implements DnsProvider {
     }
   }
 
-  private async submit(zone: Zone, batch: Unit[], results: ChangeResult[]): Promise<void> {
+  private async submit(zone: Zone, batch: Unit[], results: ChangeResult[], signal?: AbortSignal): Promise<void> {
     try {
-      await this.client.patchZone(zone.id, zone.name, batch.flatMap((u) => u.rrsets));
+      await this.client.patchZone(zone.id, zone.name, batch.flatMap((u) => u.rrsets), signal);
       for (const u of batch) results[u.index] = { change: results[u.index].change, ok: true };
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
       const rejected = e instanceof PowerDnsApiError && e.kind === 'rejected';
-      if (rejected && batch.length > 1) {
+      if (rejected && batch.length > 1 && !signal?.aborted) {
         const blamed = this.blamed(e.detail, batch);
         if (blamed !== undefined) {
           results[blamed.index] = { change: results[blamed.index].change, ok: false, error };
-          await this.submit(zone, batch.filter((u) => u !== blamed), results);
+          await this.submit(zone, batch.filter((u) => u !== blamed), results, signal);
           return;
         }
         const half = Math.ceil(batch.length / 2);
-        await this.submit(zone, batch.slice(0, half), results);
-        await this.submit(zone, batch.slice(half), results);
+        await this.submit(zone, batch.slice(0, half), results, signal);
+        await this.submit(zone, batch.slice(half), results, signal);
         return;
       }
       for (const u of batch) results[u.index] = { change: results[u.index].change, ok: false, error };
@@ -250,9 +255,9 @@ export class PowerDnsProvider implements DnsProvider {
     return hits.length === 1 ? hits[0] : undefined;
   }
 
-  private async readZone(zone: Zone): Promise<PdnsRRset[]> {
+  private async readZone(zone: Zone, signal?: AbortSignal): Promise<PdnsRRset[]> {
     try {
-      return await this.client.getZone(zone.id, zone.name);
+      return await this.client.getZone(zone.id, zone.name, signal);
     } catch (e) {
       if (e instanceof PowerDnsApiError && e.kind === 'not-found') {
         throw new PowerDnsApiError(`${this.client.label}: zone ${zone.name} (id ${zone.id}) does not exist on the server (HTTP 404)`, e.kind, e.status, e.detail);

@@ -16,6 +16,7 @@ import type { Plan, RecordSet } from '../../src/model/index.js';
 import { applyResult, planChanges, type ApplyResult, type ChangeResult, type DnsProvider, type PlanChange, type ProviderCallObserver, type Zone } from '../provider.js';
 import { fitsAlone, makeUnit, packBatches, ROUTE53_LIMITS, type BatchLimits, type Unit } from './batches.js';
 import { backoffDelay, errorMessage, errorName, isRetryable, realClock, TokenBucket, type Clock } from './limits.js';
+import { untilAborted } from '../pacing.js';
 import { elbAliasZoneId, parseElbHostname } from './alias.js';
 import { fromWire, fromWireName, toWire, type Route53RecordSet, type WireOptions } from './wire.js';
 
@@ -123,17 +124,17 @@ export class Route53Provider implements DnsProvider {
     }
   }
 
-  async zones(): Promise<Zone[]> {
+  async zones(signal?: AbortSignal): Promise<Zone[]> {
     const hosted: HostedZone[] = [];
     if (this.o.zoneIds !== undefined) {
       for (const id of this.o.zoneIds) {
-        const out = await this.read('GetHostedZone', `get hosted zone ${bareId(id)}`, () => this.client.send(new GetHostedZoneCommand({ Id: bareId(id) })));
+        const out = await this.read('GetHostedZone', `get hosted zone ${bareId(id)}`, () => this.client.send(new GetHostedZoneCommand({ Id: bareId(id) }), { abortSignal: signal }), signal);
         if (out.HostedZone) hosted.push(out.HostedZone);
       }
     } else {
       let marker: string | undefined;
       do {
-        const out = await this.read('ListHostedZones', 'list hosted zones', () => this.client.send(new ListHostedZonesCommand({ Marker: marker })));
+        const out = await this.read('ListHostedZones', 'list hosted zones', () => this.client.send(new ListHostedZonesCommand({ Marker: marker }), { abortSignal: signal }), signal);
         hosted.push(...(out.HostedZones ?? []));
         marker = out.IsTruncated ? out.NextMarker : undefined;
       } while (marker !== undefined);
@@ -148,20 +149,25 @@ export class Route53Provider implements DnsProvider {
   }
 
   /** Every record set of the zone that globaldns models (SOA and exotic types are left out). */
-  async records(zone: Zone): Promise<Route53RecordSet[]> {
+  async records(zone: Zone, signal?: AbortSignal): Promise<Route53RecordSet[]> {
     const out: Route53RecordSet[] = [];
     let start: { name: string; type: Route53Type; identifier?: string } | undefined;
     do {
       const from = start;
-      const page: ListResourceRecordSetsCommandOutput = await this.read('ListResourceRecordSets', `list records of ${zone.name} (${zone.id})`, () =>
-        this.client.send(
-          new ListResourceRecordSetsCommand({
-            HostedZoneId: zone.id,
-            StartRecordName: from?.name,
-            StartRecordType: from?.type,
-            StartRecordIdentifier: from?.identifier,
-          }),
-        ),
+      const page: ListResourceRecordSetsCommandOutput = await this.read(
+        'ListResourceRecordSets',
+        `list records of ${zone.name} (${zone.id})`,
+        () =>
+          this.client.send(
+            new ListResourceRecordSetsCommand({
+              HostedZoneId: zone.id,
+              StartRecordName: from?.name,
+              StartRecordType: from?.type,
+              StartRecordIdentifier: from?.identifier,
+            }),
+            { abortSignal: signal },
+          ),
+        signal,
       );
       for (const r of page.ResourceRecordSets ?? []) {
         const rs = fromWire(r);
@@ -180,7 +186,7 @@ export class Route53Provider implements DnsProvider {
    * (InvalidChangeBatch, InvalidInput) is bisected until every bad change stands alone, so
    * one bad change never holds back the others.
    */
-  async apply(zone: Zone, plan: Plan): Promise<ApplyResult> {
+  async apply(zone: Zone, plan: Plan, signal?: AbortSignal): Promise<ApplyResult> {
     const changes = planChanges(plan);
     const results: ChangeResult[] = changes.map((change) => ({ change, ok: false }));
     const units: Unit[] = [];
@@ -194,7 +200,12 @@ export class Route53Provider implements DnsProvider {
       }
     }
     units.sort((a, b) => SEND_ORDER[changes[a.index].action] - SEND_ORDER[changes[b.index].action] || a.index - b.index);
-    for (const batch of packBatches(units, this.limits)) await this.submit(zone, batch, results);
+    for (const batch of packBatches(units, this.limits)) {
+      // Stopped: the batches not sent stay failed ("aborted"), and the zone is read again next time.
+      if (signal?.aborted) break;
+      await this.submit(zone, batch, results, signal);
+    }
+    for (const r of results) if (!r.ok && r.error === undefined) r.error = 'aborted: the controller stopped';
     return applyResult(results);
   }
 
@@ -215,22 +226,26 @@ export class Route53Provider implements DnsProvider {
     }
   }
 
-  private async submit(zone: Zone, batch: Unit[], results: ChangeResult[]): Promise<void> {
+  private async submit(zone: Zone, batch: Unit[], results: ChangeResult[], signal?: AbortSignal): Promise<void> {
     try {
-      await this.send('ChangeResourceRecordSets', () =>
-        this.client.send(
-          new ChangeResourceRecordSetsCommand({
-            HostedZoneId: zone.id,
-            ChangeBatch: { Changes: batch.flatMap((u) => u.changes) },
-          }),
-        ),
+      await this.send(
+        'ChangeResourceRecordSets',
+        () =>
+          this.client.send(
+            new ChangeResourceRecordSetsCommand({
+              HostedZoneId: zone.id,
+              ChangeBatch: { Changes: batch.flatMap((u) => u.changes) },
+            }),
+            { abortSignal: signal },
+          ),
+        signal,
       );
       for (const u of batch) results[u.index] = { change: results[u.index].change, ok: true };
     } catch (e) {
-      if (REJECTS_A_CHANGE.has(errorName(e)) && batch.length > 1) {
+      if (REJECTS_A_CHANGE.has(errorName(e)) && batch.length > 1 && !signal?.aborted) {
         const half = Math.ceil(batch.length / 2);
-        await this.submit(zone, batch.slice(0, half), results);
-        await this.submit(zone, batch.slice(half), results);
+        await this.submit(zone, batch.slice(0, half), results, signal);
+        await this.submit(zone, batch.slice(half), results, signal);
         return;
       }
       // InvalidChangeBatch lists its messages in brackets: '[Tried to create ...]'.
@@ -242,12 +257,13 @@ export class Route53Provider implements DnsProvider {
   /**
    * One API call under the account's rate limit, retried with backoff on throttling,
    * PriorRequestNotComplete and 5xx. `call` builds a new command per attempt (the SDK
-   * mutates its input). Throws the SDK's error of the last attempt.
+   * mutates its input). Throws the SDK's error of the last attempt; once `signal` aborts, no
+   * more attempts and no more waiting (the request in flight is cancelled by the SDK).
    */
-  private async send<O>(operation: string, call: () => Promise<O>): Promise<O> {
+  private async send<O>(operation: string, call: () => Promise<O>, signal?: AbortSignal): Promise<O> {
     const backoff = { baseDelayMs: this.o.baseDelayMs ?? 100, maxDelayMs: this.o.maxDelayMs ?? 5000 };
     for (let attempt = 1; ; attempt++) {
-      await this.bucket.take();
+      await untilAborted(this.bucket.take(), signal);
       const started = performance.now();
       try {
         const out = await call();
@@ -256,16 +272,16 @@ export class Route53Provider implements DnsProvider {
       } catch (e) {
         const throttled = /Throttl|PriorRequestNotComplete/.test(errorName(e));
         this.o.observe?.({ provider: this.name, operation, outcome: throttled ? 'throttled' : 'error', ms: performance.now() - started });
-        if (!isRetryable(e) || attempt >= this.maxAttempts) throw e;
-        await this.clock.sleep(backoffDelay(attempt, backoff, this.random));
+        if (signal?.aborted || !isRetryable(e) || attempt >= this.maxAttempts) throw e;
+        await untilAborted(this.clock.sleep(backoffDelay(attempt, backoff, this.random)), signal);
       }
     }
   }
 
   /** send, with errors that say which provider and what it was doing. */
-  private async read<O>(operation: string, what: string, call: () => Promise<O>): Promise<O> {
+  private async read<O>(operation: string, what: string, call: () => Promise<O>, signal?: AbortSignal): Promise<O> {
     try {
-      return await this.send(operation, call);
+      return await this.send(operation, call, signal);
     } catch (e) {
       throw new Route53ProviderError(`${this.name}: ${what}: ${errorName(e)}: ${errorMessage(e)}`, errorName(e), e);
     }

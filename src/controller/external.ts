@@ -1,6 +1,6 @@
 import cron from 'node-cron';
 import { findZone } from '../model/index.js';
-import type { GlobalDnsEntry, Plan, RecordSet } from '../model/index.js';
+import type { Plan, RecordSet } from '../model/index.js';
 import { canonicalName, parseOwnershipName, plan as diff, recordSetKey } from '../planner/index.js';
 import type { AliasHostnames, PlanConflict, Policy } from '../planner/index.js';
 import type { DesiredState } from '../desired/index.js';
@@ -49,6 +49,12 @@ export interface ExternalControllerOptions {
   retryInitialMs?: number;
   retryMaxMs?: number;
   onStatus?: (status: EntrySyncStatus) => void;
+  /**
+   * A provider's full pass is done (its read and the sync after it: at start, on resync, when
+   * its binding changed), whether it succeeded or not. Each provider reports its own: one that
+   * does not answer never holds back another's.
+   */
+  onPass?: (provider: string) => void;
 }
 
 interface ProviderState {
@@ -78,6 +84,10 @@ interface ProviderState {
   /** Wall time (ms) the provider was last read, or written without a failure. */
   lastSyncAt?: number;
   lastError?: string;
+  /** Replaced or removed by `setBindings`: nothing more is scheduled on it. */
+  retired?: boolean;
+  /** Aborted on stop and on retirement: cancels the provider calls in flight (and their retries). */
+  abort: AbortController;
 }
 
 /** One provider's queue as metrics and the status page show it. */
@@ -109,31 +119,97 @@ export class ExternalController {
 
   constructor(opts: ExternalControllerOptions) {
     this.opts = opts;
-    for (const binding of opts.bindings) {
-      this.states.set(binding.name, { binding, alias: aliasCapability(binding), current: new Map(), dirty: new Set(), stale: new Set(), unlistable: new Map(), running: Promise.resolve(), failures: 0 });
-    }
+    for (const binding of opts.bindings) this.states.set(binding.name, newState(binding));
   }
 
-  /** Reads every provider, plans every claimed name, and starts following the desired state. */
+  /**
+   * Plans every claimed name, starts following the desired state, and gives each provider its
+   * first pass (read, then sync) on its own queue. Resolves once every provider's pass is
+   * done; a caller that must not wait on the slowest provider need not await it (`onPass`
+   * tells of each one).
+   */
   async start(): Promise<void> {
     this.unsubscribe = this.opts.desired.onChange((names) => void this.touch(names));
-    await Promise.all([...this.states.values()].map((s) => this.readProvider(s)));
-    await this.opts.desired.flush();
-    await this.touch(this.opts.desired.names(), true);
     if (this.opts.resync !== false) {
       const task = cron.schedule(this.opts.resync ?? '*/10 * * * *', () => this.resync(), { noOverlap: true });
       this.cronTask = task;
     }
+    await this.opts.desired.flush();
+    this.planNames(this.opts.desired.names());
+    await Promise.all([...this.states.values()].map((s) => this.pass(s, false)));
+  }
+
+  /**
+   * Replaces the providers (management mode: a provider was added, removed, or changed its
+   * spec or Secret) and the entries. A binding given again as the same object keeps its state
+   * and queue untouched; a new or changed one gets a fresh state whose first pass starts once
+   * the replaced state's queue has drained, so two generations of one provider never write at
+   * once. Resolves when the names are re-planned, not when the new providers' passes end.
+   */
+  async setBindings(bindings: readonly ProviderBinding[]): Promise<void> {
+    const next = new Map(bindings.map((b) => [b.name, b]));
+    const fresh: ProviderState[] = [];
+    for (const [name, s] of this.states) {
+      if (next.get(name) === s.binding) continue;
+      this.retire(s);
+      this.states.delete(name);
+      const b = next.get(name);
+      if (b) {
+        const replacement = { ...newState(b), running: s.running };
+        this.states.set(name, replacement);
+        fresh.push(replacement);
+      }
+    }
+    for (const b of bindings) {
+      if (this.states.has(b.name)) continue;
+      const s = newState(b);
+      this.states.set(b.name, s);
+      fresh.push(s);
+    }
+    // A name may now belong to a provider bound here, or to none: plan every name again.
+    await this.settle();
+    for (const s of this.planNames(new Set([...this.opts.desired.names(), ...this.providerOf.keys()]))) this.schedule(s);
+    if (this.unsubscribe) for (const s of fresh) void this.pass(s, false);
+  }
+
+  /** The provider's full pass on its queue: read it, then sync its dirty names (or all of them). */
+  private pass(s: ProviderState, whole: boolean): Promise<void> {
+    return this.enqueue(s, async () => {
+      try {
+        await this.readProvider(s);
+        if (whole) for (const name of this.namesOf(s)) s.dirty.add(name);
+        await this.sync(s, whole);
+      } finally {
+        if (!this.stopped && !s.retired) this.opts.onPass?.(s.binding.name);
+      }
+    });
+  }
+
+  /** Runs `job` after what the provider's queue holds; one provider's queue never waits on another's. */
+  private enqueue(s: ProviderState, job: () => Promise<void>): Promise<void> {
+    s.running = s.running.then(job).catch((e: unknown) => {
+      this.opts.logger.error({ provider: s.binding.name, err: (e as Error).stack ?? String(e) }, 'provider sync failed');
+    });
+    return s.running;
+  }
+
+  /**
+   * Nothing more is scheduled on a state that was replaced or removed (or whose controller
+   * stops), and its calls in flight are cancelled: a provider that does not answer then holds
+   * neither a shutdown nor its replacement for longer than the cancellation takes.
+   */
+  private retire(s: ProviderState): void {
+    s.retired = true;
+    clearTimeout(s.timer);
+    clearTimeout(s.retryTimer);
+    s.abort.abort(new Error(`provider ${s.binding.name}: stopped`));
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
     await this.cronTask?.stop();
-    for (const s of this.states.values()) {
-      clearTimeout(s.timer);
-      clearTimeout(s.retryTimer);
-    }
+    for (const s of this.states.values()) this.retire(s);
     await Promise.all([...this.states.values()].map((s) => s.running));
   }
 
@@ -151,21 +227,14 @@ export class ExternalController {
     return [...this.states.values()].map((s) => ({ provider: s.binding.name, pending: s.dirty.size, lastSyncAt: s.lastSyncAt, lastError: s.lastError }));
   }
 
-  /** Applies what is pending now, without waiting for the debounce. */
-  async flush(): Promise<void> {
-    await Promise.all([...this.states.values()].map((s) => this.runNow(s)));
+  /** Applies what is pending now (at one provider, or at all), without waiting for the debounce. */
+  async flush(provider?: string): Promise<void> {
+    await Promise.all([...this.states.values()].filter((s) => provider === undefined || s.binding.name === provider).map((s) => this.runNow(s)));
   }
 
-  /** Re-reads every provider and plans the whole of each zone: repairs drift. */
+  /** Re-reads every provider, each on its own queue, and plans the whole of each zone: repairs drift. */
   async resync(): Promise<void> {
-    await Promise.all(
-      [...this.states.values()].map(async (s) => {
-        await s.running;
-        await this.readProvider(s);
-        for (const name of this.namesOf(s)) s.dirty.add(name);
-        await this.runNow(s, true);
-      }),
-    );
+    await Promise.all([...this.states.values()].map((s) => this.pass(s, true)));
   }
 
   /** The full plan per provider and zone against the provider's current content; applies nothing. */
@@ -188,10 +257,8 @@ export class ExternalController {
     return [...this.desired.keys()].filter((n) => this.providerOf.get(n) === s.binding.name);
   }
 
-  private async touch(names: Iterable<string>, immediate = false): Promise<void> {
-    const touched = this.planNames(names);
-    if (immediate) await this.flush();
-    else for (const s of touched) this.schedule(s);
+  private touch(names: Iterable<string>): void {
+    for (const s of this.planNames(names)) this.schedule(s);
   }
 
   /**
@@ -226,7 +293,7 @@ export class ExternalController {
   }
 
   private schedule(s: ProviderState): void {
-    if (this.stopped) return;
+    if (this.stopped || s.retired) return;
     const now = Date.now();
     s.firstDirtyAt ??= now;
     clearTimeout(s.timer);
@@ -239,22 +306,20 @@ export class ExternalController {
     clearTimeout(s.timer);
     s.timer = undefined;
     s.firstDirtyAt = undefined;
-    s.running = s.running.then(() => this.sync(s, whole)).catch((e: unknown) => {
-      this.opts.logger.error({ provider: s.binding.name, err: (e as Error).stack ?? String(e) }, 'provider sync failed');
-    });
-    return s.running;
+    return this.enqueue(s, () => this.sync(s, whole));
   }
 
   private async readProvider(s: ProviderState): Promise<void> {
     const { provider } = s.binding;
     try {
-      const zones = await provider.zones();
+      const zones = await provider.zones(s.abort.signal);
       const current = new Map<string, RecordSet[]>();
       for (const z of zones) current.set(z.id, await this.readZone(s, z));
       s.zones = zones;
       s.current = current;
       s.lastSyncAt = Date.now();
     } catch (e) {
+      if (s.retired) return; // cancelled: stopping, or replaced
       s.lastError = `read: ${(e as Error).message}`;
       this.opts.logger.error({ provider: s.binding.name, err: (e as Error).message }, 'provider unreadable; keeping the last known state');
     }
@@ -266,7 +331,7 @@ export class ExternalController {
    */
   private async readZone(s: ProviderState, zone: Zone): Promise<RecordSet[]> {
     try {
-      const records = await s.binding.provider.records(zone);
+      const records = await s.binding.provider.records(zone, s.abort.signal);
       s.unlistable.delete(zone.id);
       return records;
     } catch (e) {
@@ -288,7 +353,7 @@ export class ExternalController {
   }
 
   private async sync(s: ProviderState, whole: boolean): Promise<void> {
-    if (s.dirty.size === 0 || this.stopped) return;
+    if (s.dirty.size === 0 || this.stopped || s.retired) return;
     const names = [...s.dirty];
     if (!s.zones) {
       await this.readProvider(s);
@@ -332,7 +397,7 @@ export class ExternalController {
       let results: ChangeResult[] = [];
       if (changes.length > 0) {
         try {
-          results = (await s.binding.provider.apply(zone, plan)).results;
+          results = (await s.binding.provider.apply(zone, plan, s.abort.signal)).results;
         } catch (e) {
           // The provider could not say what happened: every change counts as failed, and the
           // zone is read again before the retry.
@@ -401,7 +466,7 @@ export class ExternalController {
   }
 
   private retryLater(s: ProviderState): void {
-    if (this.stopped) return;
+    if (this.stopped || s.retired) return;
     s.failures++;
     const base = this.opts.retryInitialMs ?? 1000;
     const delay = Math.min(this.opts.retryMaxMs ?? 60_000, base * 2 ** (s.failures - 1)) * (0.5 + Math.random() / 2);
@@ -412,6 +477,10 @@ export class ExternalController {
   private report(s: ProviderState, fqdn: string, st: Omit<EntrySyncStatus, 'fqdn' | 'provider'>): void {
     this.opts.onStatus?.({ fqdn, provider: s.binding.name, ...st });
   }
+}
+
+function newState(binding: ProviderBinding): ProviderState {
+  return { binding, alias: aliasCapability(binding), current: new Map(), dirty: new Set(), stale: new Set(), unlistable: new Map(), running: Promise.resolve(), failures: 0, abort: new AbortController() };
 }
 
 /** The planned name a change belongs to (a companion's record name, or the record's own). */

@@ -6,6 +6,7 @@ import type { CrdEntry } from '../config/index.js';
 import { findEntry, indexEntries, projectMatches } from '../planner/index.js';
 import type { DesiredState } from '../desired/index.js';
 import { ZoneNotListableError, type ApplyResult, type DnsProvider, type Zone } from '../../providers/provider.js';
+import { decorate } from '../../providers/decorate.js';
 import type { Controller, ControllerLogger } from './controller.js';
 import { ExternalController } from './external.js';
 import type { EntrySyncStatus, ProviderBinding, ProviderSyncState } from './external.js';
@@ -103,14 +104,19 @@ export class ManagementRuntime {
   private readonly opts: ManagementRuntimeOptions;
   private view: ManagementView = { entries: [], providers: [], problems: [] };
   private external?: ExternalController;
-  private externalKey = '';
+  /** The bindings given to the external controller, by provider name, with the key they were built for. */
+  private built = new Map<string, { key: string; binding: ProviderBinding }>();
+  private staticGuarded?: ProviderBinding[];
   private externalBindings = new Set<string>();
   private reconciling: Promise<void> = Promise.resolve();
   private reconcileQueued = false;
   private started = false;
   private stopped = false;
-  /** The external controller has synced once since this replica began to lead. */
-  private syncedSinceLeading = false;
+  /**
+   * Providers whose full pass (read and sync) ended since this replica began to lead. Per
+   * provider: one that does not answer must not hold back the statuses of the others.
+   */
+  private readonly passedSinceLeading = new Set<string>();
   private readonly zoneReports = new Map<string, ZoneReport>();
   /** Last sync report per provider, then per name. */
   private readonly syncs = new Map<string, Map<string, EntrySyncStatus>>();
@@ -153,7 +159,7 @@ export class ManagementRuntime {
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
-    clearTimeout(this.statusTimer);
+    this.cancelStatusTimer();
     await this.reconciling;
     await this.external?.stop();
     await this.statusRunning;
@@ -163,11 +169,14 @@ export class ManagementRuntime {
   leadershipStarted(): void {
     this.written.clear();
     this.warned.clear();
-    this.syncedSinceLeading = false;
+    this.passedSinceLeading.clear();
     if (!this.started || this.stopped) return;
+    // Statuses that wait on no provider (embedded entries, problems) are written now.
+    this.statusSoon();
     this.reconciling = this.reconciling.then(async () => {
-      if (this.external) await this.external.resync();
-      this.syncedSinceLeading = true;
+      // Each provider re-reads on its own queue and reports its end (onPass); not awaited here.
+      void this.external?.resync();
+      // A deleted provider's flush is queued behind its own resync.
       await this.reconcileFinalizers();
       this.statusSoon();
     });
@@ -179,8 +188,17 @@ export class ManagementRuntime {
   }
 
   leadershipStopped(): void {
-    this.syncedSinceLeading = false;
+    this.passedSinceLeading.clear();
+    this.cancelStatusTimer();
+  }
+
+  /**
+   * Drops a debounced status write. The handle is forgotten too: `statusSoon` takes a handle
+   * for "already scheduled", so a cleared but remembered one silenced every later status.
+   */
+  private cancelStatusTimer(): void {
     clearTimeout(this.statusTimer);
+    this.statusTimer = undefined;
   }
 
   /** Every entry: the YAML ones, then the resources' (a name the YAML has stays the YAML's). */
@@ -261,7 +279,7 @@ export class ManagementRuntime {
         if (!l.deleting && !l.finalized) {
           await this.opts.leadership.guard(() => this.opts.source.setProviderFinalizer(l.name, PROVIDER_FINALIZER, true));
         } else if (l.deleting && l.finalized && this.usersOf(l.name).length === 0) {
-          if (this.external && this.externalBindings.has(l.name)) await this.external.flush();
+          if (this.external && this.externalBindings.has(l.name)) await this.external.flush(l.name);
           if (!this.opts.leadership.isLeader() || this.stopped) return;
           await this.opts.leadership.guard(() => this.opts.source.setProviderFinalizer(l.name, PROVIDER_FINALIZER, false));
           this.opts.logger.info({ provider: l.name }, `management: GlobalDNSProvider ${l.name} is no longer used; its deletion completes`);
@@ -293,34 +311,55 @@ export class ManagementRuntime {
     });
   }
 
+  /**
+   * Brings the external controller to the view: a provider is built again only when its spec
+   * or its Secret (by resourceVersion: a rotation) changed, and the controller swaps only the
+   * bindings that changed; the others keep their queues (an unreachable one is never re-read
+   * because another provider came or went). The providers' passes are not awaited: each tells
+   * of its own end (`onPass`).
+   */
   private async reconcileNow(): Promise<void> {
     const managed = this.view.providers.filter((p) => EXTERNAL_TYPES.has(p.type));
-    // A changed spec or a rotated Secret is a new provider; the Secret counts by resourceVersion only.
-    const key = JSON.stringify(managed.map((p) => [p.name, p.spec, p.secret?.resourceVersion ?? '']));
-    const entries = this.allEntries();
-    if (this.external && key === this.externalKey) {
-      // The entries reached the desired-state stage through onEntries; its re-plan reaches the controller.
-      await this.external.settle();
-      return;
-    }
-    const old = this.external;
-    this.external = undefined;
-    await old?.stop();
-    this.syncs.clear();
-    this.zoneReports.clear();
-    const bindings: ProviderBinding[] = [];
-    for (const b of this.opts.staticBindings) bindings.push({ ...b, provider: this.guarded(b.provider) });
+    this.staticGuarded ??= this.opts.staticBindings.map((b) => ({ ...b, provider: this.guarded(b.provider) }));
+    const bindings: ProviderBinding[] = [...this.staticGuarded];
+    const built = new Map<string, { key: string; binding: ProviderBinding }>();
+    let changed = false;
     for (const p of managed) {
+      const key = JSON.stringify([p.spec, p.secret?.resourceVersion ?? '']);
+      const before = this.built.get(p.name);
+      if (before && before.key === key) {
+        built.set(p.name, before);
+        bindings.push(before.binding);
+        continue;
+      }
+      // A new or changed provider: what the old one read and reported is not its.
+      changed = true;
+      this.zoneReports.delete(p.name);
+      this.syncs.delete(p.name);
+      this.passedSinceLeading.delete(p.name);
       try {
         const provider = await this.opts.makeProvider(p);
-        bindings.push({ name: p.name, provider: this.guarded(provider), ownerId: p.spec.ownerId, policy: p.spec.policy, adoptFrom: p.spec.adoptFrom });
+        const binding: ProviderBinding = { name: p.name, provider: this.guarded(provider), ownerId: p.spec.ownerId, policy: p.spec.policy, adoptFrom: p.spec.adoptFrom };
+        built.set(p.name, { key, binding });
+        bindings.push(binding);
       } catch (e) {
         this.zoneReports.set(p.name, { error: (e as Error).message });
         this.opts.logger.error({ provider: p.name, err: (e as Error).message }, `management: provider ${p.name} cannot be built`);
       }
     }
-    this.externalKey = key;
+    for (const name of this.built.keys()) {
+      if (built.has(name)) continue;
+      changed = true;
+      this.zoneReports.delete(name);
+      this.syncs.delete(name);
+    }
+    this.built = built;
     this.externalBindings = new Set(bindings.map((b) => b.name));
+    if (this.external) {
+      if (changed) this.opts.logger.info({ providers: bindings.map((b) => b.name) }, 'management: external providers updated');
+      await this.external.setBindings(bindings);
+      return;
+    }
     if (bindings.length === 0) return;
     const { sync } = this.opts;
     const external = new ExternalController({
@@ -332,11 +371,14 @@ export class ManagementRuntime {
       resync: sync.resync,
       canWrite: () => this.opts.leadership.isLeader(),
       onStatus: (st) => this.onSyncStatus(st),
+      onPass: (provider) => {
+        if (this.opts.leadership.isLeader()) this.passedSinceLeading.add(provider);
+        this.statusSoon();
+      },
     });
     this.external = external;
-    this.opts.logger.info({ providers: bindings.map((b) => b.name) }, 'management: external providers (re)built');
-    await external.start();
-    if (this.opts.leadership.isLeader()) this.syncedSinceLeading = true;
+    this.opts.logger.info({ providers: bindings.map((b) => b.name) }, 'management: external providers built');
+    void external.start();
   }
 
   /**
@@ -347,11 +389,11 @@ export class ManagementRuntime {
     const reports = this.zoneReports;
     const leadership = this.opts.leadership;
     const log = this.opts.logger;
-    return {
-      name: inner.name,
-      async zones(): Promise<Zone[]> {
+    // Only the calls it watches are wrapped: aliasHostnames and any other capability are inner's.
+    return decorate(inner, {
+      async zones(signal?: AbortSignal): Promise<Zone[]> {
         try {
-          const zones = await inner.zones();
+          const zones = await inner.zones(signal);
           reports.set(inner.name, { zones });
           return zones;
         } catch (e) {
@@ -359,9 +401,9 @@ export class ManagementRuntime {
           throw e;
         }
       },
-      async records(zone: Zone): Promise<RecordSet[]> {
+      async records(zone: Zone, signal?: AbortSignal): Promise<RecordSet[]> {
         try {
-          return await inner.records(zone);
+          return await inner.records(zone, signal);
         } catch (e) {
           // Written but not listed (RFC 2136 without AXFR): the provider's status says so.
           if (e instanceof ZoneNotListableError) {
@@ -371,18 +413,19 @@ export class ManagementRuntime {
           throw e;
         }
       },
-      apply: (zone: Zone, plan: Plan): Promise<ApplyResult> =>
-        leadership.guard(async () => {
+      apply: (zone: Zone, plan: Plan, signal?: AbortSignal): Promise<ApplyResult> =>
+        // Cancelled when the controller stops and when this replica stops leading (the fence).
+        leadership.guard(async (leading) => {
           const changes = plan.creates.length + plan.updates.length + plan.deletes.length;
           // Logged per apply so that a test (or a person) can check that writers never overlap.
           log.info({ provider: inner.name, zone: zone.name, changes, identity: leadership.identity }, `writing as ${leadership.identity}`);
           try {
-            return await inner.apply(zone, plan);
+            return await inner.apply(zone, plan, signal ? AbortSignal.any([signal, leading]) : leading);
           } finally {
             log.info({ provider: inner.name, zone: zone.name, identity: leadership.identity }, `wrote as ${leadership.identity}`);
           }
         }),
-    };
+    });
   }
 
   private onSyncStatus(st: EntrySyncStatus): void {
@@ -495,6 +538,11 @@ export class ManagementRuntime {
     if (again && !this.stopped) setTimeout(() => this.statusSoon(), 500).unref();
   }
 
+  /** The provider is bound and has not finished a pass since this replica leads: its statuses wait. */
+  private awaitingPass(provider: string): boolean {
+    return this.externalBindings.has(provider) && !this.passedSinceLeading.has(provider);
+  }
+
   private entriesOf(provider: string): number {
     return this.view.entries.filter((e) => e.provider === provider).length;
   }
@@ -556,7 +604,7 @@ export class ManagementRuntime {
     } else {
       const report = this.zoneReports.get(provider.name);
       if (!report || !this.externalBindings.has(provider.name)) {
-        if (!this.syncedSinceLeading) return 'pending';
+        if (this.awaitingPass(provider.name)) return 'pending';
         providerReady = condition('ProviderReady', 'Unknown', 'Pending', `provider ${provider.name} not read yet`, gen);
       } else if (report.error !== undefined) {
         providerReady = condition('ProviderReady', false, 'ProviderError', `provider ${provider.name}: ${report.error}`, gen);
@@ -590,7 +638,7 @@ export class ManagementRuntime {
         synced = condition('RecordsSynced', true, 'Synced', states.map((s) => `${s?.fqdn}: ${s?.message}`).join('; '), gen);
       } else {
         // Changes are on their way: leave the status as it was rather than flap through Pending.
-        if (!this.syncedSinceLeading) return 'pending';
+        if (this.awaitingPass(entry.provider)) return 'pending';
         retry = true;
         synced = condition('RecordsSynced', false, 'Pending', 'changes are being applied', gen);
       }
@@ -634,7 +682,7 @@ export class ManagementRuntime {
       return { conditions: [condition('Ready', false, 'ProviderTypeUnsupported', `provider type ${p.type} is not supported by this version`, gen)], zones: [], entries, observedGeneration: gen };
     }
     const report = this.zoneReports.get(p.name);
-    if (!report) return this.syncedSinceLeading ? { conditions: [condition('Ready', 'Unknown', 'Pending', 'not read yet', gen)], zones: [], entries, observedGeneration: gen } : undefined;
+    if (!report) return !this.awaitingPass(p.name) ? { conditions: [condition('Ready', 'Unknown', 'Pending', 'not read yet', gen)], zones: [], entries, observedGeneration: gen } : undefined;
     if (report.error !== undefined) return { conditions: [condition('Ready', false, 'ProviderError', report.error, gen)], zones: [], entries, observedGeneration: gen };
     const zones = (report.zones ?? []).map((z) => `${z.name} (${z.id}${z.private ? ', private' : ''})`);
     return {
