@@ -34,6 +34,13 @@ export interface ControllerOptions {
   debounceMs?: number;
   /** How often load-balancer hostnames are looked up again. 0 turns it off. */
   resolveRefreshMs?: number;
+  /**
+   * The store was restored with the endpoints the snapshot zones were built from (each
+   * unreachable cluster keeps them under the last-cluster rule): snapshot zones then follow
+   * the store from the start, once everything in it has been planned. Without it they are
+   * held until `ready()`, since a store still filling would replace the last answers with fewer.
+   */
+  storeRestored?: boolean;
 }
 
 /**
@@ -58,8 +65,8 @@ export class Controller {
   private readonly loggedRejections = new Map<string, Map<string, string>>();
   private readonly loggedShadowed = new Map<string, Set<string>>();
   /**
-   * Zones served from the snapshot are not rebuilt until the sources have synced: a rebuild
-   * from a half-filled store would replace the last known answers with fewer.
+   * Zones served from the snapshot, not rebuilt until the store has been planned whole: at
+   * start when it was restored, else once the sources have synced (`ready()`).
    */
   private readonly held = new Set<string>();
   private isReady = false;
@@ -101,6 +108,9 @@ export class Controller {
       else this.publish(apex);
     }
     this.unsubscribe = this.opts.store.onChange((names) => this.enqueue(names));
+    if (this.opts.storeRestored) {
+      this.ready().catch((e: unknown) => logger.error({ err: (e as Error).stack ?? String(e) }, 'publishing the restored endpoints failed'));
+    }
     const every = this.opts.resolveRefreshMs ?? 60_000;
     if (every > 0) {
       this.refreshTimer = setInterval(() => {
@@ -110,7 +120,7 @@ export class Controller {
     }
   }
 
-  /** The sources have listed everything once: plan every name and publish every zone. */
+  /** The sources have listed everything once (or the store was restored, at start): plan every name and publish every zone. */
   async ready(): Promise<void> {
     this.enqueue(this.opts.store.names());
     await this.flush();
