@@ -21,7 +21,7 @@ import { LoadBalancerResolver, nodeLookupBackend } from './sources/resolver/inde
 import { DnsServer, TYPE, ZoneStore } from './dns/index.js';
 import { AdminServer, buildStatus, createLogger, formatStatus, Metrics } from './observe/index.js';
 import type { ClusterView, EntrySync, Readiness, StatusInputs, StatusReport } from './observe/index.js';
-import { ClientNodeSecretApi, ClusterFleet, ClusterSecretSource, createKubeClusterSource, EndpointStore, FolderSource, loadKubeConfig, ManagementSource } from './sources/index.js';
+import { ClientNodeSecretApi, ClusterFleet, ClusterSecretSource, createKubeClusterSource, EndpointStore, FolderSource, loadKubeConfig, ManagementSource, StoreSnapshot } from './sources/index.js';
 import type { KubeClusterSource, ManagedProvider, ManagementView } from './sources/index.js';
 
 
@@ -127,6 +127,16 @@ async function serve(flags: ServeFlags): Promise<void> {
 
   const embedded = new Set(config.providers.filter((p) => p.type === 'embedded').map((p) => p.name));
   const store = new EndpointStore();
+  // The endpoints beside the zones: a cluster unreachable at start keeps its last ones (a
+  // folder's are replaced when it is read), and the zones need not wait for it to follow the
+  // others. Clusters of kubeconfig Secrets are not restored: nothing would remove those of a
+  // Secret deleted meanwhile.
+  const storeSnapshot = new StoreSnapshot({ stateDir, store, logger: log.child({ module: 'sources' }) });
+  const storeRestored = await storeSnapshot.restore((cluster) => config.clusters.some((c) => c.name === cluster));
+  storeSnapshot.start();
+  // Management mode: entries (and Secret clusters) come from the management cluster, so the
+  // snapshot zones still wait for it (`ready()`) rather than drop the names it governs.
+  const followAtOnce = storeRestored && !config.management;
   const resolver = lbResolver(config, log);
   const desired = new DesiredState({ store, resolver, entries: config.entries, logger: log.child({ module: 'desired' }) });
   void desired.start();
@@ -136,6 +146,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     desired,
     sink: zones,
     logger: log.child({ module: 'controller' }),
+    storeRestored: followAtOnce,
   });
   controller.start();
 
@@ -216,6 +227,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     await proxy?.stop();
     await admin?.stop();
     await zones.flush();
+    await storeSnapshot.flush();
     log.info({}, 'stopped');
     process.exit(0);
   };
@@ -225,9 +237,9 @@ async function serve(flags: ServeFlags): Promise<void> {
   await Promise.all(sources.map((s) => s.start()));
   const unread = sources.filter((s) => !s.synced()).map((s) => s.cluster);
   if (unread.length > 0) {
-    // A cluster that cannot be read is a failure, not an empty cluster: zones served from the
-    // snapshot keep their last known answers until every cluster has been read, or its grace ends.
-    log.info({ clusters: unread }, 'waiting for clusters to be read; snapshot zones kept as they are until then');
+    // A cluster that cannot be read is a failure, not an empty cluster: its restored endpoints
+    // stay (or, with no endpoint snapshot, the snapshot zones are held) until it is read or its grace ends.
+    log.info({ clusters: unread }, followAtOnce ? 'waiting for clusters to be read; their last endpoints are kept until then' : 'waiting for clusters to be read; snapshot zones kept as they are until then');
   }
   await Promise.all(sources.map((s) => s.settled()));
   if (management) {

@@ -28,6 +28,13 @@ export interface ControllerOptions {
   desired: DesiredState;
   sink: ZoneSink;
   logger: ControllerLogger;
+  /**
+   * The store was restored with the endpoints the snapshot zones were built from (each
+   * unreachable cluster keeps them under the last-cluster rule): snapshot zones then follow
+   * the store from the start, once everything in it has been planned. Without it they are
+   * held until `ready()`, since a store still filling would replace the last answers with fewer.
+   */
+  storeRestored?: boolean;
 }
 
 /**
@@ -48,8 +55,8 @@ export class Controller {
   /** Shadowed sets already logged, so each is logged once while it lasts. */
   private readonly loggedShadowed = new Map<string, Set<string>>();
   /**
-   * Zones served from the snapshot are not rebuilt until the sources have synced: a rebuild
-   * from a half-filled store would replace the last known answers with fewer.
+   * Zones served from the snapshot, not rebuilt until the store has been planned whole: at
+   * start when it was restored, else once the sources have synced (`ready()`).
    */
   private readonly held = new Set<string>();
   private isReady = false;
@@ -84,9 +91,12 @@ export class Controller {
       else this.publish(apex);
     }
     this.unsubscribe = this.opts.desired.onChange((names) => this.apply(names));
+    if (this.opts.storeRestored) {
+      this.ready().catch((e: unknown) => logger.error({ err: (e as Error).stack ?? String(e) }, 'publishing the restored endpoints failed'));
+    }
   }
 
-  /** The sources have listed everything once: plan every name and publish every zone. */
+  /** The sources have listed everything once (or the store was restored, at start): plan every name and publish every zone. */
   async ready(): Promise<void> {
     await this.opts.desired.flush();
     this.apply(new Set(this.opts.desired.names()));

@@ -1,5 +1,6 @@
 /**
- * Prebuilt wire answers keyed by (canonical name, qtype, EDNS mode). Each entry holds one or
+ * Prebuilt wire answers keyed by (canonical name, qtype, EDNS mode), for class IN only (the
+ * responder refuses other classes before it looks here). Each entry holds one or
  * more variants (rotations of the address RRset); a hit costs one map lookup and a copy.
  * Entries are dropped per zone when the zone is swapped, and all at once when the cache is full
  * (a flood of random names then costs a rebuild, never unbounded memory).

@@ -47,10 +47,15 @@ export class Responder {
     if (edns && edns.version > 0) return this.errorResponse(msg, q.id, q.flags, EXT_RCODE_BADVERS, q.questionEnd, edns);
     const mode = !edns ? EdnsMode.None : edns.dnssecOk ? EdnsMode.EdnsDo : EdnsMode.Edns;
 
+    // Other classes (CH version.bind, HS, NONE, ...) are not served. Checked before the cache:
+    // its entries are IN answers keyed without a class, and a copied answer keeps the
+    // query's name but not its class.
+    if (q.qclass !== CLASS_IN) return this.errorResponse(msg, q.id, q.flags, RCODE.REFUSED, q.questionEnd, edns);
+
     let cached = this.cache.get(q.name, q.qtype, mode);
     if (!cached) {
-      if (q.qclass !== CLASS_IN || q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR || q.qtype === TYPE.OPT) {
-        // Other classes (CH version.bind, ...) and zone transfers are not served.
+      if (q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR || q.qtype === TYPE.OPT) {
+        // Zone transfers are not served (and never cached: only a miss gets here).
         return this.errorResponse(msg, q.id, q.flags, RCODE.REFUSED, q.questionEnd, edns);
       }
       const zone = this.zones.find(q.name);

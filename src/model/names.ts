@@ -27,6 +27,21 @@ export function isValidHostname(name: string, opts: { allowWildcard?: boolean } 
   });
 }
 
+/**
+ * True for a load-balancer hostname (`status.loadBalancer.ingress[].hostname`): what Kubernetes
+ * accepts there, a DNS-1123 subdomain, and that includes a single label (`localhost`, or a name
+ * the resolver's search domain completes), since it is only ever looked up, never claimed or
+ * published. No wildcard, and the last label not all digits: getaddrinfo reads such a name as
+ * an address in inet_aton's forms ("10.1" is 10.0.0.1, "167772161" too), not as a name.
+ */
+export function isValidTargetHostname(name: string): boolean {
+  const n = normalizeName(name);
+  if (n.length === 0 || n.length > 253) return false;
+  const labels = n.split('.');
+  if (/^\d+$/.test(labels[labels.length - 1])) return false;
+  return labels.every((label) => label !== '*' && LABEL.test(label));
+}
+
 /** True when `name` equals `apex` or lies below it. Both canonical. */
 export function isInZone(name: string, apex: string): boolean {
   if (apex === '') return true;

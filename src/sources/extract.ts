@@ -1,4 +1,4 @@
-import { addressType, isValidHostname, normalizeName } from '../model/index.js';
+import { addressType, isValidHostname, isValidTargetHostname, normalizeName } from '../model/index.js';
 import type { Endpoint } from '../model/index.js';
 
 /**
@@ -160,7 +160,7 @@ export function extractEndpoint(obj: unknown, ctx: ExtractContext): Extraction {
       if (addressType(ip)) targets.add(ip.toLowerCase());
       else problems.push(`invalid load-balancer ip "${ip}"`);
     } else if (typeof host === 'string' && host !== '') {
-      if (isValidHostname(host, { allowWildcard: false })) targets.add(normalizeName(host));
+      if (isValidTargetHostname(host)) targets.add(normalizeName(host));
       else problems.push(`invalid load-balancer hostname "${host}"`);
     }
   }

@@ -1,5 +1,7 @@
 export { EndpointStore } from './store.js';
 export type { ChangeListener } from './store.js';
+export { StoreSnapshot, STORE_SNAPSHOT_FILE, parseSnapshot } from './store-snapshot.js';
+export type { StoreSnapshotOptions } from './store-snapshot.js';
 export {
   extractEndpoint,
   namespaceProject,

@@ -47,6 +47,11 @@ export class EndpointStore {
     return [...(this.byCluster.get(cluster) ?? [])].flatMap((k) => this.endpoints.get(k) ?? []);
   }
 
+  /** Every endpoint, in key order (a snapshot of the store that diffs well). */
+  all(): Endpoint[] {
+    return [...this.endpoints.keys()].sort().map((k) => this.endpoints.get(k)!);
+  }
+
   get size(): number {
     return this.endpoints.size;
   }

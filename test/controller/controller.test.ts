@@ -138,6 +138,27 @@ test('zones served from the snapshot are held until the sources have synced', as
   controller.stop();
 });
 
+test('with a restored store, snapshot zones are rebuilt from it at once and follow changes without waiting for ready()', async (t) => {
+  const store = new EndpointStore();
+  store.upsert(ep({ cluster: 'east', targets: ['192.0.2.10'] }));
+  store.upsert(ep({ cluster: 'west', targets: ['198.51.100.20'] }));
+  const sink = new FakeSink(['example.test']);
+  const clock = new ManualClock();
+  const desired = desiredFor({ entries: config.entries, store, clock });
+  const controller = new Controller({ zones: config.zones, entries: config.entries, desired, sink, logger: new FakeLogger(), storeRestored: true });
+  controller.start();
+  t.deepEqual(sink.calls, ['other.test'], 'the snapshot zone is not replaced before the restored store is planned');
+  await clock.advance(30);
+  await controller.flush();
+  t.deepEqual(sink.values('example.test', 'shop.example.test', 'A'), ['192.0.2.10', '198.51.100.20']);
+  // a live cluster's change is served while another cluster is still unread
+  store.remove('west/shop/Ingress/web');
+  await clock.advance(30);
+  await controller.flush();
+  t.deepEqual(sink.values('example.test', 'shop.example.test', 'A'), ['192.0.2.10']);
+  controller.stop();
+});
+
 test('load-balancer hostnames are resolved, flattened, and re-resolved on refresh', async (t) => {
   let answer = { v4: ['203.0.113.7'], v6: [] as string[] };
   const asked: string[] = [];

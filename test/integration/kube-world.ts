@@ -28,6 +28,8 @@ export interface World {
   holds(name: string, want: string[] | string, ms: number): Promise<void>;
   /** Log lines (pino JSON) whose msg matches; level as pino writes it here (`"warn"`). */
   logLines(re: RegExp): { level: string; msg: string }[];
+  /** Stops globaldns and starts it again on the same state directory, config and port; `g` is then the new process. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -83,7 +85,9 @@ export async function startWorld(o: WorldOptions): Promise<World> {
   };
   const same = (x: string[] | string, y: string[] | string) => JSON.stringify(x) === JSON.stringify(y);
   const world: World = {
-    g,
+    get g() {
+      return g;
+    },
     fakes,
     a,
     async until(name, want, timeoutMs = 8000) {
@@ -116,6 +120,9 @@ export async function startWorld(o: WorldOptions): Promise<World> {
             return [];
           }
         });
+    },
+    async restart() {
+      g = await g.restart();
     },
     async close() {
       await g.cleanup();

@@ -29,6 +29,18 @@ test('an annotated Ingress becomes an endpoint', (t) => {
   });
 });
 
+test('single-label load-balancer hostnames (localhost, a search-domain name) are targets; garbage is not', (t) => {
+  const lbs = ['localhost', 'LB-1.', 'my-lb', 'bad_lb!', '*.lb.example', '-lb', 'a..b', '10.1', '167772161', 'x'.repeat(64), ''];
+  const r = extractEndpoint(
+    ingress({ 'globaldns.io/hostname': 'shop.example.test' }, { status: { loadBalancer: { ingress: lbs.map((hostname) => ({ hostname })) } } }),
+    ctx,
+  );
+  t.deepEqual(r.endpoint?.targets, ['lb-1', 'localhost', 'my-lb']);
+  t.deepEqual(r.problems, ['bad_lb!', '*.lb.example', '-lb', 'a..b', '10.1', '167772161', 'x'.repeat(64)].map((h) => `invalid load-balancer hostname "${h}"`));
+  // a claimed (published) hostname still needs two labels
+  t.deepEqual(extractEndpoint(ingress({ 'globaldns.io/hostname': 'localhost' }), ctx).problems, ['invalid hostname "localhost"']);
+});
+
 test('objects that claim nothing contribute nothing, silently', (t) => {
   t.deepEqual(extractEndpoint(ingress({}), ctx), { problems: [] });
   t.deepEqual(extractEndpoint({ kind: 'Deployment', metadata: { name: 'x' } }, ctx), { problems: [] });

@@ -1,7 +1,8 @@
-import { CoreV1Api, CustomObjectsApi, Watch } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node';
 import { CRD_GROUP, CRD_VERSION } from '../../config/index.js';
 import type { KubeApi, KubeObject, ListResult, WatchHandle, WatchParams } from '../kubernetes/index.js';
+import { openWatch } from '../kubernetes/index.js';
 
 /** What the management source reads. */
 export type ManagementKind = 'GlobalDNS' | 'GlobalDNSProvider' | 'Secret';
@@ -57,19 +58,17 @@ function asPage(v: unknown): Page {
   };
 }
 
-/** client-node 1.4 behind `ManagementApi`: generated clients for lists and writes, `Watch` for watches. */
+/** client-node 1.4 behind `ManagementApi`: generated clients for lists and writes, `openWatch` for watches (a refusal keeps its Status message). */
 export class ClientNodeManagementApi implements ManagementApi {
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
-  private readonly watcher: Watch;
 
   constructor(
-    kc: KubeConfig,
+    private readonly kc: KubeConfig,
     private readonly scope: ManagementScope = {},
   ) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.watcher = new Watch(kc);
   }
 
   private watchPath(kind: ManagementKind): string {
@@ -123,15 +122,7 @@ export class ClientNodeManagementApi implements ManagementApi {
 
   async watch(kind: ManagementKind, params: WatchParams, onEvent: (type: string, object: KubeObject) => void, onDone: (err: unknown) => void): Promise<WatchHandle> {
     const query = { resourceVersion: params.resourceVersion, timeoutSeconds: params.timeoutSeconds, allowWatchBookmarks: true };
-    const controller = await this.watcher.watch(
-      this.watchPath(kind),
-      query,
-      (type: unknown, object: unknown) => {
-        if (typeof type === 'string' && isObj(object)) onEvent(type, object);
-      },
-      onDone,
-    );
-    return { abort: () => controller.abort() };
+    return openWatch(this.kc, this.watchPath(kind), query, onEvent, onDone);
   }
 
   async get(kind: StatusKind, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {

@@ -1,5 +1,6 @@
-import { CoreV1Api, NetworkingV1Api, Watch } from '@kubernetes/client-node';
+import { CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { openWatch } from './watch-stream.js';
 
 /** The kinds a cluster source reads. */
 export type ResourceKind = 'Namespace' | 'Ingress' | 'Service';
@@ -46,23 +47,18 @@ const WATCH_PATHS: Record<ResourceKind, string> = {
 /** Page size of lists: big clusters are listed in pieces, as kubectl and client-go do. */
 const LIST_PAGE = 500;
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /**
  * client-node 1.4 behind `KubeApi`: the generated clients for lists (auth, TLS, exec
- * credentials and tls-server-name all come from the KubeConfig) and `Watch` for watches.
+ * credentials and tls-server-name all come from the KubeConfig), and `openWatch` with the same
+ * connection settings for watches (it keeps the Status message of a refused watch).
  */
 export class ClientNodeApi implements KubeApi {
   private readonly core: CoreV1Api;
   private readonly networking: NetworkingV1Api;
-  private readonly watcher: Watch;
 
-  constructor(kc: KubeConfig) {
+  constructor(private readonly kc: KubeConfig) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.networking = kc.makeApiClient(NetworkingV1Api);
-    this.watcher = new Watch(kc);
   }
 
   async list(kind: ResourceKind): Promise<ListResult> {
@@ -93,14 +89,6 @@ export class ClientNodeApi implements KubeApi {
 
   async watch(kind: ResourceKind, params: WatchParams, onEvent: (type: string, object: KubeObject) => void, onDone: (err: unknown) => void): Promise<WatchHandle> {
     const query = { resourceVersion: params.resourceVersion, timeoutSeconds: params.timeoutSeconds, allowWatchBookmarks: true };
-    const controller = await this.watcher.watch(
-      WATCH_PATHS[kind],
-      query,
-      (type: unknown, object: unknown) => {
-        if (typeof type === 'string' && isObj(object)) onEvent(type, object);
-      },
-      onDone,
-    );
-    return { abort: () => controller.abort() };
+    return openWatch(this.kc, WATCH_PATHS[kind], query, onEvent, onDone);
   }
 }

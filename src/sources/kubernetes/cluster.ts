@@ -92,6 +92,11 @@ export class KubeClusterSource implements FleetMember {
   private readonly reported = new Map<string, string>();
   private kept = new Set<string>();
   private withdrawn = new Set<string>();
+  /**
+   * The endpoints the store held for this cluster when it started (restored from the state
+   * directory, or left by a previous connection): what is known of a kind until it is listed.
+   */
+  private restored: Record<ClaimKind, Endpoint[]> | undefined;
   private readonly synced: Promise<void>;
   private readonly settled: Promise<void>;
   private resolveSynced: () => void = () => {};
@@ -178,6 +183,10 @@ export class KubeClusterSource implements FleetMember {
   start(): void {
     if (this.running) return;
     this.running = true;
+    if (!this.restored) {
+      this.restored = { Ingress: [], Service: [] };
+      for (const e of this.opts.store.byClusterName(this.cluster)) this.restored[e.kind].push(e);
+    }
     for (const r of this.reflectors) r.start();
   }
 
@@ -447,25 +456,39 @@ export class KubeClusterSource implements FleetMember {
     const withdrawn = new Set<string>();
     for (const kind of CLAIM_KINDS) {
       const gone = this.isWithdrawn(kind);
-      for (const [namespace, inNs] of this.objects[kind]) {
-        for (const name of inNs.keys()) {
-          const e = this.endpointOf(kind, namespace, name);
-          if (!e) continue;
-          if (!gone) {
-            endpoints.push(e);
-            continue;
-          }
-          for (const h of e.hostnames) withdrawn.add(h);
-          const keep = e.hostnames.filter((h) => !this.opts.fleet.servedLive(h));
-          if (keep.length === 0) continue;
-          for (const h of keep) kept.add(h);
-          endpoints.push({ ...e, hostnames: keep });
+      for (const e of this.knownEndpoints(kind)) {
+        if (!gone) {
+          endpoints.push(e);
+          continue;
         }
+        for (const h of e.hostnames) withdrawn.add(h);
+        const keep = e.hostnames.filter((h) => !this.opts.fleet.servedLive(h));
+        if (keep.length === 0) continue;
+        for (const h of keep) kept.add(h);
+        endpoints.push({ ...e, hostnames: keep });
       }
     }
     this.logKept(kept);
     this.withdrawn = withdrawn;
     this.opts.store.replaceCluster(this.cluster, endpoints);
+  }
+
+  /**
+   * A kind's endpoints as far as they are known: from its objects once it has been listed,
+   * before that the ones it had when it started (a cluster unreachable since a restart keeps
+   * its last endpoints under the same rule as one lost while running).
+   */
+  private *knownEndpoints(kind: ClaimKind): Iterable<Endpoint> {
+    if (!this.listed.has(kind)) {
+      yield* this.restored?.[kind] ?? [];
+      return;
+    }
+    for (const [namespace, inNs] of this.objects[kind]) {
+      for (const name of [...inNs.keys()]) {
+        const e = this.endpointOf(kind, namespace, name);
+        if (e) yield e;
+      }
+    }
   }
 
   private logKept(kept: Set<string>): void {

@@ -12,6 +12,8 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
 }
 
+const MAX_MESSAGE = 1000;
+
 /** The Status message a server put in its error body, if any. */
 function statusMessage(body: unknown): string | undefined {
   let b = body;
@@ -22,13 +24,17 @@ function statusMessage(body: unknown): string | undefined {
       return undefined;
     }
   }
-  if (isObj(b) && typeof b.message === 'string' && b.message !== '') return b.message;
+  if (isObj(b) && typeof b.message === 'string' && b.message !== '') {
+    // One log line: an RBAC message is a few hundred characters; anything far longer is noise.
+    const m = b.message.replace(/\s+/g, ' ').trim();
+    return m.length > MAX_MESSAGE ? `${m.slice(0, MAX_MESSAGE)}…` : m;
+  }
   return undefined;
 }
 
 /**
  * Normalises the shapes client-node 1.4 fails with: `ApiException` (generated clients:
- * `code`, `body`), the watch's `Error` with `statusCode`, node-fetch's `FetchError`
+ * `code`, `body`), a refused watch's `Error` with `statusCode` and `body` (`openWatch`), node-fetch's `FetchError`
  * ("request to … failed, reason: connect ECONNREFUSED …") and plain errors.
  */
 export function describeFailure(err: unknown): KubeFailure {

@@ -8,6 +8,8 @@ export type { ReflectorHandler, ReflectorOptions } from './reflector.js';
 export { Backoff } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
 export { ClientNodeApi } from './api.js';
+export { openWatch } from './watch-stream.js';
+export type { WatchQuery } from './watch-stream.js';
 export type { KubeApi, KubeObject, ListResult, ResourceKind, WatchHandle, WatchParams } from './api.js';
 export { systemClock } from './clock.js';
 export type { Clock, Random, TimerHandle } from './clock.js';

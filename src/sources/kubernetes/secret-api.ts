@@ -1,15 +1,12 @@
-import { CoreV1Api, Watch } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeApi, KubeObject, ListResult, WatchHandle, WatchParams } from './api.js';
+import { openWatch } from './watch-stream.js';
 
 /** The kubeconfig Secrets of one namespace that match a label selector. */
 export type SecretKind = 'Secret';
 
 const LIST_PAGE = 500;
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /**
  * client-node 1.4 behind `KubeApi<'Secret'>`, scoped to one namespace and label selector: the
@@ -19,15 +16,13 @@ function isObj(v: unknown): v is Record<string, unknown> {
  */
 export class ClientNodeSecretApi implements KubeApi<SecretKind> {
   private readonly core: CoreV1Api;
-  private readonly watcher: Watch;
 
   constructor(
-    kc: KubeConfig,
+    private readonly kc: KubeConfig,
     private readonly namespace: string,
     private readonly labelSelector: string,
   ) {
     this.core = kc.makeApiClient(CoreV1Api);
-    this.watcher = new Watch(kc);
   }
 
   async list(): Promise<ListResult> {
@@ -45,14 +40,6 @@ export class ClientNodeSecretApi implements KubeApi<SecretKind> {
 
   async watch(_kind: SecretKind, params: WatchParams, onEvent: (type: string, object: KubeObject) => void, onDone: (err: unknown) => void): Promise<WatchHandle> {
     const query = { resourceVersion: params.resourceVersion, timeoutSeconds: params.timeoutSeconds, allowWatchBookmarks: true, labelSelector: this.labelSelector };
-    const controller = await this.watcher.watch(
-      `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/secrets`,
-      query,
-      (type: unknown, object: unknown) => {
-        if (typeof type === 'string' && isObj(object)) onEvent(type, object);
-      },
-      onDone,
-    );
-    return { abort: () => controller.abort() };
+    return openWatch(this.kc, `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/secrets`, query, onEvent, onDone);
   }
 }

@@ -21,6 +21,8 @@ export interface FakeKubeRequest {
 export interface FailMatch {
   method?: string;
   path?: string | RegExp;
+  /** true: watch requests only; false: everything but watches */
+  watch?: boolean;
 }
 
 export interface FakeKubeOptions {
@@ -60,7 +62,8 @@ export interface FakeKube {
    * The next `count` requests are answered with `status`. With `match`, only requests of that
    * method and/or path (exact string or RegExp) count; others pass (a 409 on a `/status` PUT).
    */
-  failNext(status?: number, count?: number, match?: FailMatch): void;
+  /** the next `count` requests (matching `match`) get `status` with a Status body saying `message` */
+  failNext(status?: number, count?: number, match?: FailMatch, message?: string): void;
   compact(): void;
   goDown(ms?: number): Promise<void>;
   comeUp(): Promise<void>;
@@ -140,7 +143,7 @@ class FakeKubeServer implements FakeKube {
   private readonly sockets = new Set<Socket>();
   private readonly watchers = new Set<Watcher>();
   private readonly store: Store;
-  private failures: { status: number; count: number; match?: FailMatch } = { status: 500, count: 0 };
+  private failures: { status: number; count: number; match?: FailMatch; message?: string } = { status: 500, count: 0 };
   private downTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly bookmarkIntervalMs: number;
@@ -332,16 +335,17 @@ class FakeKubeServer implements FakeKube {
     this.sockets.clear();
   }
 
-  failNext(status = 500, count = 1, match?: FailMatch): void {
-    this.failures = { status, count, match };
+  failNext(status = 500, count = 1, match?: FailMatch, message?: string): void {
+    this.failures = { status, count, match, message };
   }
 
-  private failureApplies(method: string, path: string): boolean {
+  private failureApplies(method: string, path: string, watch: boolean): boolean {
     const m = this.failures.match;
     if (this.failures.count <= 0) return false;
     if (!m) return true;
     if (m.method !== undefined && m.method.toUpperCase() !== method) return false;
     if (m.path !== undefined && (typeof m.path === 'string' ? m.path !== path : !m.path.test(path))) return false;
+    if (m.watch !== undefined && m.watch !== watch) return false;
     return true;
   }
 
@@ -374,10 +378,10 @@ class FakeKubeServer implements FakeKube {
     const watch = method === 'GET' && (query.watch === 'true' || query.watch === '1');
     this.requests.push({ method, path: url.pathname, query, watch, at: Date.now() });
 
-    if (this.failureApplies(method, url.pathname)) {
+    if (this.failureApplies(method, url.pathname, watch)) {
       this.failures.count--;
       const code = this.failures.status;
-      sendJson(res, code, statusBody(code, `fake-kube: injected failure (${code})`));
+      sendJson(res, code, statusBody(code, this.failures.message ?? `fake-kube: injected failure (${code})`));
       req.resume();
       return;
     }
