@@ -9,6 +9,7 @@ import type { ResolvedHostnames } from '../planner/index.js';
 import { isMessage } from './messages.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { ProxyProcess } from './process.js';
+import { chooseEngine, engineMessage } from './engine.js';
 import { buildRouteTable } from './route-table.js';
 import type { RouteTable } from './route-table.js';
 import type { AlpnChallengeLookup, ChallengeLookup } from './server.js';
@@ -54,6 +55,11 @@ export interface RunningProxy {
  * certificates are pushed as the store changes.
  */
 export async function startProxy(o: StartProxyOptions): Promise<RunningProxy> {
+  // Decided once, here, and logged once; workers get the decision in their config.
+  const engine = chooseEngine(o.config.engine);
+  if (engine.fallback) o.logger.warn({ engine: engine.engine }, engineMessage(engine));
+  else o.logger.info({ engine: engine.engine }, engineMessage(engine));
+  o = { ...o, config: { ...o.config, engine: engine.engine } };
   let entries = o.entries;
   let table: RouteTable = { hosts: [] };
   const log = o.logger;
