@@ -11,6 +11,8 @@ import { buildQuery, decode, udpExchange } from '../support/wire.js';
 import { curl, startWorld } from './world.js';
 
 test('the binding of this Node.js (20 to 24) has the shape the llhttp engine uses; other shapes are named', (t) => {
+  // .ci/run's smoke runs on Node 22 and 24 check this line: the test worker runs on the Node under test.
+  t.log(`ava worker: Node ${process.version}`);
   t.deepEqual(parserAvailability(), { ok: true });
   t.deepEqual(checkParserModule(createRequire(import.meta.url)('_http_common')), { ok: true });
   t.deepEqual(checkParserModule(undefined), { ok: false, reason: '_http_common has no HTTPParser' });
@@ -38,6 +40,8 @@ test('a Node.js without _http_common: auto runs the node engine, says so once, a
     const logs = world.gd.logs();
     const lines = logs.split('\n').filter((l) => l.includes('HTTP/1 engine'));
     t.is(lines.length, 1, logs);
+    // Names the Node the CLI runs on (.ci/run's smoke runs check it is the one under test).
+    t.log(`globaldns: ${(JSON.parse(lines[0]) as { msg: string }).msg}`);
     t.regex(lines[0], /HTTP\/1 engine node \(proxy\.engine: auto, and Node v[\d.]+ lacks the llhttp binding \(require\('_http_common'\) failed: Cannot find module '_http_common'\)/);
     t.regex(lines[0], /"level":"warn"/, 'a warning: the proxy runs, at a lower rate');
     for (let i = 0; i < 4; i++) {
