@@ -142,7 +142,8 @@ class AgentExchange {
   private onSocket(socket: Socket): void {
     if (this.phase !== 'queued') return;
     const { o } = this.pool;
-    if (socket.connecting || (o.secure && !(socket as { encrypted?: boolean; _secureEstablished?: boolean })._secureEstablished)) {
+    // A fresh socket is still connecting when node:http hands it over (a tick after creating it).
+    if (!this.creq?.reusedSocket && (socket.connecting || o.secure)) {
       this.arm('connecting', o.connectMs);
       socket.once(o.secure ? 'secureConnect' : 'connect', () => {
         if (this.phase === 'connecting') this.arm('head', o.headersMs);

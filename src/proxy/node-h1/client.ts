@@ -115,7 +115,9 @@ export class NodeH1Connections implements ClientConnections {
   /** Answers a request the server itself refuses, then closes; a response in flight is cut instead. */
   private refuse(socket: Socket, status: number, reason: string, detail: string): void {
     this.o.onRefused(status);
-    if ((socket as { _httpMessage?: unknown })._httpMessage || socket.destroyed) {
+    let responding = false;
+    for (const ex of this.inFlight) if (ex.socket === socket && ex.headersSent) responding = true;
+    if (responding || socket.destroyed) {
       socket.destroy();
       return;
     }
