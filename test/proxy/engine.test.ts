@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import test from 'ava';
-import { chooseEngine, engineMessage } from '../../src/proxy/engine.js';
+import { chooseEngine, engineMessage } from '../../src/proxy/index.js';
 import { checkParserModule, parserAvailability } from '../../src/proxy/h1/index.js';
 import { repoRoot } from '../support/globaldns.js';
 import { buildQuery, decode, udpExchange } from '../support/wire.js';
