@@ -42,6 +42,11 @@ export interface ProxyConfig {
   https: ProxyListen | false;
   /** node:cluster workers; 0 runs the proxy in the main process. */
   workers: number;
+  /**
+   * The HTTP/1.x engine: `llhttp` (Node's internal parser binding, the fast one), `node`
+   * (node:http's public API), or `auto`: llhttp when this Node.js has the binding, else node.
+   */
+  engine: 'auto' | 'llhttp' | 'node';
   balancing: 'round-robin' | 'least-outstanding';
   timeouts: ProxyTimeouts;
   limits: {
@@ -198,6 +203,7 @@ export const proxySchema = z
     https: proxyListenSchema.default(':8443'),
     workers: z.union([z.literal('auto'), z.number().int().min(0).max(256)]).default('auto'),
     balancing: z.enum(['round-robin', 'least-outstanding']).default('round-robin'),
+    engine: z.enum(['auto', 'llhttp', 'node']).default('auto'),
     timeouts: z
       .object({
         connect: ms('connect').default(5),
@@ -286,6 +292,7 @@ export function resolveProxyConfig(p: z.output<typeof proxySchema>, cpus: number
     https: p.https,
     workers: p.workers === 'auto' ? Math.max(1, cpus) : p.workers,
     balancing: p.balancing,
+    engine: p.engine,
     timeouts: {
       connectMs: t.connect,
       headersMs: t.headers,

@@ -9,3 +9,5 @@ export { startProxy } from './start.js';
 export type { ProxySources, RunningProxy, StartProxyOptions } from './start.js';
 export { startProxyService } from './service.js';
 export type { ProxyService, ProxyServiceOptions } from './service.js';
+export { chooseEngine, engineMessage } from './engine.js';
+export type { Engine, EngineDecision, EngineSetting } from './engine.js';

@@ -9,6 +9,8 @@ import { ProxyTally } from './tally.js';
 import type { AlpnChallengeLookup, ChallengeLookup, Listeners } from './server.js';
 import type { CertificateStore } from './tls/index.js';
 import { UpstreamSet } from './upstreams.js';
+import { chooseEngine } from './engine.js';
+import type { Engine } from './engine.js';
 
 /**
  * The proxy as one process runs it (a worker, or the main process with `workers: 0`):
@@ -24,6 +26,8 @@ export class ProxyProcess implements ForwardContext {
   readonly tally = new ProxyTally();
   private readonly upstreams: UpstreamSet;
   private listeners: Listeners | undefined;
+  /** The HTTP/1.x engine; the primary decided and logged it (start.ts), `auto` is resolved here for a lone process. */
+  readonly engine: Engine;
 
   constructor(
     readonly config: ProxyConfig,
@@ -32,19 +36,21 @@ export class ProxyProcess implements ForwardContext {
     private readonly challenges?: ChallengeLookup,
     private readonly alpnChallenges?: AlpnChallengeLookup,
   ) {
+    this.engine = chooseEngine(config.engine).engine;
     this.upstreams = new UpstreamSet(config, (u, healthy) => {
       if (healthy) logger.info({ upstream: u.origin }, `upstream ${u.origin} is back after a successful check`);
       else {
         this.tally.ejection(u.cluster, u.origin);
         logger.warn({ upstream: u.origin, failures: u.failures }, `upstream ${u.origin} ejected after ${u.failures} consecutive failures`);
       }
-    });
+    }, this.engine);
     this.router = new Router({ hosts: [] }, this.upstreams, this.tally);
   }
 
   async start(): Promise<Listeners> {
     this.listeners = await startListeners({
       config: this.config,
+      engine: this.engine,
       ctx: this,
       certificates: this.certificates,
       challenges: this.challenges,

@@ -10,8 +10,10 @@ import type { AlpnChallengeCertificate, CertificateStore } from './tls/index.js'
 import { CLIENT_HELLO_PEEK_LIMIT, parseClientHello } from './tls/client-hello.js';
 import { forward } from './forward.js';
 import type { ForwardContext } from './forward.js';
-import { answer, Deadlines, H1Connections, sweepInterval } from './h1/index.js';
-import type { ClientExchange, H1Options } from './h1/index.js';
+import { answer, Deadlines, sweepInterval } from './h1/index.js';
+import type { ClientConnections, ClientExchange, H1Options } from './h1/index.js';
+import { clientConnections } from './engine.js';
+import type { Engine } from './engine.js';
 import { H2Exchange } from './h2-exchange.js';
 import { hostName } from './router.js';
 import { upgrade } from './upgrade.js';
@@ -24,6 +26,8 @@ export type AlpnChallengeLookup = (servername: string) => AlpnChallengeCertifica
 
 export interface ListenerOptions {
   config: ProxyConfig;
+  /** The HTTP/1.x engine (chosen at start: ../engine.ts). */
+  engine: Engine;
   ctx: ForwardContext;
   certificates: CertificateStore;
   challenges?: ChallengeLookup;
@@ -42,8 +46,8 @@ export interface Listeners {
 }
 
 /**
- * The client-facing servers. HTTP/1.x, in clear or over TLS, is served by the socket-level
- * engine in ./h1 (llhttp enforces the head size (431) and rejects a request with both
+ * The client-facing servers. HTTP/1.x, in clear or over TLS, is served by the chosen engine:
+ * the socket-level one in ./h1, or node:http (./node-h1) where the former cannot run (llhttp enforces the head size (431) and rejects a request with both
  * Content-Length and Transfer-Encoding (400, never forwarded); a head that does not arrive
  * within `clientHeaders` gets 408 (slowloris)). HTTP/2 goes through Node's http2 server; TLS
  * connections are sorted by the protocol ALPN chose.
@@ -52,8 +56,8 @@ export async function startListeners(o: ListenerOptions): Promise<Listeners> {
   const { config, ctx } = o;
   const t = config.timeouts;
   const deadlines = new Deadlines(sweepInterval([t.clientHeadersMs, t.clientRequestMs, t.clientIdleMs]));
-  const h1 = (proto: 'http' | 'https', onRequest: (ex: ClientExchange) => void): H1Connections =>
-    new H1Connections({
+  const h1 = (proto: 'http' | 'https', onRequest: (ex: ClientExchange) => void): ClientConnections =>
+    clientConnections(o.engine, {
       maxHeaderSize: config.limits.headerBytes,
       headersMs: t.clientHeadersMs,
       requestMs: t.clientRequestMs,
@@ -312,7 +316,7 @@ function addressOf(server: NetServer | undefined): { host: string; port: number 
 }
 
 /** Stops accepting, lets requests in flight finish (up to 10 s), closes idle connections at once. */
-function closeServer(server: NetServer, connections: H1Connections, closeSessions?: () => void): Promise<void> {
+function closeServer(server: NetServer, connections: ClientConnections, closeSessions?: () => void): Promise<void> {
   return new Promise((resolve) => {
     const force = setTimeout(() => {
       connections.closeAll();

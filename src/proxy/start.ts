@@ -8,6 +8,7 @@ import type { DesiredState } from '../desired/index.js';
 import { isMessage } from './messages.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { ProxyProcess } from './process.js';
+import { chooseEngine, engineMessage } from './engine.js';
 import { hostRoute, sortedTable } from './route-table.js';
 import type { HostRoute, RouteTable } from './route-table.js';
 import type { AlpnChallengeLookup, ChallengeLookup } from './server.js';
@@ -49,6 +50,11 @@ export interface RunningProxy {
  * again and only its route goes to the workers; certificates are pushed as the store changes.
  */
 export async function startProxy(o: StartProxyOptions): Promise<RunningProxy> {
+  // Decided once, here, and logged once; workers get the decision in their config.
+  const engine = chooseEngine(o.config.engine);
+  if (engine.fallback) o.logger.warn({ engine: engine.engine }, engineMessage(engine));
+  else o.logger.info({ engine: engine.engine }, engineMessage(engine));
+  o = { ...o, config: { ...o.config, engine: engine.engine } };
   const { desired } = o;
   const routes = new Map<string, HostRoute>();
   const routeOf = (host: string): HostRoute | undefined => {

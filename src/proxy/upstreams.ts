@@ -3,7 +3,10 @@ import tls from 'node:tls';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { ProxyConfig } from '../config/index.js';
-import { ConnectionPool, Deadlines, sweepInterval } from './h1/index.js';
+import { Deadlines, sweepInterval } from './h1/index.js';
+import type { UpstreamPool } from './h1/index.js';
+import { upstreamPool } from './engine.js';
+import type { Engine } from './engine.js';
 import type { UpstreamRef } from './route-table.js';
 
 /**
@@ -25,7 +28,7 @@ export class Upstream {
   readonly host: string;
   readonly port: number;
   readonly secure: boolean;
-  readonly pool: ConnectionPool;
+  readonly pool: UpstreamPool;
   outstanding = 0;
   failures = 0;
   ejected = false;
@@ -41,6 +44,7 @@ export class Upstream {
     private readonly config: Pick<ProxyConfig, 'timeouts' | 'limits' | 'healthCheck'>,
     private readonly onHealth: (u: Upstream, healthy: boolean) => void,
     deadlines: Deadlines,
+    engine: Engine,
   ) {
     this.key = ref.key;
     this.origin = ref.origin;
@@ -50,7 +54,8 @@ export class Upstream {
     this.secure = url.protocol === 'https:';
     this.port = Number(url.port) || (this.secure ? 443 : 80);
     const t = config.timeouts;
-    this.pool = new ConnectionPool(
+    this.pool = upstreamPool(
+      engine,
       {
         host: this.host,
         port: this.port,
@@ -178,6 +183,7 @@ export class UpstreamSet {
   constructor(
     private readonly config: Pick<ProxyConfig, 'timeouts' | 'limits' | 'healthCheck'>,
     private readonly onHealth: (u: Upstream, healthy: boolean) => void = () => {},
+    private readonly engine: Engine = 'llhttp',
   ) {
     const t = config.timeouts;
     this.deadlines = new Deadlines(sweepInterval([t.connectMs, t.headersMs, t.bodyMs]));
@@ -185,7 +191,7 @@ export class UpstreamSet {
 
   get(ref: UpstreamRef): Upstream {
     let u = this.byKey.get(ref.key);
-    if (!u) this.byKey.set(ref.key, (u = new Upstream(ref, this.config, this.onHealth, this.deadlines)));
+    if (!u) this.byKey.set(ref.key, (u = new Upstream(ref, this.config, this.onHealth, this.deadlines, this.engine)));
     return u;
   }
 

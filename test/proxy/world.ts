@@ -163,6 +163,10 @@ export interface WorldOptions {
   files?: Record<string, string>;
   /** more entries */
   entries?: Record<string, unknown>[];
+  /** default warn */
+  logLevel?: string;
+  /** node flags for the globaldns process */
+  nodeArgs?: string[];
 }
 
 /**
@@ -185,18 +189,21 @@ export async function startWorld(o: WorldOptions = {}): Promise<ProxyWorld> {
       { name: 'west', manifests: 'clusters/west' },
     ],
     entries: [{ fqdn: 'shop.example.test', ttl: 60, targets: [{ cluster: 'east' }, { cluster: 'west' }], proxy: { upstreamPort, ...o.entryProxy } }, ...(o.entries ?? [])],
-    logLevel: 'warn',
+    logLevel: o.logLevel ?? 'warn',
     proxy: {
       http: `127.0.0.1:${httpPort}`,
       https: `127.0.0.1:${httpsPort}`,
       workers: 0,
       healthCheck: { ejectAfter: 2, interval: '200ms', timeout: '500ms' },
+      // Any proxy test can run against the node:http engine: GLOBALDNS_TEST_PROXY_ENGINE=node npx ava test/proxy/x.test.ts
+      ...(process.env.GLOBALDNS_TEST_PROXY_ENGINE ? { engine: process.env.GLOBALDNS_TEST_PROXY_ENGINE } : {}),
       ...o.proxy,
     },
   };
   const gd = await startGlobaldns({
     configYaml: config,
     ipv6: false,
+    nodeArgs: o.nodeArgs,
     files: {
       'clusters/east/shop.yaml': ingressYaml({ name: 'shop', hostname: 'shop.example.test', ips: ['127.0.0.2'] }),
       'clusters/west/shop.yaml': ingressYaml({ name: 'shop', hostname: 'shop.example.test', ips: ['127.0.0.3'] }),

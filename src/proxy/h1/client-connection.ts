@@ -1,10 +1,10 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { LAST_CHUNK, writeChunk } from './chunked.js';
-import type { BodySink, ClientExchange, RequestBody } from './contract.js';
+import type { BodySink, ClientConnections, ClientExchange, RequestBody } from './contract.js';
 import { BodyTooLargeError } from './contract.js';
 import type { Deadlines, HasDeadline } from './deadlines.js';
-import { BODY, HttpParser, isParseError, METHODS, pauseReading, resumeReading } from './http-parser.js';
+import { BODY, HttpParser, isParseError, methodName, pauseReading, resumeReading } from './http-parser.js';
 import type { ParseError } from './http-parser.js';
 
 /** An upgrade request (WebSocket) handed over with its socket, the parser detached. */
@@ -36,7 +36,7 @@ export interface H1Options {
 }
 
 /** The HTTP/1.1 client connections of one listener, for a graceful stop. */
-export class H1Connections {
+export class H1Connections implements ClientConnections {
   readonly live = new Set<ClientConnection>();
   closing = false;
 
@@ -88,7 +88,7 @@ class ClientConnection implements HasDeadline {
     const o = server.o;
     socket.setNoDelay(true);
     this.parser = new HttpParser('request', o.maxHeaderSize, {
-      onHeadersComplete: (minor, headers, method, url, _s, _t, upgrade, keepAlive) => this.onHead(minor, headers, METHODS[method] ?? 'GET', url, upgrade, keepAlive),
+      onHeadersComplete: (minor, headers, method, url, _s, _t, upgrade, keepAlive) => this.onHead(minor, headers, methodName(method), url, upgrade, keepAlive),
       onBody: (chunk) => this.reading?.pushBody(chunk),
       onMessageComplete: () => this.onMessageComplete(),
       onExecute: (r) => this.onExecute(r),

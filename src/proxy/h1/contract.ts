@@ -99,3 +99,24 @@ export interface ClientExchange {
   /** The connection closes after this response (a refused body was left unread). */
   closeAfter(): void;
 }
+
+/**
+ * An upstream endpoint's connections, whichever engine runs: `pool.ts` (llhttp) or
+ * `../node-h1/agent-pool.ts` (node:http's client).
+ */
+export interface UpstreamPool {
+  dispatch(req: UpstreamRequest, handler: ResponseHandler): void;
+  /** Lets the exchanges in flight (and queued) finish, then closes every connection. */
+  close(): Promise<void>;
+  /** Closes everything now; exchanges in flight fail. */
+  destroy(): Promise<void>;
+}
+
+/** The HTTP/1.x client connections of one listener, whichever engine serves them. */
+export interface ClientConnections {
+  /** A new client connection (clear, or TLS after the handshake). */
+  handle(socket: import('node:net').Socket): void;
+  /** No new requests on kept-alive connections; idle ones close now, busy ones after their response. */
+  closeIdle(): void;
+  closeAll(): void;
+}

@@ -4,7 +4,8 @@ import type { Socket } from 'node:net';
 /**
  * Node's own HTTP/1 parser (llhttp in C++), the one node:http runs on, reached through the
  * `_http_common` module. Not a documented API, so every use goes through this file, its shape
- * is checked when the module loads, and test/proxy/conformance.test.ts pins the behaviour.
+ * is checked before first use (`parserAvailability()`), and test/proxy/conformance.test.ts pins the
+ * behaviour.
  *
  * Why not node:http or undici: the proxy measured about 10k req/s with either (node:http's
  * per-request objects and streams on one side, undici's wasm parser and request objects on
@@ -42,16 +43,66 @@ interface ParserModule {
   methods: string[];
 }
 
-const native = createRequire(import.meta.url)('_http_common') as ParserModule;
-const P = native.HTTPParser;
-for (const m of ['initialize', 'execute', 'finish', 'consume', 'unconsume', 'getCurrentBuffer'] as const) {
-  if (typeof P?.prototype?.[m as keyof NativeParser] !== 'function' || typeof P.kOnHeadersComplete !== 'number' || !Array.isArray(native.methods)) {
-    throw new Error(`globaldns proxy: this Node.js (${process.version}) lacks the HTTP parser binding the proxy is built on (HTTPParser.${m}); use Node 20 or 22`);
+/** Whether this Node.js has the binding in the shape this file uses; `reason` says what is missing. */
+export type ParserAvailability = { ok: true } | { ok: false; reason: string };
+
+const METHOD_NAMES = ['initialize', 'execute', 'finish', 'consume', 'unconsume', 'getCurrentBuffer'] as const;
+
+/**
+ * Checks a loaded `_http_common` for what this file uses. Pure, so that a module of another
+ * shape (a future Node.js) can be judged without being that Node.js.
+ */
+export function checkParserModule(mod: unknown): ParserAvailability {
+  const m = mod as Partial<ParserModule> | null | undefined;
+  const P = m?.HTTPParser;
+  if (typeof P !== 'function') return { ok: false, reason: '_http_common has no HTTPParser' };
+  for (const name of METHOD_NAMES) {
+    if (typeof (P.prototype as Record<string, unknown> | undefined)?.[name] !== 'function') return { ok: false, reason: `HTTPParser has no ${name}()` };
   }
+  for (const k of ['REQUEST', 'RESPONSE', 'kOnHeaders', 'kOnHeadersComplete', 'kOnBody', 'kOnMessageComplete', 'kOnExecute', 'kLenientNone'] as const) {
+    if (typeof P[k] !== 'number') return { ok: false, reason: `HTTPParser.${k} is not a number` };
+  }
+  if (!Array.isArray(m?.methods)) return { ok: false, reason: '_http_common has no methods list' };
+  return { ok: true };
 }
 
-/** Method names by the index the parser reports. */
-export const METHODS: readonly string[] = native.methods;
+/**
+ * Loaded on first use, never at import: a Node.js without the module (it is deprecated as
+ * DEP0199 in Node 24) must still be able to load this file, so that the proxy can pick the
+ * node:http engine instead (../engine.ts) rather than the process dying in `require`.
+ */
+let loaded: { mod: ParserModule; availability: ParserAvailability } | { mod: undefined; availability: ParserAvailability } | undefined;
+
+function load(): NonNullable<typeof loaded> {
+  if (loaded) return loaded;
+  try {
+    const mod = createRequire(import.meta.url)('_http_common') as ParserModule;
+    const availability = checkParserModule(mod);
+    loaded = availability.ok ? { mod, availability } : { mod: undefined, availability };
+  } catch (err) {
+    loaded = { mod: undefined, availability: { ok: false, reason: `require('_http_common') failed: ${(err as Error).message.split('\n')[0]}` } };
+  }
+  return loaded;
+}
+
+/** Whether the llhttp engine can run on this Node.js. */
+export function parserAvailability(): ParserAvailability {
+  return load().availability;
+}
+
+function binding(): ParserModule {
+  const l = load();
+  if (!l.mod) {
+    const reason = l.availability.ok ? 'unknown' : l.availability.reason;
+    throw new Error(`globaldns proxy: this Node.js (${process.version}) lacks the HTTP parser binding the llhttp engine is built on (${reason}); use proxy.engine: node`);
+  }
+  return l.mod;
+}
+
+/** The method name for the index a parser reports (a parser exists, so the module is loaded). */
+export function methodName(index: number): string {
+  return loaded?.mod?.methods[index] ?? 'GET';
+}
 
 /** What `onHeadersComplete` returns: go on with the body, or the message has none (HEAD, 1xx). */
 export const BODY = 0;
@@ -86,6 +137,7 @@ export class HttpParser {
   private consumed = false;
 
   constructor(kind: 'request' | 'response', maxHeaderSize: number, private readonly cb: ParserCallbacks) {
+    const P = binding().HTTPParser;
     const p = (this.p = new P());
     p.initialize(kind === 'request' ? P.REQUEST : P.RESPONSE, {}, maxHeaderSize, P.kLenientNone);
     p[P.kOnHeaders] = (headers: string[], url: string) => {

@@ -4,3 +4,5 @@ export { ConnectionPool } from './pool.js';
 export type { PoolOptions } from './pool.js';
 export { Deadlines, sweepInterval } from './deadlines.js';
 export * from './contract.js';
+export { parserAvailability, checkParserModule } from './http-parser.js';
+export type { ParserAvailability } from './http-parser.js';

@@ -1,4 +1,4 @@
-import type { ResponseHandler, UpstreamRequest } from './contract.js';
+import type { ResponseHandler, UpstreamPool, UpstreamRequest } from './contract.js';
 import { ABORTED, UPSTREAM_CLOSED, UpstreamError } from './contract.js';
 import type { Deadlines } from './deadlines.js';
 import { UpstreamConnection } from './upstream-connection.js';
@@ -16,7 +16,7 @@ type Waiting = { req: UpstreamRequest; handler: ResponseHandler };
  * connection goes first (it is the least likely to have been closed by the upstream's own
  * idle timeout); past `connections`, requests queue.
  */
-export class ConnectionPool implements ConnectionOwner {
+export class ConnectionPool implements ConnectionOwner, UpstreamPool {
   private readonly idle: UpstreamConnection[] = [];
   private readonly queue: Waiting[] = [];
   /** Every connection open or opening, idle or busy. */
