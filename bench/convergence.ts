@@ -79,7 +79,7 @@ function addressOf(i: number, block: number): string {
 async function main(): Promise<void> {
   const tStart = Date.now();
   // Other work on the machine shows in the tail latencies; the load average is reported with them.
-  const load0 = os.loadavg()[0]!;
+  const load0 = os.loadavg()[0];
   let fake: FakeKube | undefined;
   let g: Globaldns | undefined;
   let client: DnsClient | undefined;
@@ -154,9 +154,9 @@ async function main(): Promise<void> {
     const afterPatch: number[] = [];
     let pi = 0;
     for (const w of walls) {
-      while (pi < patched.length && patched[pi]! < w.wall) pi++;
+      while (pi < patched.length && patched[pi] < w.wall) pi++;
       if (pi >= patched.length) break;
-      const dt = patched[pi]! - w.wall;
+      const dt = patched[pi] - w.wall;
       if (dt > w.ms + 1) continue; // not this change's patch
       toPatch.push(dt);
       afterPatch.push(Math.max(0, w.ms - dt));
@@ -192,7 +192,7 @@ async function main(): Promise<void> {
       rss_mb: mem.rss,
       target_p99_ms: 250,
       cpus: os.cpus().length,
-      loadavg_1m: [round(load0, 2), round(os.loadavg()[0]!, 2)],
+      loadavg_1m: [round(load0, 2), round(os.loadavg()[0], 2)],
       elapsed_s: Math.round((Date.now() - tStart) / 1000),
     };
     process.stdout.write(JSON.stringify(line) + '\n');

@@ -50,7 +50,7 @@ function encodeQuery(id: number, name: string, qtype: number): Buffer {
 function skipName(buf: Buffer, off: number): number {
   for (let guard = 0; guard < 128; guard++) {
     if (off >= buf.length) return -1;
-    const len = buf[off]!;
+    const len = buf[off];
     if (len === 0) return off + 1;
     if ((len & 0xc0) === 0xc0) return off + 2;
     off += 1 + len;
@@ -209,7 +209,7 @@ export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return NaN;
   const s = [...values].sort((a, b) => a - b);
   const rank = Math.min(s.length, Math.max(1, Math.ceil((p / 100) * s.length)));
-  return s[rank - 1]!;
+  return s[rank - 1];
 }
 
 export const round = (v: number, digits = 2): number => (Number.isFinite(v) ? +v.toFixed(digits) : v);

@@ -238,7 +238,7 @@ async function phase(
 
 async function main(): Promise<void> {
   const tStart = Date.now();
-  const load0 = os.loadavg()[0]!;
+  const load0 = os.loadavg()[0];
   const warnings: string[] = [];
   const logger: ControllerLogger = {
     debug() {},
@@ -343,7 +343,7 @@ async function main(): Promise<void> {
       targets: { change_calls: 3, list_calls_between_resyncs: 0 },
       controller_warnings: warnings.length,
       cpus: os.cpus().length,
-      loadavg_1m: [round(load0, 2), round(os.loadavg()[0]!, 2)],
+      loadavg_1m: [round(load0, 2), round(os.loadavg()[0], 2)],
       elapsed_s: Math.round((Date.now() - tStart) / 1000),
     };
     process.stdout.write(JSON.stringify(line) + '\n');

@@ -131,8 +131,8 @@ class Model {
       for (let j = 0; j < PER_CLUSTER; j++) {
         const h = hostOf(c, j);
         const list = m.get(h);
-        if (list) list.push(this.ips[c]![j]!);
-        else m.set(h, [this.ips[c]![j]!]);
+        if (list) list.push(this.ips[c][j]);
+        else m.set(h, [this.ips[c][j]]);
       }
     }
     return m;
@@ -140,8 +140,8 @@ class Model {
   want(name: string): string[] {
     const m = /^(?:s(\d+)|u(\d+)-(\d+))\./.exec(name);
     if (!m) return [];
-    if (m[1] !== undefined) return this.ips.map((row) => row[Number(m[1])]!);
-    return [this.ips[Number(m[2])]![Number(m[3])]!];
+    if (m[1] !== undefined) return this.ips.map((row) => row[Number(m[1])]);
+    return [this.ips[Number(m[2])][Number(m[3])]];
   }
 }
 
@@ -179,7 +179,7 @@ async function waitComplete(client: DnsClient, model: Model, names: string[], t0
     let i = 0;
     const worker = async () => {
       while (i < list.length) {
-        const name = list[i++]!;
+        const name = list[i++];
         const r = await client.query(name, 1, SYNC_QUERY_TIMEOUT_MS);
         if (r) maxRtt = Math.max(maxRtt, r.rtt);
         if (r && r.rcode === 0 && sameSet(r.a, model.want(name))) {
@@ -199,8 +199,8 @@ async function waitComplete(client: DnsClient, model: Model, names: string[], t0
     sweeps++;
     const blocks: string[][] = [];
     for (let i = 0; i < remaining.length; i += BLOCK) blocks.push(remaining.slice(i, i + BLOCK));
-    const probed = await check(blocks.map((b) => b[0]!));
-    const ok = await check(blocks.filter((b) => probed.has(b[0]!)).flatMap((b) => b.slice(1)));
+    const probed = await check(blocks.map((b) => b[0]));
+    const ok = await check(blocks.filter((b) => probed.has(b[0])).flatMap((b) => b.slice(1)));
     for (const n of probed) ok.add(n);
     if (ok.size > 0) remaining = remaining.filter((n) => !ok.has(n));
     if (performance.now() - lastReport > 2000) {
@@ -218,7 +218,7 @@ async function verifyAll(client: DnsClient, model: Model, names: string[]): Prom
   let i = 0;
   const worker = async () => {
     while (i < names.length) {
-      const name = names[i++]!;
+      const name = names[i++];
       let r = null;
       for (let attempt = 0; attempt < 3 && !r; attempt++) r = await client.query(name, 1, 500);
       if (!r || r.rcode !== 0 || !sameSet(r.a, model.want(name))) bad.push(`${name}: ${r ? (r.rcode === 0 ? r.a.join(',') || 'NODATA' : `rcode ${r.rcode}`) : 'TIMEOUT'}`);
@@ -270,7 +270,7 @@ async function planInProcess(configText: string, baseDir: string, model: Model, 
   const controller = new Controller({ zones: config.zones, entries: config.entries.filter((e) => embedded.has(e.provider)), desired, sink: zones, logger: quiet });
   controller.start();
   const endpointOf = (c: number, j: number): Endpoint => {
-    const { endpoint } = extractEndpoint(ingress(c, j, model.ips[c]![j]!), { cluster: clusterName(c), projectOf: () => undefined });
+    const { endpoint } = extractEndpoint(ingress(c, j, model.ips[c][j]), { cluster: clusterName(c), projectOf: () => undefined });
     if (!endpoint) throw new Error(`no endpoint for ${clusterName(c)} app-${j}`);
     return endpoint;
   };
@@ -288,7 +288,7 @@ async function planInProcess(configText: string, baseDir: string, model: Model, 
     serialise.push(performance.now() - ts);
     snapshotBytes = text.length;
   }
-  const snapshotJsonMs = serialise.sort((a, b) => a - b)[2]!;
+  const snapshotJsonMs = serialise.sort((a, b) => a - b)[2];
 
   const times: number[] = [];
   const cpu: number[] = [];
@@ -297,7 +297,7 @@ async function planInProcess(configText: string, baseDir: string, model: Model, 
   for (let i = 0; i < PLAN_CHANGES + 20; i++) {
     const c = Math.floor(rnd() * CLUSTERS);
     const j = Math.floor(rnd() * PER_CLUSTER);
-    model.ips[c]![j] = changedIp(c, k++ % 65536);
+    model.ips[c][j] = changedIp(c, k++ % 65536);
     const ep = endpointOf(c, j);
     const c0 = process.cpuUsage();
     const t = performance.now();
@@ -351,7 +351,7 @@ async function planInChild(configText: string, dir: string, model: Model): Promi
 async function planChildMain(inputFile: string): Promise<void> {
   const input = JSON.parse(await readFile(inputFile, 'utf8')) as { configText: string; baseDir: string; ips: string[][] };
   const model = new Model();
-  input.ips.forEach((row, c) => row.forEach((ip, j) => (model.ips[c]![j] = ip)));
+  input.ips.forEach((row, c) => row.forEach((ip, j) => (model.ips[c][j] = ip)));
   const result = await planInProcess(input.configText, input.baseDir, model, prng(7));
   process.stdout.write(JSON.stringify(result) + '\n');
 }
@@ -359,7 +359,7 @@ async function planChildMain(inputFile: string): Promise<void> {
 async function main(): Promise<void> {
   const tStart = Date.now();
   // Other work on the machine shows in every number here; the load average is reported with them.
-  const load0 = os.loadavg()[0]!;
+  const load0 = os.loadavg()[0];
   const fakes: FakeKube[] = [];
   let g: Globaldns | undefined;
   let client: DnsClient | undefined;
@@ -373,13 +373,13 @@ async function main(): Promise<void> {
       const fake = await startFakeKube();
       fakes.push(fake);
       for (let n = 0; n < NAMESPACES; n++) fake.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `team-${n}` } });
-      for (let j = 0; j < PER_CLUSTER; j++) fake.apply(ingress(c, j, model.ips[c]![j]!));
+      for (let j = 0; j < PER_CLUSTER; j++) fake.apply(ingress(c, j, model.ips[c][j]));
     }
     log(`fakes seeded in ${Math.round(performance.now() - tSeed)} ms; this process RSS ${memoryMb(process.pid).rss} MiB`);
 
     const clusters = Array.from({ length: CLUSTERS }, (_, c) => clusterName(c));
     const files: Record<string, string> = {};
-    for (let c = 0; c < CLUSTERS; c++) files[`kube/${clusters[c]}.yaml`] = fakes[c]!.kubeconfig(clusters[c]);
+    for (let c = 0; c < CLUSTERS; c++) files[`kube/${clusters[c]}.yaml`] = fakes[c].kubeconfig(clusters[c]);
     const configText = YAML.stringify({
       zones: [{ apex: APEX, records: ['ns1 3600 IN A 127.0.0.1'] }],
       clusters: kubeClusters(clusters),
@@ -436,11 +436,11 @@ async function main(): Promise<void> {
       const c = Math.floor(rnd() * CLUSTERS);
       const j = Math.floor(rnd() * PER_CLUSTER);
       const ip = changedIp(c, i);
-      model.ips[c]![j] = ip;
+      model.ips[c][j] = ip;
       const name = hostOf(c, j);
       const wall = Date.now();
       const t = performance.now();
-      fakes[c]!.apply(ingress(c, j, ip));
+      fakes[c].apply(ingress(c, j, ip));
       const r = await pollUntil(client, name, model.want(name), t, { intervalMs: 1, timeoutMs: CHANGE_TIMEOUT_MS });
       if (r.ms === undefined) {
         timeouts++;
@@ -456,9 +456,9 @@ async function main(): Promise<void> {
     const toPatch: number[] = [];
     let pi = 0;
     for (const w of walls) {
-      while (pi < patched.length && patched[pi]! < w.wall) pi++;
+      while (pi < patched.length && patched[pi] < w.wall) pi++;
       if (pi >= patched.length) break;
-      const dt = patched[pi]! - w.wall;
+      const dt = patched[pi] - w.wall;
       if (dt > w.ms + 1) continue;
       toPatch.push(dt);
       pi++;
@@ -516,7 +516,7 @@ async function main(): Promise<void> {
       apply_to_patch_p99_ms: tp.p99,
       targets: { full_sync_s: 30, rss_mb: 500, plan_p99_ms: 5 },
       cpus: os.cpus().length,
-      loadavg_1m: [round(load0, 2), round(os.loadavg()[0]!, 2)],
+      loadavg_1m: [round(load0, 2), round(os.loadavg()[0], 2)],
       elapsed_s: Math.round((Date.now() - tStart) / 1000),
     };
     process.stdout.write(JSON.stringify(line) + '\n');

@@ -5,10 +5,10 @@ import type { DnsProvider, ProviderCallObserver, ProviderFactory } from './provi
 type Loader = () => Promise<ProviderFactory<unknown>>;
 
 const LOADERS: Record<string, Loader> = {
-  rfc2136: async () => (await import('./rfc2136/index.js')).rfc2136Factory as ProviderFactory<unknown>,
-  powerdns: async () => (await import('./powerdns/index.js')).powerdnsFactory as ProviderFactory<unknown>,
-  cloudflare: async () => (await import('./cloudflare/index.js')).cloudflareFactory as ProviderFactory<unknown>,
-  alidns: async () => (await import('./alidns/index.js')).alidnsFactory as ProviderFactory<unknown>,
+  rfc2136: async () => (await import('./rfc2136/index.js')).rfc2136Factory,
+  powerdns: async () => (await import('./powerdns/index.js')).powerdnsFactory,
+  cloudflare: async () => (await import('./cloudflare/index.js')).cloudflareFactory,
+  alidns: async () => (await import('./alidns/index.js')).alidnsFactory,
 };
 
 /** The types a factory builds. */

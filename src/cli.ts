@@ -234,6 +234,8 @@ async function serve(flags: ServeFlags): Promise<void> {
   process.on('SIGINT', (s) => void shutdown(s));
   process.on('SIGTERM', (s) => void shutdown(s));
 
+  // A folder source starts asynchronously, a watched cluster synchronously (void): both awaited.
+  // eslint-disable-next-line @typescript-eslint/await-thenable
   await Promise.all(sources.map((s) => s.start()));
   const unread = sources.filter((s) => !s.synced()).map((s) => s.cluster);
   if (unread.length > 0) {
@@ -582,6 +584,8 @@ async function planCommand(flags: { config: string; logLevel?: (typeof LOG_LEVEL
     process.stderr.write(`cluster ${cluster}: ${e.message}\n`);
     process.exit(1);
   });
+  // A folder source starts asynchronously, a watched cluster synchronously (void): both awaited.
+  // eslint-disable-next-line @typescript-eslint/await-thenable
   await Promise.all(sources.map((s) => s.start()));
   await Promise.all(sources.map((s) => s.settled()));
   const unread = sources.filter((s) => !s.synced()).map((s) => s.cluster);
@@ -707,7 +711,7 @@ function resourceProblems(file: string): string[] {
     }
     const obj: unknown = doc.toJS();
     if (obj === null || obj === undefined) return;
-    const kind = typeof obj === 'object' && 'kind' in obj ? String((obj as { kind: unknown }).kind) : '';
+    const kind = typeof obj === 'object' && 'kind' in obj ? String(obj.kind) : '';
     const name = typeof obj === 'object' && 'metadata' in obj ? String((obj as { metadata?: { name?: unknown } }).metadata?.name ?? '') : '';
     const result = kind === 'GlobalDNS' ? parseGlobalDns(obj) : kind === 'GlobalDNSProvider' ? parseGlobalDnsProvider(obj) : undefined;
     if (!result) return; // Secrets and other kinds in the same file are not ours to check

@@ -185,7 +185,8 @@ export class CloudflareApi {
     const base = this.o.baseDelayMs ?? 500;
     const ceiling = Math.min(this.o.maxDelayMs ?? 30_000, base * 2 ** (attempt - 1));
     const backoff = ceiling / 2 + this.random() * (ceiling / 2);
-    const retryAfter = e instanceof APIError ? Number(e.headers?.get('retry-after')) : NaN;
+    // `instanceof` narrows to APIError<any, any, any>; the class's defaults are the real types.
+    const retryAfter = e instanceof APIError ? Number((e as APIError).headers?.get('retry-after')) : NaN;
     if (Number.isFinite(retryAfter) && retryAfter >= 0) {
       return Math.max(backoff, Math.min(retryAfter * 1000, this.o.maxRetryAfterMs ?? 300_000));
     }
@@ -199,8 +200,9 @@ export class CloudflareApi {
     if (e instanceof APIConnectionTimeoutError) return new CloudflareApiError(`${where}: timed out (${causeChain(e)})`, 'connection', undefined, []);
     if (e instanceof APIConnectionError) return new CloudflareApiError(`${where}: cannot connect: ${causeChain(e)}`, 'connection', undefined, []);
     if (e instanceof APIError) {
-      const status = e.status ?? 0;
-      const errors = Array.isArray(e.errors) ? e.errors : [];
+      const err = e as APIError; // not APIError<any, any, any>, what `instanceof` narrows to
+      const status = err.status ?? 0;
+      const errors = Array.isArray(err.errors) ? err.errors : [];
       const codes = errors.map((x) => x.code).filter((c): c is number => typeof c === 'number');
       const words = errors.length > 0 ? errors.map((x) => `${x.code} ${x.message}`).join('; ') : bodySnippet(e.message);
       if (status === 401 || status === 403 || codes.some((c) => AUTH_CODES.has(c) && status < 500)) {

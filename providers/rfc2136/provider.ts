@@ -1,5 +1,5 @@
 import { normalizeName } from '../../src/model/index.js';
-import type { Plan, RecordSet, RRType } from '../../src/model/index.js';
+import type { Plan, RecordSet } from '../../src/model/index.js';
 import { applyResult, planChanges, ZoneNotListableError, type ApplyResult, type ChangeResult, type DnsProvider, type ProviderCallObserver, type Zone } from '../provider.js';
 import { DnsClient, explainRcode, Rfc2136Error } from './client.js';
 import { decodeRdata, modelType } from './rdata.js';
@@ -124,7 +124,7 @@ export class Rfc2136Provider implements DnsProvider {
         const type = modelType(rr.type);
         if (type === undefined || rr.class !== CLASS.IN) continue;
         const key = `${rr.name}\u0000${type}`;
-        const value = decodeRdata(type as RRType, message, rr.rdataStart);
+        const value = decodeRdata(type, message, rr.rdataStart);
         const set = sets.get(key);
         if (set) {
           if (!set.values.includes(value)) set.values.push(value);

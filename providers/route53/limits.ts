@@ -30,7 +30,7 @@ export function isRetryable(e: unknown): boolean {
 }
 
 export function errorName(e: unknown): string {
-  return typeof e === 'object' && e !== null && 'name' in e ? String((e as { name: unknown }).name) : 'Error';
+  return typeof e === 'object' && e !== null && 'name' in e ? String(e.name) : 'Error';
 }
 
 export function errorMessage(e: unknown): string {

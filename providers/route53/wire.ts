@@ -1,7 +1,7 @@
 // What maps to what between globaldns' RecordSet (canonical names, presentation values) and
 // Route53's ResourceRecordSet (names with a trailing dot and \DDD escapes, quoted TXT, aliases).
 
-import type { ResourceRecordSet, RRType as Route53Type } from '@aws-sdk/client-route-53';
+import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { normalizeName, RR_TYPES } from '../../src/model/index.js';
 import type { RecordSet, RRType } from '../../src/model/index.js';
 import { respellValue, withTrailingDot, type ValueSpelling } from '../presentation.js';
@@ -91,7 +91,7 @@ export function fromWire(r: ResourceRecordSet): Route53RecordSet | undefined {
  * hostname becomes an alias to it. Throws (with the reason) when the set cannot be written.
  */
 export function toWire(r: Route53RecordSet, o: WireOptions = {}): ResourceRecordSet {
-  const out: ResourceRecordSet = { Name: toWireName(r.name), Type: r.type as Route53Type };
+  const out: ResourceRecordSet = { Name: toWireName(r.name), Type: r.type };
   if (r.setIdentifier !== undefined) out.SetIdentifier = r.setIdentifier;
   if (r.weight !== undefined) out.Weight = r.weight;
   if (r.alias !== undefined) {

@@ -145,7 +145,7 @@ export class Controller {
     const state = this.opts.desired.get(name);
     const records = state?.entry && this.mine.has(state.entry.fqdn) ? state.records : [];
     let zone = this.planned.get(apex);
-    if (!zone) this.planned.set(apex, (zone = new Map()));
+    if (!zone) this.planned.set(apex, (zone = new Map<string, RecordSet[]>()));
     const before = zone.get(name);
     if (records.length === 0 && before === undefined) return undefined;
     if (records.length === 0) zone.delete(name);

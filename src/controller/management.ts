@@ -430,7 +430,7 @@ export class ManagementRuntime {
 
   private onSyncStatus(st: EntrySyncStatus): void {
     let byName = this.syncs.get(st.provider);
-    if (!byName) this.syncs.set(st.provider, (byName = new Map()));
+    if (!byName) this.syncs.set(st.provider, (byName = new Map<string, EntrySyncStatus>()));
     byName.set(st.fqdn, st);
     if (st.reason === 'NotLeader') return;
     this.opts.onSyncStatus?.(st);

@@ -24,14 +24,14 @@ export class H2Exchange implements ClientExchange, RequestBody {
     this.method = req.method;
     this.url = req.url || '/';
     this.rawHeaders = req.rawHeaders;
-    this.host = (req.headers[':authority'] as string | undefined) ?? req.headers.host ?? '';
+    this.host = req.headers[':authority'] ?? req.headers.host ?? '';
     const length = req.headers['content-length'];
     this.bodyLength = length !== undefined ? Number(length) : req.stream.endAfterHeaders ? 0 : -1;
     this.body = this.bodyLength !== 0 ? this : null;
   }
 
   get socket(): Socket {
-    return this.req.socket as unknown as Socket;
+    return this.req.socket;
   }
 
   get closed(): boolean {

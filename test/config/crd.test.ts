@@ -74,7 +74,7 @@ test('inline credentials are refused without echoing them', (t) => {
     ps.map((p) => p.split(':')[0]),
     ['spec.route53.accessKeyId', 'spec.route53.secretAccessKey'],
   );
-  t.regex(ps[0]!, /put them in a Secret and reference it with spec\.route53\.secretRef/);
+  t.regex(ps[0], /put them in a Secret and reference it with spec\.route53\.secretRef/);
   t.false(ps.join('\n').includes('very-secret-value'));
   t.false(ps.join('\n').includes('AKIAINLINE'));
   const cf = problems(parseGlobalDnsProvider(provider({ type: 'cloudflare', cloudflare: { apiToken: 'cf-token-value' } })));
@@ -183,7 +183,7 @@ test('spec.proxy problems carry their paths; certificate files are not for resou
   const files = problems(parseGlobalDns(spec({ tls: { certFile: '/etc/shadow', keyFile: '/etc/ssl/private/x.key' } })));
   t.is(files.length, 1);
   t.log(files[0]);
-  t.regex(files[0]!, /^spec\.proxy\.tls: .*certFile.*keyFile/);
+  t.regex(files[0], /^spec\.proxy\.tls: .*certFile.*keyFile/);
 });
 
 test('allowedNamespaces is checked across objects', (t) => {
@@ -200,10 +200,10 @@ test('setCondition keeps the transition time while the status holds', (t) => {
   const t1 = new Date('2024-01-01T01:00:00Z');
   let c = setCondition(undefined, { type: 'Ready', status: 'False', reason: 'Pending', message: 'nothing programmed yet', observedGeneration: 1 }, t0);
   c = setCondition(c, { type: 'Ready', status: 'False', reason: 'Pending', message: 'still', observedGeneration: 2 }, t1);
-  t.is(c[0]!.lastTransitionTime, '2024-01-01T00:00:00Z');
-  t.is(c[0]!.message, 'still');
+  t.is(c[0].lastTransitionTime, '2024-01-01T00:00:00Z');
+  t.is(c[0].message, 'still');
   c = setCondition(c, { type: 'Ready', status: 'True', reason: 'Synced', message: 'ok' }, t1);
-  t.is(c[0]!.lastTransitionTime, '2024-01-01T01:00:00Z');
+  t.is(c[0].lastTransitionTime, '2024-01-01T01:00:00Z');
   c = setCondition(c, { type: 'ProviderReady', status: 'True', reason: 'Ok', message: '' }, t1);
   t.deepEqual(c.map((x) => x.type), ['Ready', 'ProviderReady']);
 });
@@ -218,25 +218,25 @@ test('the example resources pass the schemas', (t) => {
 });
 
 test('the CRDs declare the fields the schemas read', (t) => {
-  const crd = (f: string) => parseAllDocuments(readFileSync(f, 'utf8'))[0]!.toJS() as {
+  const crd = (f: string) => parseAllDocuments(readFileSync(f, 'utf8'))[0].toJS() as {
     spec: { scope: string; names: { kind: string }; versions: { name: string; subresources: unknown; additionalPrinterColumns: { name: string }[]; schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, { properties?: Record<string, unknown> }> }; status: { properties: Record<string, unknown> } } } } }[] };
   };
   const gdns = crd('deploy/crds/globaldnses.globaldns.io.yaml').spec;
   t.is(gdns.scope, 'Namespaced');
   t.is(gdns.names.kind, 'GlobalDNS');
-  const v = gdns.versions[0]!;
+  const v = gdns.versions[0];
   t.is(v.name, 'v1alpha1');
   t.deepEqual(v.subresources, { status: {} });
   t.deepEqual(v.additionalPrinterColumns.map((c) => c.name), ['FQDN', 'Provider', 'Endpoints', 'Ready', 'Age']);
   t.deepEqual(Object.keys(v.schema.openAPIV3Schema.properties.spec.properties).sort(), ['fqdn', 'providerRef', 'proxied', 'proxy', 'targets', 'ttl']);
   const proxy = v.schema.openAPIV3Schema.properties.spec.properties.proxy as { properties: Record<string, { properties?: Record<string, { pattern?: string }> }>; additionalProperties?: unknown };
   t.deepEqual(Object.keys(proxy.properties).sort(), ['enabled', 'redirectHttps', 'tls', 'upstreamPort', 'upstreamScheme']);
-  t.deepEqual(Object.keys(proxy.properties.tls!.properties ?? {}).sort(), ['acme', 'secretName']);
+  t.deepEqual(Object.keys(proxy.properties.tls.properties ?? {}).sort(), ['acme', 'secretName']);
   // The API server refuses additionalProperties beside properties; unknown fields are pruned instead.
   t.is(proxy.additionalProperties, undefined);
   t.is((proxy.properties.tls as { additionalProperties?: unknown }).additionalProperties, undefined);
   // The CRD's pattern and globaldns' own check agree.
-  const pattern = new RegExp(proxy.properties.tls!.properties!.secretName!.pattern!);
+  const pattern = new RegExp(proxy.properties.tls.properties!.secretName.pattern!);
   for (const name of ['web-tls', 'certs/web-tls', 'web.tls.v2']) {
     t.true(pattern.test(name), name);
     t.true(ok(t, parseGlobalDns(entry({ fqdn: 'a.example.com', providerRef: 'p', targets: [{ cluster: 'c' }], proxy: { tls: { secretName: name } } }))).proxy?.tls?.secretName !== undefined, name);
@@ -249,10 +249,10 @@ test('the CRDs declare the fields the schemas read', (t) => {
   const prov = crd('deploy/crds/globaldnsproviders.globaldns.io.yaml').spec;
   t.is(prov.scope, 'Cluster');
   t.is(prov.names.kind, 'GlobalDNSProvider');
-  const pv = prov.versions[0]!;
+  const pv = prov.versions[0];
   t.deepEqual(pv.subresources, { status: {} });
   const specProps = pv.schema.openAPIV3Schema.properties.spec.properties;
   t.deepEqual(Object.keys(specProps).sort(), ['adoptFrom', 'alidns', 'allowedNamespaces', 'cloudflare', 'ownerId', 'policy', 'powerdns', 'rfc2136', 'route53', 'type']);
-  t.deepEqual(Object.keys(specProps.route53!.properties ?? {}).sort(), ['domainFilters', 'hostedZoneIds', 'region', 'roleArn', 'secretRef', 'zoneType']);
+  t.deepEqual(Object.keys(specProps.route53.properties ?? {}).sort(), ['domainFilters', 'hostedZoneIds', 'region', 'roleArn', 'secretRef', 'zoneType']);
   t.deepEqual(Object.keys(pv.schema.openAPIV3Schema.properties.status.properties).sort(), ['conditions', 'entries', 'observedGeneration', 'zones']);
 });

@@ -287,7 +287,7 @@ test('management.secretNamespace: provider credentials outside that namespace ar
   w.mgmt.apply(route53Provider('inside', { secret: 'route53-creds' }));
   const outside = route53Provider('outside', { secret: 'route53-creds' }) as { spec: { route53: { secretRef: { namespace: string } } } };
   outside.spec.route53.secretRef.namespace = 'elsewhere';
-  w.mgmt.apply(outside as unknown as Record<string, unknown>);
+  w.mgmt.apply(outside);
 
   const out = await waitFor(() => (cond(statusOf(w.mgmt, 'GlobalDNSProvider', undefined, 'outside'), 'Ready') ? statusOf(w.mgmt, 'GlobalDNSProvider', undefined, 'outside') : undefined), 15_000, () => w.g.logs());
   t.is(cond(out, 'Ready')?.status, 'False');

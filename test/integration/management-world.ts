@@ -26,7 +26,6 @@ export interface MgmtWorld {
 }
 
 export { sleep, waitFor } from '../support/wait.js';
-import { sleep, waitFor } from '../support/wait.js';
 
 export async function startMgmtWorld(o: { lease?: { duration: string; renewDeadline: string; retryPeriod: string } } = {}): Promise<MgmtWorld> {
   const mgmt = await startFakeKube();
@@ -134,7 +133,7 @@ export interface EntryStatus {
 
 export function statusOf(fake: FakeKube, kind: 'GlobalDNS' | 'GlobalDNSProvider', namespace: string | undefined, name: string): EntryStatus & { zones?: string[]; entries?: number } {
   const obj = fake.get(kind, namespace, name);
-  return (obj?.status ?? {}) as EntryStatus & { zones?: string[]; entries?: number };
+  return obj?.status ?? {};
 }
 
 export function cond(st: EntryStatus, type: string): Cond | undefined {

@@ -12,7 +12,6 @@ import { waitFor } from '../support/wait.js';
 import { ingress, namespace } from '../integration/kube-world.js';
 
 const APEX = 'example.test';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function get(url: string): Promise<{ status: number; body: string }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5000) });

@@ -3,7 +3,7 @@
 // forwarded), bodies over the limit (413). Another client keeps getting 200s throughout.
 import net from 'node:net';
 import test from 'ava';
-import { curl, sleep, startWorld } from './world.js';
+import { sleep, startWorld } from './world.js';
 import type { ProxyWorld } from './world.js';
 
 let world: ProxyWorld;

@@ -62,7 +62,7 @@ async function served(port: number, name: string, caFile: string): Promise<{ ser
 }
 
 async function serialOf(leaf: Leaf): Promise<string> {
-  return /serial=([0-9A-F]+)/i.exec(await pipe('openssl', ['x509', '-noout', '-serial'], leaf.certPem))![1]!.toUpperCase();
+  return /serial=([0-9A-F]+)/i.exec(await pipe('openssl', ['x509', '-noout', '-serial'], leaf.certPem))![1].toUpperCase();
 }
 
 const until = <T>(f: () => Promise<T | undefined>, ms: number, what: () => string): Promise<T> => waitFor(f, ms, what, { intervalMs: 200 });

@@ -509,10 +509,10 @@ test('robustness: clients vanishing mid-watch; stop() ends open watches quickly'
   const fake = await startFakeKube();
   const ws = await Promise.all([1, 2, 3].map(() => rawWatch(fake, '/api/v1/services?watch=true')));
   await waitFor('watches open', () => fake.openWatchCount() === 3);
-  ws[0]!.close();
+  ws[0].close();
   await waitFor('one gone', () => fake.openWatchCount() === 2);
   for (let i = 0; i < 50; i++) fake.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: `s${i}`, namespace: 'default' }, spec: { type: 'LoadBalancer' } });
-  await waitFor('delivered', () => ws[1]!.events.length === 50);
+  await waitFor('delivered', () => ws[1].events.length === 50);
   const { informer, errors } = ingressInformer(kubeConfig(fake));
   await informer.start();
   await waitFor('informer watch open', () => fake.openWatchCount() === 3);
@@ -520,8 +520,8 @@ test('robustness: clients vanishing mid-watch; stop() ends open watches quickly'
   await fake.stop();
   t.true(Date.now() - started < 1000);
   t.is(fake.openWatchCount(), 0);
-  t.is(await ws[1]!.ended, 'end');
-  t.is(await ws[2]!.ended, 'end');
+  t.is(await ws[1].ended, 'end');
+  t.is(await ws[2].ended, 'end');
   await informer.stop();
   t.true(errors.length <= 1);
 });

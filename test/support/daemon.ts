@@ -84,7 +84,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     // A process that never started sends no 'exit'.
     if (proc.pid === undefined) onGone('not started');
   });
-  for (const stream of [proc.stdout!, proc.stderr!]) {
+  for (const stream of [proc.stdout, proc.stderr]) {
     stream.setEncoding('utf8');
     stream.on('data', append);
   }

@@ -77,7 +77,7 @@ export async function startGlobaldns(opts: GlobaldnsOptions): Promise<Globaldns>
   const stateDir = path.join(dir, 'state');
   const configPath = path.join(dir, 'globaldns.yaml');
   const configText = typeof opts.configYaml === 'string' ? opts.configYaml : YAML.stringify(opts.configYaml);
-  const configObj = typeof opts.configYaml === 'string' ? YAML.parse(opts.configYaml) : opts.configYaml;
+  const configObj: unknown = typeof opts.configYaml === 'string' ? YAML.parse(opts.configYaml) : opts.configYaml;
   await mkdir(stateDir, { recursive: true });
   await writeFile(configPath, configText);
   for (const [rel, text] of Object.entries(opts.files ?? {})) {
@@ -97,8 +97,8 @@ export async function startGlobaldns(opts: GlobaldnsOptions): Promise<Globaldns>
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
   });
-  proc.stdout!.on('data', (d) => (log += d));
-  proc.stderr!.on('data', (d) => (log += d));
+  proc.stdout.on('data', (d) => (log += d));
+  proc.stderr.on('data', (d) => (log += d));
   let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   const exitP = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     proc.once('exit', (code, signal) => {

@@ -125,7 +125,7 @@ export function tcpExchange(
 }
 
 export function decode(buf: Buffer): dnsPacket.Packet & { rcode?: string; flag_aa?: boolean; flag_tc?: boolean; flag_ra?: boolean; opcode?: string } {
-  return dnsPacket.decode(buf) as ReturnType<typeof decode>;
+  return dnsPacket.decode(buf);
 }
 
 /** rcode (low 4 bits of the header) and opcode straight from the header bytes. */

@@ -51,7 +51,7 @@ function joinHandshakeRecords(data: Uint8Array): Uint8Array | 'incomplete' | 'no
   for (;;) {
     if (offset + 5 > data.length) return data.length - offset > 0 && !plausibleRecordStart(data, offset) ? 'not-tls' : 'incomplete';
     if (!plausibleRecordStart(data, offset)) return 'not-tls';
-    const length = (data[offset + 3]! << 8) | data[offset + 4]!;
+    const length = (data[offset + 3] << 8) | data[offset + 4];
     // RFC 8446 5.1: a handshake record is never empty and at most 2^14 bytes.
     if (length === 0 || length > 16384) return 'not-tls';
     const end = offset + 5 + length;
@@ -61,7 +61,7 @@ function joinHandshakeRecords(data: Uint8Array): Uint8Array | 'incomplete' | 'no
     if (wanted < 0 && joined >= 4) {
       const head = concat(parts, 4);
       if (head[0] !== HANDSHAKE_CLIENT_HELLO) return 'not-tls';
-      wanted = 4 + ((head[1]! << 16) | (head[2]! << 8) | head[3]!);
+      wanted = 4 + ((head[1] << 16) | (head[2] << 8) | head[3]);
       if (wanted > CLIENT_HELLO_PEEK_LIMIT) return 'not-tls';
     }
     if (wanted >= 0 && joined >= wanted) return concat(parts, wanted);
@@ -102,12 +102,12 @@ class Reader {
 
   u8(): number {
     this.need(1);
-    return this.bytes[this.at++]!;
+    return this.bytes[this.at++];
   }
 
   u16(): number {
     this.need(2);
-    const v = (this.bytes[this.at]! << 8) | this.bytes[this.at + 1]!;
+    const v = (this.bytes[this.at] << 8) | this.bytes[this.at + 1];
     this.at += 2;
     return v;
   }

@@ -388,7 +388,7 @@ export class KubeClusterSource implements FleetMember {
       if (inNs?.size === 0) cache.delete(namespace);
       return;
     }
-    if (!inNs) cache.set(namespace, (inNs = new Map()));
+    if (!inNs) cache.set(namespace, (inNs = new Map<string, KubeObject>()));
     inNs.set(name, typed);
   }
 

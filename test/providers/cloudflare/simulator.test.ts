@@ -82,7 +82,7 @@ test('record rules: CNAME beside data 81053, beside a CNAME 81054, identical 810
     t.is(await post({ name: 'b', type: 'A', content: '192.0.2.1', ttl: 30 }), 9021);
     t.is(await post({ name: 'b', type: 'TXT', content: 'x', ttl: 600, proxied: true }), 9004);
     const proxied = await api(sim, 'POST', `/zones/${id}/dns_records`, { name: 'p', type: 'A', content: '192.0.2.5', ttl: 600, proxied: true });
-    t.like(proxied.json.result as object, { name: 'p.example.org', ttl: 1, proxied: true });
+    t.like(proxied.json.result, { name: 'p.example.org', ttl: 1, proxied: true });
   } finally {
     await sim.stop();
   }

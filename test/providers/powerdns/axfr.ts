@@ -70,7 +70,7 @@ export async function axfr(port: number, zone: string, timeoutMs = 10_000): Prom
   });
   const sets = new Map<string, RecordSet>();
   for (const a of answers) {
-    if (!MODELLED.has(a.type as string)) continue;
+    if (!MODELLED.has(a.type)) continue;
     const name = a.name.toLowerCase().replace(/\.$/, '');
     const key = `${name} ${a.type}`;
     const set = sets.get(key) ?? { name, type: a.type as RRType, ttl: (a as { ttl?: number }).ttl ?? 0, values: [] };

@@ -70,7 +70,7 @@ function reframe(hello: Buffer, size: number): Buffer {
   const records: Buffer[] = [];
   for (let at = 0; at < message.length; at += size) {
     const fragment = message.subarray(at, at + size);
-    const header = Buffer.from([22, hello[1]!, hello[2]!, 0, 0]);
+    const header = Buffer.from([22, hello[1], hello[2], 0, 0]);
     header.writeUInt16BE(fragment.length, 3);
     records.push(header, fragment);
   }

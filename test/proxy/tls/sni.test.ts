@@ -91,5 +91,5 @@ test('a bundle whose key does not belong to the certificate is refused with a cl
   const two = await ca.issue(['two.example.test']);
   const err = t.throws(() => bundleFromPem(one.certPem, two.keyPem, 'certFile one.pem'));
   t.is(err?.message, 'certFile one.pem: the private key does not belong to the certificate');
-  t.false(err!.message.includes('PRIVATE KEY'));
+  t.false(err.message.includes('PRIVATE KEY'));
 });

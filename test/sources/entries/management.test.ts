@@ -95,27 +95,27 @@ test('create, update and delete of entries and providers show up in the view', a
   let v = await s.waitView('entry and provider', (x) => x.entries.length === 1 && x.providers.length === 1);
   t.like(v.entries[0], { fqdn: 'shop.example.com', ttl: 300, provider: 'aws', targets: [{ cluster: 'east' }], resource: 'shop/web', generation: 1 });
   t.like(v.providers[0], { name: 'aws', type: 'route53', generation: 1, spec: { ownerId: 'aws', policy: 'sync' } });
-  t.is(v.providers[0]!.secret?.get('secretAccessKey'), SECRET_VALUE);
-  t.is(v.providers[0]!.secret?.first('AWS_ACCESS_KEY_ID', 'accessKeyId'), KEY_ID);
+  t.is(v.providers[0].secret?.get('secretAccessKey'), SECRET_VALUE);
+  t.is(v.providers[0].secret?.first('AWS_ACCESS_KEY_ID', 'accessKeyId'), KEY_ID);
 
   s.fake.apply(shop({ ttl: 60, targets: [{ projects: ['c-abc12:p-xyz34'] }] }));
   v = await s.waitView('entry update', (x) => x.entries[0]?.ttl === 60);
-  t.deepEqual(v.entries[0]!.targets, [{ cluster: 'c-abc12', projects: ['c-abc12:p-xyz34'] }]);
-  t.is(v.entries[0]!.generation, 2);
+  t.deepEqual(v.entries[0].targets, [{ cluster: 'c-abc12', projects: ['c-abc12:p-xyz34'] }]);
+  t.is(v.entries[0].generation, 2);
 
   s.fake.apply(route53({ policy: 'create-only', ownerId: 'prod' }));
   v = await s.waitView('provider update', (x) => x.providers[0]?.spec.policy === 'create-only');
-  t.is(v.providers[0]!.spec.ownerId, 'prod');
+  t.is(v.providers[0].spec.ownerId, 'prod');
 
   s.fake.apply(provider('dns', { type: 'embedded' }));
   s.fake.apply(entry('apps', 'wild', { fqdn: '*.apps.example.com', providerRef: 'dns', targets: [{ cluster: 'west', namespaceSelector: { matchLabels: { tier: 'web' } } }] }));
   v = await s.waitView('second entry', (x) => x.entries.length === 2);
   t.deepEqual(v.entries.map((e) => e.resource), ['apps/wild', 'shop/web']);
-  t.is(v.entries[0]!.targets[0]!.namespaceSelector?.text, 'tier=web');
+  t.is(v.entries[0].targets[0].namespaceSelector?.text, 'tier=web');
 
   s.fake.remove('GlobalDNS', 'shop', 'web');
   v = await s.waitView('entry deleted', (x) => x.entries.length === 1);
-  t.is(v.entries[0]!.resource, 'apps/wild');
+  t.is(v.entries[0].resource, 'apps/wild');
 
   // An entry left without its provider is a problem of that entry, not silently dropped.
   s.fake.remove('GlobalDNSProvider', undefined, 'dns');
@@ -193,18 +193,18 @@ test('status writes land through the subresource and bump no generation', async 
   let stored = s.fake.get('GlobalDNS', 'shop', 'web') as { metadata: { generation: number }; status: { endpoints: string[]; conditions: { type: string; lastTransitionTime: string }[] } };
   t.is(stored.metadata.generation, 1);
   t.deepEqual(stored.status.endpoints, ['10.0.0.1']);
-  const firstTime = stored.status.conditions[0]!.lastTransitionTime;
+  const firstTime = stored.status.conditions[0].lastTransitionTime;
   t.regex(firstTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
   // The same status later: the transition time stays; a changed status moves it.
   s.clockOffset.ms = 60_000;
   await s.source.writeStatus('GlobalDNS', 'shop', 'web', (current) => ({ ...current, conditions: [{ ...ready, message: 'still nothing' }] }));
   stored = s.fake.get('GlobalDNS', 'shop', 'web') as typeof stored;
-  t.is(stored.status.conditions[0]!.lastTransitionTime, firstTime);
+  t.is(stored.status.conditions[0].lastTransitionTime, firstTime);
   t.deepEqual(stored.status.endpoints, ['10.0.0.1']);
   await s.source.writeStatus('GlobalDNS', 'shop', 'web', { conditions: [{ ...ready, status: 'True', reason: 'Synced' }] });
   stored = s.fake.get('GlobalDNS', 'shop', 'web') as typeof stored;
-  t.not(stored.status.conditions[0]!.lastTransitionTime, firstTime);
+  t.not(stored.status.conditions[0].lastTransitionTime, firstTime);
   t.is(stored.metadata.generation, 1);
 
   // Provider status (cluster-scoped).
@@ -263,10 +263,10 @@ test('a 409 on a status write is retried from a fresh read', async (t) => {
 test('secret rotation is picked up', async (t) => {
   const s = await setup(t, { seed: [secret(SECRET_VALUE), route53()] });
   await s.source.whenSynced();
-  t.is(s.source.view().providers[0]!.secret?.get('secretAccessKey'), SECRET_VALUE);
+  t.is(s.source.view().providers[0].secret?.get('secretAccessKey'), SECRET_VALUE);
   s.fake.apply(secret(ROTATED_VALUE));
   const v = await s.waitView('rotated', (x) => x.providers[0]?.secret?.get('secretAccessKey') === ROTATED_VALUE);
-  t.is(v.providers[0]!.generation, 1);
+  t.is(v.providers[0].generation, 1);
   // Deleting the Secret makes the provider unusable, with a problem.
   s.fake.remove('Secret', 'globaldns-system', 'route53-credentials');
   const gone = await s.waitView('secret deleted', (x) => x.providers.length === 0);
@@ -277,11 +277,11 @@ test('secret values never reach a log line, an error, or a serialised view', asy
   const s = await setup(t, { seed: [secret(SECRET_VALUE), route53(), shop()] });
   await s.source.whenSynced();
   const v = s.source.view();
-  t.is(v.providers[0]!.secret?.get('secretAccessKey'), SECRET_VALUE);
+  t.is(v.providers[0].secret?.get('secretAccessKey'), SECRET_VALUE);
   t.false(JSON.stringify(v).includes(SECRET_VALUE));
   t.false(inspect(v, { depth: 20 }).includes(SECRET_VALUE));
-  t.false(String(v.providers[0]!.secret).includes(SECRET_VALUE));
-  t.deepEqual(Object.keys(v.providers[0]!.secret ?? {}), ['ref', 'resourceVersion']);
+  t.false(String(v.providers[0].secret).includes(SECRET_VALUE));
+  t.deepEqual(Object.keys(v.providers[0].secret ?? {}), ['ref', 'resourceVersion']);
 
   // Failures around the Secret: a broken list, a reset watch, rotation, a bad Secret, deletion.
   s.fake.failNext(500, 3, { path: /secrets/ });

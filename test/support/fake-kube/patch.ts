@@ -37,7 +37,7 @@ function resolveParent(doc: unknown, tokens: string[]): { parent: Container; key
     if (cur === undefined) throw new PatchError(`path not found: /${tokens.join('/')}`);
   }
   if (!Array.isArray(cur) && !isRecord(cur)) throw new PatchError(`path not found: /${tokens.join('/')}`);
-  return { parent: cur, key: tokens[tokens.length - 1]! };
+  return { parent: cur, key: tokens[tokens.length - 1] };
 }
 
 function getAt(doc: unknown, tokens: string[]): unknown {

@@ -38,15 +38,15 @@ export function parseLabelSelector(text: string | undefined): Matcher {
   for (const part of splitTopLevel(text)) {
     let m: RegExpMatchArray | null;
     if ((m = part.match(new RegExp(`^!\\s*(${KEY})$`)))) {
-      reqs.push({ op: 'notexists', key: m[1]! });
+      reqs.push({ op: 'notexists', key: m[1] });
     } else if ((m = part.match(new RegExp(`^(${KEY})\\s+(in|notin)\\s*\\(([^()]*)\\)$`)))) {
-      const values = m[3]!.split(',').map((v) => v.trim());
+      const values = m[3].split(',').map((v) => v.trim());
       if (values.some((v) => !new RegExp(`^${VALUE}$`).test(v))) throw new SelectorError(`invalid label selector value in "${part}"`);
-      reqs.push({ op: m[2] === 'in' ? 'in' : 'notin', key: m[1]!, values });
+      reqs.push({ op: m[2] === 'in' ? 'in' : 'notin', key: m[1], values });
     } else if ((m = part.match(new RegExp(`^(${KEY})\\s*(==|=|!=)\\s*(${VALUE})$`)))) {
-      reqs.push({ op: m[2] === '!=' ? 'neq' : 'eq', key: m[1]!, value: m[3]! });
+      reqs.push({ op: m[2] === '!=' ? 'neq' : 'eq', key: m[1], value: m[3] });
     } else if ((m = part.match(new RegExp(`^(${KEY})$`)))) {
-      reqs.push({ op: 'exists', key: m[1]! });
+      reqs.push({ op: 'exists', key: m[1] });
     } else {
       throw new SelectorError(`unable to parse requirement: "${part}"`);
     }
@@ -85,9 +85,9 @@ export function parseFieldSelector(text: string | undefined): Matcher {
   for (const part of splitTopLevel(text)) {
     const m = part.match(/^([A-Za-z.]+)\s*(==|=|!=)\s*(.*)$/);
     if (!m) throw new SelectorError(`invalid field selector: "${part}"`);
-    const get = FIELDS[m[1]!];
+    const get = FIELDS[m[1]];
     if (!get) throw new SelectorError(`field label not supported: ${m[1]}`);
-    const want = m[3]!.trim();
+    const want = m[3].trim();
     const neg = m[2] === '!=';
     tests.push((o) => (get(o) === want) !== neg);
   }

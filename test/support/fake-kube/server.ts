@@ -431,7 +431,7 @@ class FakeKubeServer implements FakeKube {
       }
       case 'PATCH': {
         const body = await readBody(req);
-        const ctype = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+        const ctype = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
         const old = this.store.get(def, ns, name);
         if (!old) throw new ApiError(404, `${def.group === '' ? def.plural : `${def.plural}.${def.group}`} "${name}" not found`, 'NotFound', { name, group: def.group, kind: def.plural });
         const patch = parseJson(body);
@@ -500,7 +500,7 @@ class FakeKubeServer implements FakeKube {
       ns = rest[1];
       rest = rest.slice(2);
     }
-    const def = defByPath(group, version, rest[0]!);
+    const def = defByPath(group, version, rest[0]);
     if (!def || rest.length > 3) return undefined;
     if (!def.namespaced && ns !== undefined) return undefined;
     const name = rest[1];
@@ -567,12 +567,12 @@ class FakeKubeServer implements FakeKube {
         apiVersion: 'v1',
         groups: groups.map(groupInfo),
       });
-    } else if (segs[0] === 'apis' && segs.length === 2 && groups.includes(segs[1]!)) {
-      sendJson(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...groupInfo(segs[1]!) });
+    } else if (segs[0] === 'apis' && segs.length === 2 && groups.includes(segs[1])) {
+      sendJson(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...groupInfo(segs[1]) });
     } else if (path === '/api/v1') {
       sendJson(res, 200, resourceList('', 'v1'));
-    } else if (segs[0] === 'apis' && segs.length === 3 && groups.includes(segs[1]!) && versionsOf(segs[1]!).includes(segs[2]!)) {
-      sendJson(res, 200, resourceList(segs[1]!, segs[2]!));
+    } else if (segs[0] === 'apis' && segs.length === 3 && groups.includes(segs[1]) && versionsOf(segs[1]).includes(segs[2])) {
+      sendJson(res, 200, resourceList(segs[1], segs[2]));
     } else {
       return false;
     }

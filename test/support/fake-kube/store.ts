@@ -102,7 +102,7 @@ export class Store {
     this.history.push(e);
     if (this.history.length > this.historyLimit) {
       const dropped = this.history.splice(0, this.history.length - this.historyLimit);
-      this.compactedRv = dropped[dropped.length - 1]!.rv;
+      this.compactedRv = dropped[dropped.length - 1].rv;
     }
     for (const l of [...this.listeners]) l(e);
   }
@@ -122,7 +122,7 @@ export class Store {
     let hi = this.history.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.history[mid]!.rv <= rv) lo = mid + 1;
+      if (this.history[mid].rv <= rv) lo = mid + 1;
       else hi = mid;
     }
     return this.history.slice(lo);

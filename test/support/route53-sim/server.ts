@@ -8,7 +8,6 @@ import {
   compareRecords,
   normalizeSimName,
   recordKey,
-  type SimAction,
   type SimChange,
   type SimRecordSet,
 } from './records.js';
@@ -349,7 +348,7 @@ export async function startRoute53Sim(options: Route53SimOptions = {}): Promise<
       if (action !== 'CREATE' && action !== 'DELETE' && action !== 'UPSERT') {
         throw new SimError(400, 'InvalidInput', `Invalid XML ; Action must be CREATE, DELETE or UPSERT, not ${action}`);
       }
-      return { action: action as SimAction, record: parseRecord(child(c, 'ResourceRecordSet')) };
+      return { action: action, record: parseRecord(child(c, 'ResourceRecordSet')) };
     });
     return { changes: changesOut, comment: childText(batch, 'Comment') };
   }
