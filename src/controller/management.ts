@@ -1,5 +1,4 @@
-import { addressType } from '../model/index.js';
-import type { Endpoint, GlobalDnsEntry, Plan, RecordSet } from '../model/index.js';
+import type { GlobalDnsEntry, Plan, RecordSet } from '../model/index.js';
 import { PROVIDER_FINALIZER } from '../sources/index.js';
 import type { ConditionUpdate, EntryStatusUpdate, ManagedProvider, ManagementSource, ManagementView, ProviderStatusUpdate, ResourceProblem } from '../sources/index.js';
 import type { CrdEntry } from '../config/index.js';
