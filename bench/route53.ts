@@ -255,12 +255,14 @@ async function main(): Promise<void> {
   let controller: ExternalController | undefined;
   try {
     const zoneId = sim.createZone(APEX);
-    const timed = timedProvider(new Route53Provider({
-      endpoint: sim.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-      zoneIds: [zoneId],
-    }));
+    const timed = timedProvider(
+      new Route53Provider({
+        endpoint: sim.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+        zoneIds: [zoneId],
+      }),
+    );
     const entries: GlobalDnsEntry[] = [{ fqdn: `*.${APEX}`, ttl: TTL, provider: 'route53', targets: [{ cluster: CLUSTER }] }];
     const store = new EndpointStore();
     const statuses: EntrySyncStatus[] = [];

@@ -24,7 +24,6 @@ import type { ClusterView, EntrySync, Readiness, StatusInputs, StatusReport } fr
 import { ClientNodeSecretApi, ClusterFleet, ClusterSecretSource, createKubeClusterSource, EndpointStore, FolderSource, loadKubeConfig, ManagementSource, StoreSnapshot } from './sources/index.js';
 import type { KubeClusterSource, ManagedProvider, ManagementView } from './sources/index.js';
 
-
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 interface ServeFlags {
@@ -619,18 +618,17 @@ async function planCommand(flags: { config: string; logLevel?: (typeof LOG_LEVEL
   }
   for (const r of desired.rejected()) out.push(`rejected  ${r.fqdn} ${r.key}: ${r.reason}`);
 
-  const external =
-    bindings.length === 0
-      ? undefined
-      : new ExternalController({
-          bindings,
-          desired,
-          logger: log.child({ module: 'external' }),
-          debounceMs: config.sync.debounceMs,
-          maxDelayMs: config.sync.maxDelayMs,
-          resync: false,
-          canWrite: () => false,
-        });
+  const external = bindings.length === 0
+    ? undefined
+    : new ExternalController({
+      bindings,
+      desired,
+      logger: log.child({ module: 'external' }),
+      debounceMs: config.sync.debounceMs,
+      maxDelayMs: config.sync.maxDelayMs,
+      resync: false,
+      canWrite: () => false,
+    });
   for (const { provider, zone, plan, conflicts } of (await external?.dryRun()) ?? []) {
     const n = plan.creates.length + plan.updates.length + plan.deletes.length;
     out.push(`${provider} ${zone.name} (${zone.id}): ${n} change${n === 1 ? '' : 's'}, ${conflicts.length} conflict${conflicts.length === 1 ? '' : 's'}`);
@@ -715,7 +713,7 @@ function resourceProblems(file: string): string[] {
     const name = typeof obj === 'object' && 'metadata' in obj ? String((obj as { metadata?: { name?: unknown } }).metadata?.name ?? '') : '';
     const result = kind === 'GlobalDNS' ? parseGlobalDns(obj) : kind === 'GlobalDNSProvider' ? parseGlobalDnsProvider(obj) : undefined;
     if (!result) return; // Secrets and other kinds in the same file are not ours to check
-    if (!result.ok) for (const p of result.problems) problems.push(`${at} (${kind} ${name}): ${p}`);
+    if (!result.ok) { for (const p of result.problems) problems.push(`${at} (${kind} ${name}): ${p}`); }
   });
   return problems;
 }

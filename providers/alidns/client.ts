@@ -119,7 +119,7 @@ export class AlidnsClient {
    */
   async call<T>(action: string, params: Record<string, string>, shape: ZodType<T, ZodTypeDef, unknown>): Promise<T> {
     const readOnly = action.startsWith('Describe');
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1;; attempt++) {
       await this.o.bucket.take();
       const started = this.clock.now();
       const result = await this.attempt(action, params, readOnly);

@@ -5,17 +5,7 @@ import { TokenBucket, type Clock } from '../pacing.js';
 import { applyResult, planChanges, type ApplyResult, type ChangeResult, type DnsProvider, type PlanChange, type ProviderCallObserver, type Zone } from '../provider.js';
 import { AlidnsApiError, AlidnsClient, ALIDNS_DEFAULT_ENDPOINT } from './client.js';
 import { ALIDNS_MIN_TTL, ttlProblem, type AlidnsEdition } from './editions.js';
-import {
-  DEFAULT_LINE,
-  groupRecords,
-  isOurs,
-  setKey,
-  toRR,
-  toWireValue,
-  wireKey,
-  type AlidnsRecord,
-  type WireValue,
-} from './wire.js';
+import { DEFAULT_LINE, groupRecords, isOurs, setKey, toRR, toWireValue, wireKey, type AlidnsRecord, type WireValue } from './wire.js';
 
 export interface AlidnsProviderOptions {
   accessKeyId: string;

@@ -156,7 +156,7 @@ export class CloudflareApi {
    * happened) and anything the API refused on its merits.
    */
   private async call<T>(operation: string, send: () => PromiseLike<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1;; attempt++) {
       await this.bucket.take();
       const started = this.clock.now();
       try {

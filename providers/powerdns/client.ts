@@ -168,7 +168,7 @@ export class PdnsClient {
    * Once `signal` aborts: the request in flight is cancelled, and no retry, no wait follows.
    */
   private async call(operation: string, what: string, method: 'GET' | 'PATCH', path: string, body?: string, signal?: AbortSignal): Promise<string> {
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1;; attempt++) {
       await untilAborted(this.o.bucket?.take() ?? Promise.resolve(), signal);
       const result = await this.attempt(operation, what, method, path, body, signal);
       if (result.kind === 'ok') return result.body;

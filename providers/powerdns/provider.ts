@@ -185,8 +185,7 @@ export class PowerDnsProvider implements DnsProvider {
     const raw = current.get(rrsetKey(target.name, target.type));
     const now = enabledOf(raw);
     /** Disabled records someone parked in the RRset: PowerDNS does not serve them, REPLACE must not drop them. */
-    const parked = (except: PdnsRecord[]): PdnsRecord[] =>
-      (raw?.records ?? []).filter((r) => r.disabled && !except.some((e) => e.content === r.content));
+    const parked = (except: PdnsRecord[]): PdnsRecord[] => (raw?.records ?? []).filter((r) => r.disabled && !except.some((e) => e.content === r.content));
     const replaceKeepingParked = (r: RecordSet): PdnsRRsetChange => {
       const fresh = replaceOf(r);
       return { ...fresh, records: [...fresh.records, ...parked(fresh.records)] };

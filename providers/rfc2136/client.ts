@@ -158,8 +158,8 @@ export class DnsClient {
         const why = credentials
           ? `${rcode} (bad TSIG key: ${code}: authentication failed; check the key name, algorithm and secret): ${e.message}`
           : view.rcode !== 0
-            ? `${explainRcode(rcode, operation)}; the reply's signature does not verify: ${e.message}`
-            : `the reply's signature does not verify: ${e.message}`;
+          ? `${explainRcode(rcode, operation)}; the reply's signature does not verify: ${e.message}`
+          : `the reply's signature does not verify: ${e.message}`;
         throw new Rfc2136Error(`${prefix}: ${why}`, credentials ? code : view.rcode !== 0 ? rcode : 'BADSIG', rcode, server.label);
       }
     }

@@ -182,7 +182,7 @@ export class Rfc2136Provider implements DnsProvider {
       for (const e of made.errors) fail(e.index, `${this.label}: ${e.error}`);
     }
     for (const u of units) {
-      if (u.size > this.maxMessageBytes) for (const i of u.indexes) fail(i, `${this.label}: ${u.what}: larger than one UPDATE message may be (${u.size} octets)`);
+      if (u.size > this.maxMessageBytes) { for (const i of u.indexes) fail(i, `${this.label}: ${u.what}: larger than one UPDATE message may be (${u.size} octets)`); }
     }
     const state: SendState = { results, changes, fatal: undefined, replaces: [] };
     for (const phase of [0, 1, 2] as const) {
@@ -241,8 +241,7 @@ export class Rfc2136Provider implements DnsProvider {
           question: [{ name: zone.name, type: TYPE.SOA, class: CLASS.IN }],
           answer: batch.flatMap((u) => u.prereqs),
           authority: batch.flatMap((u) => u.updates),
-        }),
-      );
+        }));
     } catch (e) {
       state.fatal = (e as Error).message;
       if (e instanceof Rfc2136Error && e.code === 'BADKEY' && (await this.keyWorks(zone))) state.fatal = `${this.label} ${e.server}: UPDATE ${zone.name}: ${keyNotAllowed('update')}`;

@@ -12,7 +12,15 @@ interface Codec {
 const codecs = dnsPacket as unknown as { record(type: string): Codec };
 
 export const MODEL_TYPE_CODES: Record<RRType, number> = {
-  A: TYPE.A, AAAA: TYPE.AAAA, CNAME: TYPE.CNAME, TXT: TYPE.TXT, MX: TYPE.MX, NS: TYPE.NS, SRV: TYPE.SRV, PTR: TYPE.PTR, CAA: TYPE.CAA,
+  A: TYPE.A,
+  AAAA: TYPE.AAAA,
+  CNAME: TYPE.CNAME,
+  TXT: TYPE.TXT,
+  MX: TYPE.MX,
+  NS: TYPE.NS,
+  SRV: TYPE.SRV,
+  PTR: TYPE.PTR,
+  CAA: TYPE.CAA,
 };
 const MODEL_TYPES = new Map<number, RRType>(Object.entries(MODEL_TYPE_CODES).map(([t, c]) => [c, t as RRType]));
 

@@ -204,7 +204,7 @@ export class TsigReplyVerifier {
     // A truncated MAC (RFC 8945 §5.2.2.1) must keep at least half the hash and 10 octets.
     const minimum = Math.max(10, Math.ceil(expected.length / 2));
     if (tsig.mac.length < minimum || tsig.mac.length > expected.length || !timingSafeEqual(tsig.mac, expected.subarray(0, tsig.mac.length))) {
-      throw new TsigError('the reply\'s TSIG MAC does not verify (BADSIG)', 'BADSIG');
+      throw new TsigError("the reply's TSIG MAC does not verify (BADSIG)", 'BADSIG');
     }
     const now = this.nowSeconds();
     if (Math.abs(now - tsig.timeSigned) > tsig.fudge) {

@@ -1,16 +1,5 @@
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import {
-  ChangeResourceRecordSetsCommand,
-  GetHostedZoneCommand,
-  ListHostedZonesCommand,
-  ListResourceRecordSetsCommand,
-  Route53Client,
-  type Change,
-  type HostedZone,
-  type ListResourceRecordSetsCommandOutput,
-  type Route53ClientConfig,
-  type RRType as Route53Type,
-} from '@aws-sdk/client-route-53';
+import { ChangeResourceRecordSetsCommand, GetHostedZoneCommand, ListHostedZonesCommand, ListResourceRecordSetsCommand, Route53Client, type Change, type HostedZone, type ListResourceRecordSetsCommandOutput, type Route53ClientConfig, type RRType as Route53Type } from '@aws-sdk/client-route-53';
 import { normalizeName } from '../../src/model/index.js';
 import type { Plan, RecordSet } from '../../src/model/index.js';
 import { applyResult, planChanges, type ApplyResult, type ChangeResult, type DnsProvider, type PlanChange, type ProviderCallObserver, type Zone } from '../provider.js';
@@ -91,17 +80,16 @@ export class Route53Provider implements DnsProvider {
     this.name = o.name ?? 'route53';
     this.clock = o.clock ?? realClock;
     this.random = o.random ?? Math.random;
-    this.client =
-      o.client ??
+    this.client = o.client ??
       new Route53Client({
         endpoint: o.endpoint,
         region: o.region ?? 'us-east-1',
         credentials: o.roleArn
           ? fromTemporaryCredentials({
-              params: { RoleArn: o.roleArn, RoleSessionName: 'globaldns' },
-              masterCredentials: o.credentials,
-              clientConfig: { region: o.region ?? 'us-east-1', endpoint: o.stsEndpoint },
-            })
+            params: { RoleArn: o.roleArn, RoleSessionName: 'globaldns' },
+            masterCredentials: o.credentials,
+            clientConfig: { region: o.region ?? 'us-east-1', endpoint: o.stsEndpoint },
+          })
           : o.credentials,
         // Our own retries: each attempt passes the token bucket and the backoff is ours.
         maxAttempts: 1,
@@ -173,10 +161,9 @@ export class Route53Provider implements DnsProvider {
         const rs = fromWire(r);
         if (rs) out.push(rs);
       }
-      start =
-        page.IsTruncated && page.NextRecordName !== undefined && page.NextRecordType !== undefined
-          ? { name: page.NextRecordName, type: page.NextRecordType, identifier: page.NextRecordIdentifier }
-          : undefined;
+      start = page.IsTruncated && page.NextRecordName !== undefined && page.NextRecordType !== undefined
+        ? { name: page.NextRecordName, type: page.NextRecordType, identifier: page.NextRecordIdentifier }
+        : undefined;
     } while (start !== undefined);
     return out;
   }
@@ -262,7 +249,7 @@ export class Route53Provider implements DnsProvider {
    */
   private async send<O>(operation: string, call: () => Promise<O>, signal?: AbortSignal): Promise<O> {
     const backoff = { baseDelayMs: this.o.baseDelayMs ?? 100, maxDelayMs: this.o.maxDelayMs ?? 5000 };
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1;; attempt++) {
       await untilAborted(this.bucket.take(), signal);
       const started = performance.now();
       try {

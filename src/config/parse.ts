@@ -13,38 +13,9 @@ import { entryProxiedProblem } from './proxied.js';
 import { groupRecordLines, parseRecordLine } from './records.js';
 import { parseZoneFile, type ZoneFile } from './zonefile.js';
 import type { RecordLine } from './records.js';
-import {
-  clusterNameSchema,
-  clusterSecretsSchema,
-  dnsSchema,
-  entrySchema,
-  errorMap,
-  inClusterSchema,
-  kubeconfigClusterSchema,
-  kubeconfigDirClusterSchema,
-  logLevelSchema,
-  managementSchema,
-  manifestClusterSchema,
-  providerSchema,
-  rootSchema,
-  sourcesSchema,
-  syncSchema,
-  resolverSchema,
-  zoneSchema,
-} from './schema.js';
+import { clusterNameSchema, clusterSecretsSchema, dnsSchema, entrySchema, errorMap, inClusterSchema, kubeconfigClusterSchema, kubeconfigDirClusterSchema, logLevelSchema, managementSchema, manifestClusterSchema, providerSchema, rootSchema, sourcesSchema, syncSchema, resolverSchema, zoneSchema } from './schema.js';
 import type { LabelSelector } from './selector.js';
-import type {
-  ClusterConfig,
-  ClusterSecretsConfig,
-  Config,
-  HostnameSources,
-  KubeClusterConfig,
-  KubeConnection,
-  ManagementConfig,
-  ProviderConfig,
-  SourcesConfig,
-  ZoneConfig,
-} from './types.js';
+import type { ClusterConfig, ClusterSecretsConfig, Config, HostnameSources, KubeClusterConfig, KubeConnection, ManagementConfig, ProviderConfig, SourcesConfig, ZoneConfig } from './types.js';
 
 export interface ParseOptions {
   /** Folder that relative paths in the config are resolved against. */
@@ -205,14 +176,14 @@ function checkZones(items: unknown[], baseDir: string, problems: string[]): Zone
       soa: fileSoa
         ? { mname: fileSoa.mname, rname: fileSoa.rname, refresh: fileSoa.refresh, retry: fileSoa.retry, expire: fileSoa.expire, minimum: fileSoa.minimum, ttl: fileSoa.ttl }
         : {
-            mname: z.soa.mname ?? ns[0],
-            rname: z.soa.rname ?? `hostmaster.${z.apex}`,
-            refresh: z.soa.refresh,
-            retry: z.soa.retry,
-            expire: z.soa.expire,
-            minimum: z.soa.minimum,
-            ttl: z.soa.ttl,
-          },
+          mname: z.soa.mname ?? ns[0],
+          rname: z.soa.rname ?? `hostmaster.${z.apex}`,
+          refresh: z.soa.refresh,
+          retry: z.soa.retry,
+          expire: z.soa.expire,
+          minimum: z.soa.minimum,
+          ttl: z.soa.ttl,
+        },
       records: [...(file?.records ?? []), ...checkRecords(z.apex, z.records, i, problems)],
     });
   });

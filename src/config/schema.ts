@@ -230,15 +230,17 @@ const ownerIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/, 'mu
  */
 function factoryProviderSchema<T extends (typeof FACTORY_PROVIDER_TYPES)[number]>(type: T) {
   return z
-    .object({
-      name: objectName,
-      type: z.literal(type),
-      ...{ [type]: z.record(z.unknown()).default({}) },
-      secretFile: z.string().min(1).optional(),
-      ownerId: ownerIdSchema.optional(),
-      policy: z.enum(['sync', 'upsert-only', 'create-only']).default('sync'),
-      adoptFrom: z.array(z.string().min(1)).default([]),
-    } as { name: typeof objectName; type: z.ZodLiteral<T>; secretFile: z.ZodOptional<z.ZodString>; ownerId: z.ZodOptional<typeof ownerIdSchema>; policy: z.ZodDefault<z.ZodEnum<['sync', 'upsert-only', 'create-only']>>; adoptFrom: z.ZodDefault<z.ZodArray<z.ZodString>> } & Record<T, z.ZodDefault<z.ZodRecord<z.ZodString, z.ZodUnknown>>>)
+    .object(
+      {
+        name: objectName,
+        type: z.literal(type),
+        ...{ [type]: z.record(z.unknown()).default({}) },
+        secretFile: z.string().min(1).optional(),
+        ownerId: ownerIdSchema.optional(),
+        policy: z.enum(['sync', 'upsert-only', 'create-only']).default('sync'),
+        adoptFrom: z.array(z.string().min(1)).default([]),
+      } as { name: typeof objectName; type: z.ZodLiteral<T>; secretFile: z.ZodOptional<z.ZodString>; ownerId: z.ZodOptional<typeof ownerIdSchema>; policy: z.ZodDefault<z.ZodEnum<['sync', 'upsert-only', 'create-only']>>; adoptFrom: z.ZodDefault<z.ZodArray<z.ZodString>> } & Record<T, z.ZodDefault<z.ZodRecord<z.ZodString, z.ZodUnknown>>>,
+    )
     .strict();
 }
 

@@ -42,11 +42,11 @@ export interface HostnameSources {
 /** How to reach a cluster's API server. */
 export type KubeConnection =
   | {
-      /** Absolute path of the kubeconfig file. */
-      kubeconfig: string;
-      /** Context to use; the file's current-context when absent. */
-      context?: string;
-    }
+    /** Absolute path of the kubeconfig file. */
+    kubeconfig: string;
+    /** Context to use; the file's current-context when absent. */
+    context?: string;
+  }
   | { inCluster: true };
 
 /** A real cluster, watched through its API server. */

@@ -114,8 +114,14 @@ function parseSoa(words: string[], origin: string, ttl: number | undefined): Non
   const name = (w: string) => (w.endsWith('.') ? normalizeName(w) : absoluteName(w, origin));
   const minimum = num(words[6], 'minimum');
   return {
-    mname: name(words[0]), rname: name(words[1]), serial: num(words[2], 'serial'), refresh: num(words[3], 'refresh'),
-    retry: num(words[4], 'retry'), expire: num(words[5], 'expire'), minimum, ttl: ttl ?? minimum,
+    mname: name(words[0]),
+    rname: name(words[1]),
+    serial: num(words[2], 'serial'),
+    refresh: num(words[3], 'refresh'),
+    retry: num(words[4], 'retry'),
+    expire: num(words[5], 'expire'),
+    minimum,
+    ttl: ttl ?? minimum,
   };
 }
 

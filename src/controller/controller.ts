@@ -132,7 +132,7 @@ export class Controller {
       const apex = this.applyOne(name);
       if (apex === undefined) continue;
       let changed = dirty.get(apex);
-      if (!changed) dirty.set(apex, (changed = new Set()));
+      if (!changed) dirty.set(apex, changed = new Set());
       changed.add(name);
     }
     for (const [apex, changed] of dirty) this.publishNames(apex, changed);
@@ -145,7 +145,7 @@ export class Controller {
     const state = this.opts.desired.get(name);
     const records = state?.entry && this.mine.has(state.entry.fqdn) ? state.records : [];
     let zone = this.planned.get(apex);
-    if (!zone) this.planned.set(apex, (zone = new Map<string, RecordSet[]>()));
+    if (!zone) this.planned.set(apex, zone = new Map<string, RecordSet[]>());
     const before = zone.get(name);
     if (records.length === 0 && before === undefined) return undefined;
     if (records.length === 0) zone.delete(name);

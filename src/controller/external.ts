@@ -169,7 +169,7 @@ export class ExternalController {
     // A name may now belong to a provider bound here, or to none: plan every name again.
     await this.settle();
     for (const s of this.planNames(new Set([...this.opts.desired.names(), ...this.providerOf.keys()]))) this.schedule(s);
-    if (this.unsubscribe) for (const s of fresh) void this.pass(s, false);
+    if (this.unsubscribe) { for (const s of fresh) void this.pass(s, false); }
   }
 
   /** The provider's full pass on its queue: read it, then sync its dirty names (or all of them). */
@@ -177,7 +177,7 @@ export class ExternalController {
     return this.enqueue(s, async () => {
       try {
         await this.readProvider(s);
-        if (whole) for (const name of this.namesOf(s)) s.dirty.add(name);
+        if (whole) { for (const name of this.namesOf(s)) s.dirty.add(name); }
         await this.sync(s, whole);
       } finally {
         if (!this.stopped && !s.retired) this.opts.onPass?.(s.binding.name);

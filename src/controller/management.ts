@@ -429,7 +429,7 @@ export class ManagementRuntime {
 
   private onSyncStatus(st: EntrySyncStatus): void {
     let byName = this.syncs.get(st.provider);
-    if (!byName) this.syncs.set(st.provider, (byName = new Map<string, EntrySyncStatus>()));
+    if (!byName) this.syncs.set(st.provider, byName = new Map<string, EntrySyncStatus>());
     byName.set(st.fqdn, st);
     if (st.reason === 'NotLeader') return;
     this.opts.onSyncStatus?.(st);
@@ -594,10 +594,9 @@ export class ManagementRuntime {
       providerReady = condition('ProviderReady', false, 'ProviderNotFound', `no GlobalDNSProvider "${entry.provider}"`, gen);
     } else if (provider.type === 'embedded') {
       const apex = this.opts.zones.find((z) => entry.fqdn === z || entry.fqdn.endsWith(`.${z}`));
-      providerReady =
-        apex === undefined
-          ? condition('ProviderReady', false, 'NoZone', `no zone of the embedded server holds ${entry.fqdn} (zones: ${this.opts.zones.join(', ') || 'none'})`, gen)
-          : condition('ProviderReady', true, 'ZoneFound', `served by the embedded server in zone ${apex}`, gen);
+      providerReady = apex === undefined
+        ? condition('ProviderReady', false, 'NoZone', `no zone of the embedded server holds ${entry.fqdn} (zones: ${this.opts.zones.join(', ') || 'none'})`, gen)
+        : condition('ProviderReady', true, 'ZoneFound', `served by the embedded server in zone ${apex}`, gen);
     } else if (!EXTERNAL_TYPES.has(provider.type)) {
       providerReady = condition('ProviderReady', false, 'ProviderTypeUnsupported', `provider type ${provider.type} is not supported by this version`, gen);
     } else {
@@ -622,10 +621,9 @@ export class ManagementRuntime {
     } else if (provider?.type === 'embedded') {
       const missing = published.filter((n) => !this.opts.embeddedHolds(n));
       if (missing.length > 0) retry = true;
-      synced =
-        missing.length === 0
-          ? condition('RecordsSynced', true, 'Synced', `${published.length} name${published.length === 1 ? '' : 's'} served by the embedded server`, gen)
-          : condition('RecordsSynced', false, 'Pending', `not served yet: ${missing.join(', ')}`, gen);
+      synced = missing.length === 0
+        ? condition('RecordsSynced', true, 'Synced', `${published.length} name${published.length === 1 ? '' : 's'} served by the embedded server`, gen)
+        : condition('RecordsSynced', false, 'Pending', `not served yet: ${missing.join(', ')}`, gen);
     } else {
       const reports = this.syncs.get(entry.provider) ?? new Map<string, EntrySyncStatus>();
       const states = published.map((n) => reports.get(n));

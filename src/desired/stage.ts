@@ -136,7 +136,7 @@ export class DesiredState {
     if (!state) return [];
     if (!alias) return state.records;
     let plans = this.aliasPlans.get(fqdn);
-    if (!plans) this.aliasPlans.set(fqdn, (plans = new Map<AliasHostnames, RecordSet[]>()));
+    if (!plans) this.aliasPlans.set(fqdn, plans = new Map<AliasHostnames, RecordSet[]>());
     let records = plans.get(alias);
     if (!records) {
       records = planName(fqdn, state.entry, state.accepted, this.opts.resolver.resolved, { aliasHostnames: alias }).records;
@@ -262,7 +262,7 @@ export class DesiredState {
     this.lbByName.set(name, hosts);
     for (const h of hosts) {
       let names = this.namesByLb.get(h);
-      if (!names) this.namesByLb.set(h, (names = new Set()));
+      if (!names) this.namesByLb.set(h, names = new Set());
       names.add(name);
     }
   }

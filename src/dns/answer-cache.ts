@@ -34,7 +34,7 @@ export class AnswerCache {
       perName = new Map();
       this.byName.set(name, perName);
       let names = this.namesByZone.get(apex);
-      if (!names) this.namesByZone.set(apex, (names = new Set()));
+      if (!names) this.namesByZone.set(apex, names = new Set());
       names.add(name);
     }
     perName.set(qtype * 4 + mode, answer);

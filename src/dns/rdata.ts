@@ -14,8 +14,17 @@ interface RecordCodec {
 const codecs = dnsPacket as unknown as { record(type: string): RecordCodec };
 
 export const TYPE_CODE: Record<RRType | 'SOA' | 'HINFO', number> = {
-  A: TYPE.A, AAAA: TYPE.AAAA, CNAME: TYPE.CNAME, TXT: TYPE.TXT, MX: TYPE.MX, NS: TYPE.NS,
-  SRV: TYPE.SRV, PTR: TYPE.PTR, CAA: TYPE.CAA, SOA: TYPE.SOA, HINFO: TYPE.HINFO,
+  A: TYPE.A,
+  AAAA: TYPE.AAAA,
+  CNAME: TYPE.CNAME,
+  TXT: TYPE.TXT,
+  MX: TYPE.MX,
+  NS: TYPE.NS,
+  SRV: TYPE.SRV,
+  PTR: TYPE.PTR,
+  CAA: TYPE.CAA,
+  SOA: TYPE.SOA,
+  HINFO: TYPE.HINFO,
 };
 
 /** The embedded server serves a null MX or an SRV "no such service" (root targets) as written. */
@@ -50,7 +59,7 @@ export interface RdataRef {
 /** The records of an encoded set, one buffer each (RDLENGTH + RDATA). */
 export function splitRdata(slab: Buffer, at: number, len: number): Buffer[] {
   const out: Buffer[] = [];
-  for (let off = at; off + 2 <= at + len; ) {
+  for (let off = at; off + 2 <= at + len;) {
     const end = off + 2 + slab.readUInt16BE(off);
     out.push(slab.subarray(off, end));
     off = end;
@@ -83,11 +92,22 @@ function intoSlab(length: number, write: (buf: Buffer, offset: number) => void):
 }
 
 export function encodeSoaRdata(soa: {
-  mname: string; rname: string; serial: number; refresh: number; retry: number; expire: number; minimum: number;
+  mname: string;
+  rname: string;
+  serial: number;
+  refresh: number;
+  retry: number;
+  expire: number;
+  minimum: number;
 }): Buffer {
   return codecs.record('SOA').encode({
-    mname: soa.mname, rname: soa.rname, serial: soa.serial >>> 0, refresh: soa.refresh,
-    retry: soa.retry, expire: soa.expire, minimum: soa.minimum,
+    mname: soa.mname,
+    rname: soa.rname,
+    serial: soa.serial >>> 0,
+    refresh: soa.refresh,
+    retry: soa.retry,
+    expire: soa.expire,
+    minimum: soa.minimum,
   });
 }
 

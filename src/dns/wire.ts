@@ -5,8 +5,21 @@
  */
 
 export const TYPE = {
-  A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, HINFO: 13, MX: 15, TXT: 16, AAAA: 28, SRV: 33,
-  OPT: 41, IXFR: 251, AXFR: 252, ANY: 255, CAA: 257,
+  A: 1,
+  NS: 2,
+  CNAME: 5,
+  SOA: 6,
+  PTR: 12,
+  HINFO: 13,
+  MX: 15,
+  TXT: 16,
+  AAAA: 28,
+  SRV: 33,
+  OPT: 41,
+  IXFR: 251,
+  AXFR: 252,
+  ANY: 255,
+  CAA: 257,
 } as const;
 
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
@@ -31,20 +44,20 @@ export type ParsedQuery =
   | { kind: 'drop' }
   | { kind: 'error'; id: number; flags: number; rcode: number; questionEnd: number; edns?: Edns }
   | {
-      kind: 'query';
-      id: number;
-      flags: number;
-      opcode: number;
-      /** The question name, lower-cased, in presentation form without the trailing dot ('' = root). */
-      name: string;
-      qtype: number;
-      qclass: number;
-      /** Offset just past the question section. */
-      questionEnd: number;
-      /** Offset just past the question name. */
-      nameEnd: number;
-      edns?: Edns;
-    };
+    kind: 'query';
+    id: number;
+    flags: number;
+    opcode: number;
+    /** The question name, lower-cased, in presentation form without the trailing dot ('' = root). */
+    name: string;
+    qtype: number;
+    qclass: number;
+    /** Offset just past the question section. */
+    questionEnd: number;
+    /** Offset just past the question name. */
+    nameEnd: number;
+    edns?: Edns;
+  };
 
 const DROP: ParsedQuery = { kind: 'drop' };
 
@@ -79,7 +92,10 @@ export function parseQuery(msg: Buffer): ParsedQuery {
   for (;;) {
     if (pos >= len) return formErr(id, flags);
     const l = msg[pos];
-    if (l === 0) { pos++; break; }
+    if (l === 0) {
+      pos++;
+      break;
+    }
     if (l > 63) return formErr(id, flags);
     wire += l + 1;
     if (wire > 254 || pos + 1 + l > len) return formErr(id, flags);

@@ -61,8 +61,7 @@ export class ZoneStore {
     const apex = normalizeName(content.apex);
     const previous = this.zones.get(apex);
     const now = Math.floor(this.clock() / 1000);
-    const snapshot = ZoneSnapshot.build({ ...content, apex }, previous, (changed) =>
-      previous && !changed ? previous.serial : Math.max(previous ? previous.serial + 1 : 0, content.soa.serial, now));
+    const snapshot = ZoneSnapshot.build({ ...content, apex }, previous, (changed) => previous && !changed ? previous.serial : Math.max(previous ? previous.serial + 1 : 0, content.soa.serial, now));
     if (!snapshot.changed) return false;
     this.install(snapshot);
     return true;

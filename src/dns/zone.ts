@@ -71,8 +71,12 @@ export class ZoneSnapshot {
     const soa: WireRRset = { name: this.apex, type: TYPE.SOA, ttl: settings.soa.ttl, slab: soaRdata, at: 0, len: soaRdata.length, count: 1 };
     this.negativeSoa = { ...soa, ttl: Math.min(settings.soa.ttl, settings.soa.minimum) };
     const ns: WireRRset = {
-      name: this.apex, type: TYPE.NS, ttl: settings.nsTtl,
-      ...encodeRdataSet('NS', settings.ns), count: settings.ns.length, targets: settings.ns.map(lower),
+      name: this.apex,
+      type: TYPE.NS,
+      ttl: settings.nsTtl,
+      ...encodeRdataSet('NS', settings.ns),
+      count: settings.ns.length,
+      targets: settings.ns.map(lower),
     };
     const apexData = (tree.get(this.apex)?.rrsets ?? []).filter((r) => r.type !== TYPE.SOA && r.type !== TYPE.NS);
     tree.set(this.apex, [soa, ns, ...apexData]);
@@ -314,10 +318,16 @@ function tryEncode(name: string, sets: RecordSet[], problems: string[]): WireRRs
 
 function targetOf(type: RecordSet['type'], value: string): string | undefined {
   switch (type) {
-    case 'NS': case 'CNAME': case 'PTR': return lower(stripDot(value));
-    case 'MX': return lower(stripDot(value.trim().split(/\s+/)[1] ?? ''));
-    case 'SRV': return lower(stripDot(value.trim().split(/\s+/)[3] ?? ''));
-    default: return undefined;
+    case 'NS':
+    case 'CNAME':
+    case 'PTR':
+      return lower(stripDot(value));
+    case 'MX':
+      return lower(stripDot(value.trim().split(/\s+/)[1] ?? ''));
+    case 'SRV':
+      return lower(stripDot(value.trim().split(/\s+/)[3] ?? ''));
+    default:
+      return undefined;
   }
 }
 

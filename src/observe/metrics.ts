@@ -324,7 +324,7 @@ class CountedHistogram {
 
   private slot(value: string): { buckets: Float64Array; sum: number } {
     let s = this.series.get(value);
-    if (!s) this.series.set(value, (s = { buckets: new Float64Array(this.bounds.length + 1), sum: 0 }));
+    if (!s) this.series.set(value, s = { buckets: new Float64Array(this.bounds.length + 1), sum: 0 });
     return s;
   }
 }

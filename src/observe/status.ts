@@ -151,8 +151,7 @@ export function buildStatus(inputs: StatusInputs, now = Date.now()): StatusRepor
     // In a fixed order (cluster, namespace, kind, name), not the order the watches happened to deliver.
     endpoints.sort((a, b) => compareKeys(a, b));
     const published = endpoints.filter((e) => e.accepted);
-    const health: NameHealth =
-      endpoints.length === 0 ? 'unclaimed' : published.length === 0 ? 'down' : published.some((e) => phaseOf.get(e.cluster) === 'Synced') ? 'up' : 'stale';
+    const health: NameHealth = endpoints.length === 0 ? 'unclaimed' : published.length === 0 ? 'down' : published.some((e) => phaseOf.get(e.cluster) === 'Synced') ? 'up' : 'stale';
     const view: NameView = { fqdn, clusters: [...new Set(endpoints.map((e) => e.cluster))].sort(), endpoints, health };
     if (entry) view.provider = entry.provider;
     const sync = syncs.get(fqdn);

@@ -9,22 +9,7 @@ export { indexEntries, findEntry, projectMatches, claimRejection } from './entri
 export type { EntryIndex } from './entries.js';
 export { canonicalAddress, compareAddresses, uniqueSortedAddresses } from './addresses.js';
 export type { RejectedClaim, ResolvedAddresses, ResolvedHostnames, ZoneSettings } from './types.js';
-export {
-  ADOPTABLE_TYPES,
-  Registry,
-  canonicalName,
-  compareRecordSets,
-  externalDnsRegistryNames,
-  formatOwnership,
-  ownedBy,
-  ownershipName,
-  ownershipRecord,
-  ownershipRecords,
-  parseOwnership,
-  parseOwnershipName,
-  recordSetKey,
-  unquoteTxt,
-} from './ownership.js';
+export { ADOPTABLE_TYPES, Registry, canonicalName, compareRecordSets, externalDnsRegistryNames, formatOwnership, ownedBy, ownershipName, ownershipRecord, ownershipRecords, parseOwnership, parseOwnershipName, recordSetKey, unquoteTxt } from './ownership.js';
 export type { Ownership, OwnershipClaim, OwnershipHeritage, OwnershipOptions, ResourceOf } from './ownership.js';
 export { plan, sameContent } from './plan.js';
 export type { PlanConflict, PlanOptions, PlanResult } from './plan.js';

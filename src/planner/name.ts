@@ -99,7 +99,7 @@ export function planName(
   const anyAlias = [...parts.values()].some((p) => p.lbs.size > 0);
   const records = anyAlias ? aliasRecords(fqdn, ttl, parts, resolved) : flatRecords(fqdn, ttl, parts);
   // Only the entry's own address sets: ownership TXT records are made from these later, never proxied.
-  if (entry.proxied !== undefined) for (const r of records) r.proxied = entry.proxied;
+  if (entry.proxied !== undefined) { for (const r of records) r.proxied = entry.proxied; }
   return { fqdn, records, accepted, rejected };
 }
 

@@ -2,18 +2,7 @@ import { addressType } from '../model/index.js';
 import type { Plan, RRType, RecordSet } from '../model/index.js';
 import { canonicalAddress } from './addresses.js';
 import { canonicalAliasTarget, isAliasSet } from './alias.js';
-import {
-  Registry,
-  canonicalName,
-  compareRecordSets,
-  formatOwnership,
-  ownershipName,
-  ownershipRecord,
-  parseOwnership,
-  parseOwnershipName,
-  recordSetKey,
-  unquoteTxt,
-} from './ownership.js';
+import { Registry, canonicalName, compareRecordSets, formatOwnership, ownershipName, ownershipRecord, parseOwnership, parseOwnershipName, recordSetKey, unquoteTxt } from './ownership.js';
 import type { OwnershipOptions, ResourceOf } from './ownership.js';
 import { applyPolicy } from './policy.js';
 import type { Policy } from './policy.js';

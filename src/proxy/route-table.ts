@@ -62,7 +62,7 @@ export function hostRoute(host: string, entry: GlobalDnsEntry | undefined, accep
     const upstreams = upstreamsOf(addressesOf(endpoint), host, entry);
     if (upstreams.length === 0) continue;
     let cluster = clusters.get(endpoint.cluster);
-    if (!cluster) clusters.set(endpoint.cluster, (cluster = { upstreams: new Map(), everyPath: false }));
+    if (!cluster) clusters.set(endpoint.cluster, cluster = { upstreams: new Map(), everyPath: false });
     for (const u of upstreams) cluster.upstreams.set(u.key, u);
     const paths = endpoint.paths?.[host];
     // Two objects of one cluster claiming a host: the cluster serves the union of their paths.
@@ -105,7 +105,7 @@ export function buildRouteTable(entries: readonly GlobalDnsEntry[], endpoints: r
       const entry = findEntry(host, index);
       if (!entry || claimRejection(entry, endpoint) !== undefined) continue;
       let a = accepted.get(host);
-      if (!a) accepted.set(host, (a = { entry, endpoints: [] }));
+      if (!a) accepted.set(host, a = { entry, endpoints: [] });
       a.endpoints.push(endpoint);
     }
   }

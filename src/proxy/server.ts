@@ -57,18 +57,21 @@ export async function startListeners(o: ListenerOptions): Promise<Listeners> {
   const t = config.timeouts;
   const deadlines = new Deadlines(sweepInterval([t.clientHeadersMs, t.clientRequestMs, t.clientIdleMs]));
   const h1 = (proto: 'http' | 'https', onRequest: (ex: ClientExchange) => void): ClientConnections =>
-    clientConnections(o.engine, {
-      maxHeaderSize: config.limits.headerBytes,
-      headersMs: t.clientHeadersMs,
-      requestMs: t.clientRequestMs,
-      idleMs: t.clientIdleMs,
-      maxBodyBytes: config.limits.bodyBytes,
-      deadlines,
-      onRequest,
-      onUpgrade: (req, head) => upgrade(ctx, req, req.socket, head, proto, o.logger),
-      onRefused: (status) => ctx.tally.unrouted.count(status),
-      onFault: (err) => o.logger.error({ err: err.message, stack: err.stack }, 'proxy: internal error on a client connection; the connection was closed'),
-    } satisfies H1Options);
+    clientConnections(
+      o.engine,
+      {
+        maxHeaderSize: config.limits.headerBytes,
+        headersMs: t.clientHeadersMs,
+        requestMs: t.clientRequestMs,
+        idleMs: t.clientIdleMs,
+        maxBodyBytes: config.limits.bodyBytes,
+        deadlines,
+        onRequest,
+        onUpgrade: (req, head) => upgrade(ctx, req, req.socket, head, proto, o.logger),
+        onRefused: (status) => ctx.tally.unrouted.count(status),
+        onFault: (err) => o.logger.error({ err: err.message, stack: err.stack }, 'proxy: internal error on a client connection; the connection was closed'),
+      } satisfies H1Options,
+    );
   let httpsPort = 443;
   const closers: (() => Promise<void>)[] = [];
   const result: Listeners = {
@@ -119,7 +122,7 @@ export async function startListeners(o: ListenerOptions): Promise<Listeners> {
     const h2Listeners = server.listeners('secureConnection') as ((s: TLSSocket) => void)[];
     server.removeAllListeners('secureConnection');
     server.on('secureConnection', (socket: TLSSocket) => {
-      if (socket.alpnProtocol === 'h2') for (const l of h2Listeners) l.call(server, socket);
+      if (socket.alpnProtocol === 'h2') { for (const l of h2Listeners) l.call(server, socket); }
       else connections.handle(socket);
     });
     server.on('tlsClientError', () => {
@@ -145,7 +148,7 @@ export async function startListeners(o: ListenerOptions): Promise<Listeners> {
     closers.push(() =>
       closeServer(listening, connections, () => {
         for (const s of sessions) s.close();
-      }),
+      })
     );
   }
   return result;

@@ -36,21 +36,20 @@ export async function startProxyService(o: ProxyServiceOptions): Promise<ProxySe
     logger: o.logger.child({ module: 'tls' }),
     ...(acme
       ? {
-          acme: {
-            directoryUrl: acme.directoryUrl,
-            email: acme.email,
-            caBundlePem: acme.caFile ? readFileSync(acme.caFile, 'utf8') : undefined,
-            renewBeforeDays: acme.renewBeforeDays,
-            schedule: acme.schedule,
-            challenge: acme.challenge,
-          },
-        }
+        acme: {
+          directoryUrl: acme.directoryUrl,
+          email: acme.email,
+          caBundlePem: acme.caFile ? readFileSync(acme.caFile, 'utf8') : undefined,
+          renewBeforeDays: acme.renewBeforeDays,
+          schedule: acme.schedule,
+          challenge: acme.challenge,
+        },
+      }
       : {}),
     // Cluster mode: every replica loads the shared Secrets; only the leader orders (setOrdering).
     ...(o.kube ? { kube: { ...o.kube, secretPollMs: o.config.secretPollMs }, ordering: false } : {}),
   });
-  const wanted = (entries: readonly GlobalDnsEntry[]) =>
-    entries.filter((e) => e.proxy?.enabled !== false && e.proxy?.tls).map((e) => ({ host: e.fqdn, tls: e.proxy!.tls! }));
+  const wanted = (entries: readonly GlobalDnsEntry[]) => entries.filter((e) => e.proxy?.enabled !== false && e.proxy?.tls).map((e) => ({ host: e.fqdn, tls: e.proxy!.tls! }));
   tls.want(wanted(o.entries));
   const proxy = await startProxy({
     config: o.config,

@@ -30,9 +30,9 @@ export class ProxyTally {
       let latency: LatencySlot | undefined;
       if (cluster !== '') {
         latency = this.latency.get(cluster);
-        if (!latency) this.latency.set(cluster, (latency = new LatencySlot(cluster)));
+        if (!latency) this.latency.set(cluster, latency = new LatencySlot(cluster));
       }
-      this.slots.set(key, (s = new TallySlot(host, cluster, latency)));
+      this.slots.set(key, s = new TallySlot(host, cluster, latency));
     }
     return s;
   }

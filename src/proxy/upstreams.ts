@@ -191,7 +191,7 @@ export class UpstreamSet {
 
   get(ref: UpstreamRef): Upstream {
     let u = this.byKey.get(ref.key);
-    if (!u) this.byKey.set(ref.key, (u = new Upstream(ref, this.config, this.onHealth, this.deadlines, this.engine)));
+    if (!u) this.byKey.set(ref.key, u = new Upstream(ref, this.config, this.onHealth, this.deadlines, this.engine));
     return u;
   }
 

@@ -81,7 +81,7 @@ export function namespaceLabels(obj: unknown): { name: string; labels: Record<st
   if (typeof name !== 'string' || name === '') return undefined;
   const raw = field(obj, 'metadata', 'labels');
   const labels: Record<string, string> = {};
-  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') labels[k] = v;
+  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) { for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') labels[k] = v; }
   return { name, labels };
 }
 
@@ -89,8 +89,7 @@ export function namespaceProject(obj: unknown): { name: string; project?: string
   if (field(obj, 'kind') !== 'Namespace') return undefined;
   const name = field(obj, 'metadata', 'name');
   if (typeof name !== 'string' || name === '') return undefined;
-  const project =
-    stringMap(field(obj, 'metadata', 'annotations'))[PROJECT_KEY] || stringMap(field(obj, 'metadata', 'labels'))[PROJECT_KEY];
+  const project = stringMap(field(obj, 'metadata', 'annotations'))[PROJECT_KEY] || stringMap(field(obj, 'metadata', 'labels'))[PROJECT_KEY];
   return project ? { name, project } : { name };
 }
 

@@ -80,7 +80,7 @@ export class StoreSnapshot {
     for (const e of endpoints) {
       if (!keep(e.cluster)) continue;
       let list = byCluster.get(e.cluster);
-      if (!list) byCluster.set(e.cluster, (list = []));
+      if (!list) byCluster.set(e.cluster, list = []);
       list.push(e);
     }
     for (const [cluster, list] of byCluster) this.opts.store.replaceCluster(cluster, list);

@@ -128,7 +128,7 @@ export class EndpointStore {
 
 function addTo(index: Map<string, Set<string>>, k: string, v: string): void {
   let s = index.get(k);
-  if (!s) index.set(k, (s = new Set()));
+  if (!s) index.set(k, s = new Set());
   s.add(v);
 }
 

@@ -158,7 +158,7 @@ test('entry problems carry their paths', (t) => {
   t.deepEqual(problems(parseGlobalDns({ metadata: { name: 'x' }, spec: {} })).slice(0, 1), ['metadata.namespace: required']);
 });
 
-test('spec.proxy becomes the entry\'s proxy settings, a Secret without namespace in the entry\'s namespace', (t) => {
+test("spec.proxy becomes the entry's proxy settings, a Secret without namespace in the entry's namespace", (t) => {
   const spec = (proxy: unknown) => entry({ fqdn: 'Shop.Example.com', providerRef: 'p', targets: [{ cluster: 'c' }], proxy });
   t.is(ok(t, parseGlobalDns(entry({ fqdn: 'a.example.com', providerRef: 'p', targets: [{ cluster: 'c' }] }))).proxy, undefined, 'absent: the proxy defaults');
   t.deepEqual(ok(t, parseGlobalDns(spec({}))).proxy, { enabled: true, upstreamScheme: 'http', redirectHttps: false });
@@ -218,9 +218,10 @@ test('the example resources pass the schemas', (t) => {
 });
 
 test('the CRDs declare the fields the schemas read', (t) => {
-  const crd = (f: string) => parseAllDocuments(readFileSync(f, 'utf8'))[0].toJS() as {
-    spec: { scope: string; names: { kind: string }; versions: { name: string; subresources: unknown; additionalPrinterColumns: { name: string }[]; schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, { properties?: Record<string, unknown> }> }; status: { properties: Record<string, unknown> } } } } }[] };
-  };
+  const crd = (f: string) =>
+    parseAllDocuments(readFileSync(f, 'utf8'))[0].toJS() as {
+      spec: { scope: string; names: { kind: string }; versions: { name: string; subresources: unknown; additionalPrinterColumns: { name: string }[]; schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, { properties?: Record<string, unknown> }> }; status: { properties: Record<string, unknown> } } } } }[] };
+    };
   const gdns = crd('deploy/crds/globaldnses.globaldns.io.yaml').spec;
   t.is(gdns.scope, 'Namespaced');
   t.is(gdns.names.kind, 'GlobalDNS');

@@ -86,7 +86,7 @@ test('CRD: spec.proxied reaches the entry; absent stays absent', (t) => {
   t.deepEqual(bad.ok ? [] : bad.problems, ['spec.proxied: expected boolean, got string']);
 });
 
-test('CRD: proxied true with a provider that is not cloudflare is the entry\'s problem (its status), false is fine', (t) => {
+test("CRD: proxied true with a provider that is not cloudflare is the entry's problem (its status), false is fine", (t) => {
   const cf = ok(t, parseGlobalDnsProvider(provider({ type: 'cloudflare', cloudflare: { secretRef: { name: 'cf', namespace: 'globaldns' } } }, 'cf')));
   const r53 = ok(t, parseGlobalDnsProvider(provider({ type: 'route53', route53: { region: 'eu-west-1' } }, 'aws')));
   const on = ok(t, parseGlobalDns(entry({ proxied: true })));

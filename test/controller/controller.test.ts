@@ -53,15 +53,30 @@ class FakeSink implements ZoneSink {
 
 class FakeLogger {
   lines: { level: string; obj: object; msg?: string }[] = [];
-  debug(obj: object, msg?: string) { this.lines.push({ level: 'debug', obj, msg }); }
-  info(obj: object, msg?: string) { this.lines.push({ level: 'info', obj, msg }); }
-  warn(obj: object, msg?: string) { this.lines.push({ level: 'warn', obj, msg }); }
-  error(obj: object, msg?: string) { this.lines.push({ level: 'error', obj, msg }); }
-  messages(msg: string) { return this.lines.filter((l) => l.msg === msg); }
+  debug(obj: object, msg?: string) {
+    this.lines.push({ level: 'debug', obj, msg });
+  }
+  info(obj: object, msg?: string) {
+    this.lines.push({ level: 'info', obj, msg });
+  }
+  warn(obj: object, msg?: string) {
+    this.lines.push({ level: 'warn', obj, msg });
+  }
+  error(obj: object, msg?: string) {
+    this.lines.push({ level: 'error', obj, msg });
+  }
+  messages(msg: string) {
+    return this.lines.filter((l) => l.msg === msg);
+  }
 }
 
 const ep = (over: Partial<Endpoint> & Pick<Endpoint, 'cluster'>): Endpoint => ({
-  namespace: 'shop', kind: 'Ingress', name: 'web', hostnames: ['shop.example.test'], targets: [], ...over,
+  namespace: 'shop',
+  kind: 'Ingress',
+  name: 'web',
+  hostnames: ['shop.example.test'],
+  targets: [],
+  ...over,
 });
 
 function setup(opts: { preloaded?: string[]; lookup?: (h: string) => Promise<{ v4: string[]; v6: string[] }>; refreshMs?: number } = {}) {
@@ -219,8 +234,7 @@ test('with the embedded zone store as sink, changes are patched per name and ser
   const controller = new Controller({ zones: config.zones, entries: config.entries, desired, sink: zones, logger: new FakeLogger() });
   controller.start();
   await controller.ready();
-  const served = (name: string, type: string) =>
-    zones.get('example.test')?.content().records.find((r) => r.name === name && r.type === type)?.values;
+  const served = (name: string, type: string) => zones.get('example.test')?.content().records.find((r) => r.name === name && r.type === type)?.values;
   const serialBefore = zones.get('example.test')?.serial ?? 0;
 
   store.upsert(ep({ cluster: 'east', targets: ['192.0.2.10'] }));

@@ -30,7 +30,11 @@ async function setup(t: { teardown(f: () => Promise<void>): void }) {
   const controller = new ExternalController({
     desired: desiredFor({ entries, store, lookup: async () => ({ v4: ['192.0.2.50'], v6: [] }) }),
     // No aliasHostnames on the binding: the provider's own capability is used.
-    bindings: [{ name: 'r53', provider, ownerId: 'gdns-test', policy: 'sync' }], logger: silent, resync: false, debounceMs: 10, maxDelayMs: 50,
+    bindings: [{ name: 'r53', provider, ownerId: 'gdns-test', policy: 'sync' }],
+    logger: silent,
+    resync: false,
+    debounceMs: 10,
+    maxDelayMs: 50,
   });
   t.teardown(async () => {
     await controller.stop();

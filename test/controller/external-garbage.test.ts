@@ -22,8 +22,14 @@ test('garbage answers: nothing crashes, nothing kept is deleted, sane answers co
   const sim = await startRoute53Sim({ seed: 5 });
   const zoneId = sim.createZone('example.org');
   const provider = new Route53Provider({
-    endpoint: sim.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-    zoneIds: [zoneId], rateLimitPerSecond: 1000, baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 3,
+    endpoint: sim.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+    zoneIds: [zoneId],
+    rateLimitPerSecond: 1000,
+    baseDelayMs: 5,
+    maxDelayMs: 20,
+    maxAttempts: 3,
   });
   const errors: string[] = [];
   const logger = { debug() {}, info() {}, warn: (o: object) => errors.push(JSON.stringify(o)), error: (o: object) => errors.push(JSON.stringify(o)) };
@@ -32,7 +38,13 @@ test('garbage answers: nothing crashes, nothing kept is deleted, sane answers co
   store.upsert(ingress('api', '192.0.2.2'));
   const controller = new ExternalController({
     desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }) }),
-    bindings: [{ name: 'r53', provider, ownerId: 'gdns', policy: 'sync' }], logger, resync: false, debounceMs: 10, maxDelayMs: 50, retryInitialMs: 20, retryMaxMs: 50,
+    bindings: [{ name: 'r53', provider, ownerId: 'gdns', policy: 'sync' }],
+    logger,
+    resync: false,
+    debounceMs: 10,
+    maxDelayMs: 50,
+    retryInitialMs: 20,
+    retryMaxMs: 50,
   });
   t.teardown(async () => {
     await controller.stop();

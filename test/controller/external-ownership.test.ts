@@ -43,7 +43,11 @@ async function run(policy: Policy, adoptFrom: string[] = []) {
   for (const [i, fqdn] of names.entries()) store.upsert(ingress(fqdn, `192.0.2.${i + 1}`));
   const controller = new ExternalController({
     desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }) }),
-    bindings: [{ name: 'r53', provider, ownerId: 'gdns', policy, adoptFrom }], logger: silent, resync: false, debounceMs: 10, maxDelayMs: 50,
+    bindings: [{ name: 'r53', provider, ownerId: 'gdns', policy, adoptFrom }],
+    logger: silent,
+    resync: false,
+    debounceMs: 10,
+    maxDelayMs: 50,
   });
   await controller.start();
   // A change and a removal after the first sync, so updates and deletes are exercised too.

@@ -26,8 +26,13 @@ function setup(opts: { leader?: () => boolean } = {}) {
   const statuses: EntrySyncStatus[] = [];
   const controller = new ExternalController({
     desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }) }),
-    bindings: [{ name: 'r53', provider, ownerId: 'gdns-test', policy: 'sync' }], logger: silent,
-    debounceMs: 20, maxDelayMs: 100, resync: false, canWrite: opts.leader, onStatus: (s) => statuses.push(s),
+    bindings: [{ name: 'r53', provider, ownerId: 'gdns-test', policy: 'sync' }],
+    logger: silent,
+    debounceMs: 20,
+    maxDelayMs: 100,
+    resync: false,
+    canWrite: opts.leader,
+    onStatus: (s) => statuses.push(s),
   });
   return { provider, store, controller, statuses };
 }
@@ -126,8 +131,14 @@ test('a lost answer (applied, reported failed) is healed by reading the zone aga
   const statuses: EntrySyncStatus[] = [];
   const controller = new ExternalController({
     desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }) }),
-    bindings: [{ name: 'r53', provider: lossy, ownerId: 'gdns-test', policy: 'sync' }], logger: silent,
-    debounceMs: 10, maxDelayMs: 50, resync: false, retryInitialMs: 20, retryMaxMs: 40, onStatus: (s) => statuses.push(s),
+    bindings: [{ name: 'r53', provider: lossy, ownerId: 'gdns-test', policy: 'sync' }],
+    logger: silent,
+    debounceMs: 10,
+    maxDelayMs: 50,
+    resync: false,
+    retryInitialMs: 20,
+    retryMaxMs: 40,
+    onStatus: (s) => statuses.push(s),
   });
   store.upsert(ep('east', 'web', ['shop.example.test'], ['192.0.2.1']));
   await controller.start();

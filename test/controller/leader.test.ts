@@ -1,14 +1,5 @@
 import test from 'ava';
-import {
-  LeaderElector,
-  MemoryLeaseApi,
-  NotLeaderError,
-  type ElectorTimers,
-  type Lease,
-  type LeaseApi,
-  type LeaseSpec,
-  type LeaderElectorOptions,
-} from '../../src/controller/leader/index.js';
+import { LeaderElector, MemoryLeaseApi, NotLeaderError, type ElectorTimers, type Lease, type LeaseApi, type LeaseSpec, type LeaderElectorOptions } from '../../src/controller/leader/index.js';
 import { seededRandom } from '../support/random.js';
 
 const NS = 'globaldns';
@@ -205,10 +196,12 @@ test('a follower never takes over while the holder keeps renewing', async (t) =>
   await b.elector.stop();
 });
 
-for (const [skew, renewTime] of [
-  ['far in the future', '2099-01-01T00:00:00.000000Z'],
-  ['far in the past', '1999-01-01T00:00:00.000000Z'],
-] as const) {
+for (
+  const [skew, renewTime] of [
+    ['far in the future', '2099-01-01T00:00:00.000000Z'],
+    ['far in the past', '1999-01-01T00:00:00.000000Z'],
+  ] as const
+) {
   test(`takeover only after leaseDuration of local observation, with the remote renewTime ${skew}`, async (t) => {
     const time = new FakeTime();
     const api = new MemoryLeaseApi();
@@ -231,7 +224,7 @@ for (const [skew, renewTime] of [
   });
 }
 
-test('each renewal seen restarts the follower\'s expiry clock, whatever renewTime says', async (t) => {
+test("each renewal seen restarts the follower's expiry clock, whatever renewTime says", async (t) => {
   const time = new FakeTime();
   const api = new MemoryLeaseApi();
   api.set(NS, NAME, { holderIdentity: 'other', leaseDurationSeconds: 15, renewTime: '2000-01-01T00:00:00.000000Z' });
@@ -263,7 +256,7 @@ test('a holder announcing a longer lease than ours is waited for that long', asy
   await b.elector.stop();
 });
 
-test('stop({ release: true }) hands the lease over at the follower\'s next attempt', async (t) => {
+test("stop({ release: true }) hands the lease over at the follower's next attempt", async (t) => {
   const time = new FakeTime();
   const api = new MemoryLeaseApi();
   const a = elector(time, api, 'a');

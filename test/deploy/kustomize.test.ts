@@ -212,8 +212,7 @@ for (const overlay of OVERLAYS) {
       if (from.startsWith('ClusterRole/')) t.false((rule.resources ?? []).some((r) => r === 'secrets' || r.startsWith('secrets/')), `${from} grants secrets cluster-wide`);
     }
 
-    const can = (verb: string, group: string, resource: string, namespace?: string, name?: string): boolean =>
-      allowed(objects, { serviceAccount: sa, verb, group, resource, namespace, name });
+    const can = (verb: string, group: string, resource: string, namespace?: string, name?: string): boolean => allowed(objects, { serviceAccount: sa, verb, group, resource, namespace, name });
     // The in-cluster source (src/sources/kubernetes/api.ts): list and watch across namespaces.
     for (const [group, resource] of [['networking.k8s.io', 'ingresses'], ['', 'services'], ['', 'namespaces']]) {
       t.true(can('list', group, resource) && can('watch', group, resource), `list/watch ${resource}`);
@@ -293,7 +292,7 @@ test('ha: two or more replicas spread over nodes, a PDB keeping one, leader elec
   t.is(pdbSpec.minAvailable, 1);
   t.true(selects(pdbSpec.selector.matchLabels, labels), 'the PDB selects the pods');
   t.is(pdb.metadata.namespace, obj.metadata.namespace);
-  const spread = ((obj.spec as { template: { spec: { topologySpreadConstraints?: { topologyKey: string; whenUnsatisfiable: string }[] } } }).template.spec.topologySpreadConstraints ?? []);
+  const spread = (obj.spec as { template: { spec: { topologySpreadConstraints?: { topologyKey: string; whenUnsatisfiable: string }[] } } }).template.spec.topologySpreadConstraints ?? [];
   t.truthy(spread.find((s) => s.topologyKey === 'kubernetes.io/hostname' && s.whenUnsatisfiable === 'DoNotSchedule'), 'replicas on different nodes');
 
   const { text } = configText(objects);
@@ -309,9 +308,7 @@ test('the Deployment runs only flags `globaldns serve` accepts', async (t) => {
   const { pod } = deployment(await render('overlays/ha'));
   const args = mainContainer(pod).args ?? [];
   const help = await new Promise<string>((ok, fail) => {
-    execFile(process.execPath, ['--import=tsx', resolve(REPO, 'src/cli.ts'), 'serve', '--help'], { cwd: REPO, timeout: 60_000 }, (err, stdout, stderr) =>
-      err ? fail(new Error(`globaldns serve --help: ${err.message}\n${stderr}`)) : ok(stdout),
-    );
+    execFile(process.execPath, ['--import=tsx', resolve(REPO, 'src/cli.ts'), 'serve', '--help'], { cwd: REPO, timeout: 60_000 }, (err, stdout, stderr) => err ? fail(new Error(`globaldns serve --help: ${err.message}\n${stderr}`)) : ok(stdout));
   });
   const known = new Set([...help.matchAll(/(--[a-z][a-z-]*)/g)].map((m) => m[1]));
   for (const a of args.filter((x) => x.startsWith('--'))) {

@@ -103,7 +103,7 @@ export function unknownFields(value: unknown, type: string, path = ''): string[]
  * `uniqueItems: true`. Each problem names the schema path as the API server would.
  */
 export function crdSchemaProblems(crd: KubeObject): string[] {
-  const versions = ((crd.spec as { versions?: { name: string; schema?: { openAPIV3Schema?: unknown } }[] } | undefined)?.versions ?? []);
+  const versions = (crd.spec as { versions?: { name: string; schema?: { openAPIV3Schema?: unknown } }[] } | undefined)?.versions ?? [];
   return versions.flatMap((v) => walkSchema(v.schema?.openAPIV3Schema, `${crd.metadata.name} ${v.name} openAPIV3Schema`));
 }
 

@@ -269,17 +269,18 @@ for (const v of ALL) {
 for (const transport of ['udp', 'tcp'] as const) {
   for (const host of ['127.0.0.1', '::1']) {
     test(`question letter case preserved, raw client (${transport} ${host})`, async (t) => {
-      for (const [name, owner] of [
-        ['ShOp.ExAmPlE.TeSt', 'ShOp.ExAmPlE.TeSt'],
-        ['X.ApPs.ExAmPlE.tEsT', 'X.ApPs.ExAmPlE.tEsT'],
-        ['WwW.eXaMpLe.TEST', 'WwW.eXaMpLe.TEST'],
-      ]) {
+      for (
+        const [name, owner] of [
+          ['ShOp.ExAmPlE.TeSt', 'ShOp.ExAmPlE.TeSt'],
+          ['X.ApPs.ExAmPlE.tEsT', 'X.ApPs.ExAmPlE.tEsT'],
+          ['WwW.eXaMpLe.TEST', 'WwW.eXaMpLe.TEST'],
+        ]
+      ) {
         const q = buildQuery(name, { id: 0x2020 });
         t.true(q.includes(Buffer.from(name.split('.')[0], 'latin1')), 'dns-packet kept the case on the wire');
-        const reply =
-          transport === 'udp'
-            ? (await udpExchange(g.port, q, { host, timeoutMs: 1000 }))?.reply
-            : (await tcpExchange(g.port, tcpFrame(q), { host, expect: 1, timeoutMs: 1000 })).replies[0];
+        const reply = transport === 'udp'
+          ? (await udpExchange(g.port, q, { host, timeoutMs: 1000 }))?.reply
+          : (await tcpExchange(g.port, tcpFrame(q), { host, expect: 1, timeoutMs: 1000 })).replies[0];
         t.truthy(reply, name);
         if (!reply) continue;
         const p = decode(reply);

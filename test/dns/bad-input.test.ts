@@ -150,8 +150,13 @@ function pointerLoops(): Buffer[] {
     // a valid question, then an answer whose owner name loops on itself
     Buffer.concat([
       header({ an: 1 }),
-      label('shop'), label('example'), label('test'), Buffer.from([0]), qtail,
-      Buffer.from([0xc0, 35]), Buffer.from([0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]),
+      label('shop'),
+      label('example'),
+      label('test'),
+      Buffer.from([0]),
+      qtail,
+      Buffer.from([0xc0, 35]),
+      Buffer.from([0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]),
     ]),
     // reserved label types 0x40 and 0x80
     Buffer.concat([header({}), Buffer.from([0x41, 0x61, 0]), qtail]),

@@ -54,10 +54,12 @@ export function baseConfig(dns: Record<string, unknown> = {}) {
 
 export function manifests(shop: { east: string[]; west: string[] } = { east: [SHOP_IPS[0]], west: [SHOP_IPS[1]] }): Record<string, string> {
   const files: Record<string, string> = {};
-  for (const [cluster, shopIps, rotIps, manyIps] of [
-    ['east', shop.east, ROT_IPS.slice(0, 2), MANY_IPS.slice(0, 50)],
-    ['west', shop.west, ROT_IPS.slice(2), MANY_IPS.slice(50)],
-  ] as const) {
+  for (
+    const [cluster, shopIps, rotIps, manyIps] of [
+      ['east', shop.east, ROT_IPS.slice(0, 2), MANY_IPS.slice(0, 50)],
+      ['west', shop.west, ROT_IPS.slice(2), MANY_IPS.slice(50)],
+    ] as const
+  ) {
     files[`clusters/${cluster}/namespace.yaml`] = namespaceYaml('shop');
     files[`clusters/${cluster}/shop.yaml`] = ingressYaml({ name: 'shop', namespace: 'shop', hostname: `shop.${APEX}`, ips: [...shopIps] });
     files[`clusters/${cluster}/rot.yaml`] = ingressYaml({ name: 'rot', namespace: 'shop', hostname: `rot.${APEX}`, ips: [...rotIps] });

@@ -182,8 +182,7 @@ test('patches add and remove names, and empty non-terminals come and go with the
     const out = rsp.respond(dnsPacket.encode({ type: 'query', id: 1, questions: [{ name, type: 'A' }] }), TCP_MAX);
     return out ? (dnsPacket.decode(out) as Reply).rcode : 'none';
   };
-  const set = (name: string, values: string[]) =>
-    s.patchZone('patch.test', new Map([[name, values.length ? [{ name, type: 'A' as const, ttl: 60, values }] : []]]));
+  const set = (name: string, values: string[]) => s.patchZone('patch.test', new Map([[name, values.length ? [{ name, type: 'A' as const, ttl: 60, values }] : []]]));
 
   t.true(set('a.b.c.patch.test', ['192.0.2.2']));
   t.is(rcode('a.b.c.patch.test'), 'NOERROR');

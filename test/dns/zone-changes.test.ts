@@ -41,10 +41,14 @@ for (const s of steps) {
     t.notDeepEqual(await shopAddresses(s.tool, s.tcp, s.server), want, 'test setup: answer already equals the target');
     const t0 = Date.now();
     await g.writeFile('clusters/east/shop.yaml', ingressYaml({ name: 'shop', namespace: 'shop', hostname: `shop.${APEX}`, ips: s.east }));
-    const seen = await pollUntil(async () => {
-      const got = await shopAddresses(s.tool, s.tcp, s.server);
-      return JSON.stringify(got) === JSON.stringify(want) ? Date.now() - t0 : undefined;
-    }, 5000, 25);
+    const seen = await pollUntil(
+      async () => {
+        const got = await shopAddresses(s.tool, s.tcp, s.server);
+        return JSON.stringify(got) === JSON.stringify(want) ? Date.now() - t0 : undefined;
+      },
+      5000,
+      25,
+    );
     t.not(seen, undefined, `answer never became ${want.join(',')}`);
     t.true((seen ?? Infinity) <= 1000, `answer changed after ${seen} ms, want ≤ 1000`);
     const after = await serial(s.tool, s.tcp, s.server);
@@ -64,10 +68,14 @@ test.serial('an unchanged zone keeps its serial', async (t) => {
 test.serial('removing an Ingress withdraws its addresses; the serial grows', async (t) => {
   const before = await serial('dig', false);
   await g.remove('clusters/west/shop.yaml');
-  const seen = await pollUntil(async () => {
-    const got = await shopAddresses('dig', false);
-    return JSON.stringify(got) === JSON.stringify([SHOP_IPS[0]]) ? true : undefined;
-  }, 5000, 25);
+  const seen = await pollUntil(
+    async () => {
+      const got = await shopAddresses('dig', false);
+      return JSON.stringify(got) === JSON.stringify([SHOP_IPS[0]]) ? true : undefined;
+    },
+    5000,
+    25,
+  );
   t.true(seen, 'west address still served');
   t.true((await serial('dig', false)) > before);
 });

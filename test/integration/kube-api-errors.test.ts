@@ -6,8 +6,7 @@ import { APEX, ingress, startWorld, type World } from './kube-world.js';
 
 const SHOP = `shop.${APEX}`;
 const INGRESSES = '/apis/networking.k8s.io/v1/ingresses';
-const FORBIDDEN =
-  'ingresses.networking.k8s.io is forbidden: User "system:serviceaccount:globaldns:globaldns" cannot watch resource "ingresses" in API group "networking.k8s.io" at the cluster scope';
+const FORBIDDEN = 'ingresses.networking.k8s.io is forbidden: User "system:serviceaccount:globaldns:globaldns" cannot watch resource "ingresses" in API group "networking.k8s.io" at the cluster scope';
 
 async function logged(w: World, re: RegExp, timeoutMs = 8000): Promise<{ level: string; msg: string }[]> {
   const t0 = Date.now();
@@ -20,7 +19,7 @@ async function logged(w: World, re: RegExp, timeoutMs = 8000): Promise<{ level: 
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-test('a 403 and a 500 on a watch are logged with the API server\'s Status message, and no token', async (t) => {
+test("a 403 and a 500 on a watch are logged with the API server's Status message, and no token", async (t) => {
   const w = await startWorld({
     clusters: [{ name: 'east' }],
     entries: [{ fqdn: SHOP, targets: [{ cluster: 'east' }] }],

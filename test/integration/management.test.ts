@@ -3,18 +3,7 @@
 // Route53 simulator. Statuses must tell the truth at every step.
 import test from 'ava';
 import { ingress } from './kube-world.js';
-import {
-  cond,
-  credentialsSecret,
-  EMBEDDED_APEX,
-  embeddedProvider,
-  globalDns,
-  route53Provider,
-  simRecords,
-  startMgmtWorld,
-  statusOf,
-  waitFor,
-} from './management-world.js';
+import { cond, credentialsSecret, EMBEDDED_APEX, embeddedProvider, globalDns, route53Provider, simRecords, startMgmtWorld, statusOf, waitFor } from './management-world.js';
 import type { EntryStatus } from './management-world.js';
 import { buildQuery, decode, udpExchange } from '../support/wire.js';
 

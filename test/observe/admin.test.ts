@@ -60,10 +60,14 @@ test('readyz 503 until the cluster is read, then 200; metrics count dig queries;
   const logs = () => g.logs().split('\n').slice(-30).join('\n');
 
   // Not read yet: alive, not ready.
-  const notReady = await until(async () => {
-    const r = await get(`${g.adminUrl}/readyz`);
-    return r;
-  }, 15_000, logs);
+  const notReady = await until(
+    async () => {
+      const r = await get(`${g.adminUrl}/readyz`);
+      return r;
+    },
+    15_000,
+    logs,
+  );
   t.is(notReady.status, 503, notReady.body);
   t.like(JSON.parse(notReady.body), { sourcesSynced: false, snapshotLoaded: false });
   t.is((await get(`${g.adminUrl}/healthz`)).status, 200);

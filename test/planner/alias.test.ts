@@ -8,7 +8,12 @@ import type { Endpoint, GlobalDnsEntry, RecordSet } from '../../src/model/index.
 
 const entry: GlobalDnsEntry = { fqdn: 'shop.example.test', ttl: 60, provider: 'r53', targets: [{ cluster: 'east' }, { cluster: 'west' }] };
 const ep = (cluster: string, targets: string[], name = 'web'): Endpoint => ({
-  cluster, namespace: 'default', kind: 'Ingress', name, hostnames: ['shop.example.test'], targets,
+  cluster,
+  namespace: 'default',
+  kind: 'Ingress',
+  name,
+  hostnames: ['shop.example.test'],
+  targets,
 });
 const LB_EAST = 'my-lb-123.us-east-1.elb.amazonaws.com';
 const LB_WEST = 'net-lb-456.elb.us-west-2.amazonaws.com';
@@ -49,7 +54,7 @@ test('two clusters behind two balancers: weighted alias sets, one per cluster', 
   ]);
 });
 
-test('a balancer and addresses: weighted, the addresses as their cluster\'s plain set', (t) => {
+test("a balancer and addresses: weighted, the addresses as their cluster's plain set", (t) => {
   const p = planName('shop.example.test', entry, [ep('east', [LB_EAST]), ep('west', ['198.51.100.1', '2001:db8::1', OTHER])], resolved, opts);
   t.deepEqual(p.records, [
     { name: 'shop.example.test', type: 'A', ttl: 60, values: [LB_EAST], setIdentifier: 'east', weight: 1 },

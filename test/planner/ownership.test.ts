@@ -1,13 +1,5 @@
 import test from 'ava';
-import {
-  externalDnsRegistryNames,
-  formatOwnership,
-  ownedBy,
-  ownershipName,
-  ownershipRecords,
-  parseOwnership,
-  parseOwnershipName,
-} from '../../src/planner/index.js';
+import { externalDnsRegistryNames, formatOwnership, ownedBy, ownershipName, ownershipRecords, parseOwnership, parseOwnershipName } from '../../src/planner/index.js';
 import { OWNER, externalDnsTxt, rrset, stamp, withSet } from './records.js';
 
 const shopA1 = rrset('shop.example.test. 300 IN A 192.0.2.10', 'shop.example.test. 300 IN A 198.51.100.20');
@@ -43,16 +35,18 @@ test('ownership value: external-dns records (Rancher Global DNS) are read', (t) 
 });
 
 test('ownership value: any other text is no ownership', (t) => {
-  for (const text of [
-    'v=spf1 include:_spf.example.test -all',
-    'google-site-verification=abc',
-    'heritage=other,other/owner=x',
-    'heritage=globaldns,globaldns/resource=x',
-    'heritage=external-dns',
-    'heritage=globaldns,globaldns/owner=x,globaldns/record-type=BOGUS',
-    'heritage=globaldns,globaldns/owner=%zz',
-    '',
-  ]) {
+  for (
+    const text of [
+      'v=spf1 include:_spf.example.test -all',
+      'google-site-verification=abc',
+      'heritage=other,other/owner=x',
+      'heritage=globaldns,globaldns/resource=x',
+      'heritage=external-dns',
+      'heritage=globaldns,globaldns/owner=x,globaldns/record-type=BOGUS',
+      'heritage=globaldns,globaldns/owner=%zz',
+      '',
+    ]
+  ) {
     t.is(parseOwnership(text), undefined, text);
   }
 });

@@ -76,7 +76,7 @@ test('update: a new resource (entry) re-stamps the companion only', (t) => {
   const { plan: p } = plan([shopA1], [shopA1, stamp(shopA1)], { ...sync, resourceOf: () => 'shop/web-global' });
   t.deepEqual(lines(p), [
     '~ _globaldns-a.shop.example.test 300 TXT "heritage=globaldns,globaldns/owner=globaldns-prod,globaldns/resource=shop.example.test,globaldns/record-type=A" -> ' +
-      '_globaldns-a.shop.example.test 300 TXT "heritage=globaldns,globaldns/owner=globaldns-prod,globaldns/resource=shop/web-global,globaldns/record-type=A"',
+    '_globaldns-a.shop.example.test 300 TXT "heritage=globaldns,globaldns/owner=globaldns-prod,globaldns/resource=shop/web-global,globaldns/record-type=A"',
   ]);
 });
 
@@ -108,7 +108,7 @@ test('foreign record set at the same name and type: a conflict, never touched', 
   t.deepEqual(external.conflicts.map((c) => c.reason), ['owned by external-dns owner other-cluster']);
 });
 
-test('another owner\'s companion with no record yet still keeps us out', (t) => {
+test("another owner's companion with no record yet still keeps us out", (t) => {
   const { plan: p, conflicts } = plan([shopA1], [stamp(shopA1, 'globaldns-staging')], sync);
   t.deepEqual(lines(p), []);
   t.deepEqual(conflicts.map((c) => c.reason), ['claimed by globaldns owner globaldns-staging']);

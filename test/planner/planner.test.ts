@@ -1,17 +1,7 @@
 import test from 'ava';
 import { desiredRecords, findEntry, indexEntries, planName, projectMatches, targetHostnames } from '../../src/planner/index.js';
 import type { ResolvedAddresses } from '../../src/planner/index.js';
-import {
-  appsWildcardEntry,
-  eastShop,
-  eastShopViaLb,
-  ingress,
-  northShop,
-  shopEntry,
-  westShopInProject,
-  westShopNoProject,
-  westShopOtherProject,
-} from './fixtures.js';
+import { appsWildcardEntry, eastShop, eastShopViaLb, ingress, northShop, shopEntry, westShopInProject, westShopNoProject, westShopOtherProject } from './fixtures.js';
 
 const none = new Map<string, ResolvedAddresses>();
 

@@ -58,7 +58,7 @@ test('orphaned companions stay under upsert-only and create-only', (t) => {
   for (const policy of ['upsert-only', 'create-only'] as const) t.deepEqual(lines(plan([], [stamp(oldA)], opts(policy)).plan), [], policy);
 });
 
-test('other owners\' records, foreign records and other external-dns owners are untouched under every policy', (t) => {
+test("other owners' records, foreign records and other external-dns owners are untouched under every policy", (t) => {
   const teamA = rrset('team.example.test. 300 IN A 192.0.2.60');
   const current = [
     teamA,

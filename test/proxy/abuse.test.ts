@@ -78,8 +78,7 @@ test.serial('slowloris: a head trickled byte by byte is closed after the header 
 
 test.serial('Content-Length with Transfer-Encoding: rejected with 400 and never forwarded', async (t) => {
   const before = [world.east.requests.length, world.west.requests.length];
-  const smuggle =
-    'POST /echo HTTP/1.1\r\nHost: shop.example.test\r\nContent-Length: 44\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /headers HTTP/1.1\r\nHost: shop.example.test\r\n\r\n';
+  const smuggle = 'POST /echo HTTP/1.1\r\nHost: shop.example.test\r\nContent-Length: 44\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /headers HTTP/1.1\r\nHost: shop.example.test\r\n\r\n';
   const r = await raw(smuggle);
   t.regex(r.text, /^HTTP\/1\.1 400 /);
   t.true(r.closed);

@@ -109,7 +109,7 @@ async function servedCertificate(r: Rig, name: string): Promise<{ subject: strin
   };
 }
 
-test.serial('both names get certificates from pebble through the proxy; curl --cacert verifies them and reaches each upstream; SNI picks each name\'s certificate', async (t) => {
+test.serial("both names get certificates from pebble through the proxy; curl --cacert verifies them and reaches each upstream; SNI picks each name's certificate", async (t) => {
   const r = rig!;
   // Issuance: pebble fetches the HTTP-01 answer from the proxy's HTTP listener (a worker asks the primary).
   const deadline = Date.now() + 60_000;
@@ -136,7 +136,7 @@ test.serial('both names get certificates from pebble through the proxy; curl --c
   t.is(certA.san, `DNS:${A}`);
   t.is(certB.san, `DNS:${B}`);
   t.not(certA.serial, certB.serial);
-  t.is(certA.verify, '0 (ok)', 'openssl verifies the chain against pebble\'s root');
+  t.is(certA.verify, '0 (ok)', "openssl verifies the chain against pebble's root");
   t.is(certB.verify, '0 (ok)');
 
   // curl -v names the certificate it got for each name.
@@ -154,8 +154,7 @@ test.serial('both names get certificates from pebble through the proxy; curl --c
 
 test.serial('the redirect entry answers plain HTTP with 308 to https, except ACME challenge paths; the other entry is served on HTTP', async (t) => {
   const r = rig!;
-  const plain = (name: string, urlPath: string, extra: string[] = []) =>
-    curl(['--max-time', '10', '--resolve', `${name}:${r.httpPort}:127.0.0.1`, ...extra, `http://${name}:${r.httpPort}${urlPath}`]);
+  const plain = (name: string, urlPath: string, extra: string[] = []) => curl(['--max-time', '10', '--resolve', `${name}:${r.httpPort}:127.0.0.1`, ...extra, `http://${name}:${r.httpPort}${urlPath}`]);
   const redirected = await plain(A, '/shop?x=1', ['-D', '-']);
   t.is(redirected.status, 308);
   t.regex(redirected.body, new RegExp(`location: https://${A.replace(/\./g, '\\.')}:${r.httpsPort}/shop\\?x=1`, 'i'));

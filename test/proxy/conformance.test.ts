@@ -790,12 +790,14 @@ for (const engine of ENGINES) {
     c.destroy();
   });
 
-  for (const [path, what] of [
-    ['/garbage', 'random bytes instead of a response'],
-    ['/cl-and-te', 'a response with both Content-Length and Transfer-Encoding'],
-    ['/bad-status-code', 'a status code that is not a number'],
-    ['/bad-status-protocol', 'a status line that is not HTTP'],
-  ] as const) {
+  for (
+    const [path, what] of [
+      ['/garbage', 'random bytes instead of a response'],
+      ['/cl-and-te', 'a response with both Content-Length and Transfer-Encoding'],
+      ['/bad-status-code', 'a status code that is not a number'],
+      ['/bad-status-protocol', 'a status line that is not HTTP'],
+    ] as const
+  ) {
     serial(`upstream sends ${what}: 502, and the next request to a good host is answered`, async (t) => {
       const c = await Conn.open(world.httpPort);
       const r = await c.exchange('GET', path, RAW);
@@ -822,7 +824,7 @@ for (const engine of ENGINES) {
     t.is(next.status, 200);
   });
 
-  serial("client leaving in the middle of a 10 MiB response: the proxy stays up and closes that upstream connection", async (t) => {
+  serial('client leaving in the middle of a 10 MiB response: the proxy stays up and closes that upstream connection', async (t) => {
     const from = conf.seen.length;
     const c = await Conn.open(world.httpPort);
     c.write(requestBytes('GET', '/stream', CONF));

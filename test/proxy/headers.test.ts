@@ -14,16 +14,26 @@ function asObject(flat: string[]): Record<string, string[]> {
 }
 
 const incoming = [
-  'Host', 'shop.example.test:8080',
-  'Connection', 'keep-alive, X-Secret-Hop',
-  'X-Secret-Hop', 'drop me',
-  'Keep-Alive', 'timeout=5',
-  'TE', 'trailers',
-  'Accept', 'text/html',
-  'X-Forwarded-For', '198.51.100.1',
-  'X-Forwarded-Proto', 'https',
-  'X-Forwarded-Host', 'outer.example.test',
-  'Forwarded', 'for=198.51.100.1;proto=https',
+  'Host',
+  'shop.example.test:8080',
+  'Connection',
+  'keep-alive, X-Secret-Hop',
+  'X-Secret-Hop',
+  'drop me',
+  'Keep-Alive',
+  'timeout=5',
+  'TE',
+  'trailers',
+  'Accept',
+  'text/html',
+  'X-Forwarded-For',
+  '198.51.100.1',
+  'X-Forwarded-Proto',
+  'https',
+  'X-Forwarded-Host',
+  'outer.example.test',
+  'Forwarded',
+  'for=198.51.100.1;proto=https',
 ];
 
 test('from an untrusted client: hop-by-hop headers dropped, forwarding headers replaced, Host kept', (t) => {

@@ -136,15 +136,18 @@ test.serial('a GlobalDNS with proxy.tls.secretName: its Secret served by SNI, tr
   const r = await replica({ mgmt, east, identity: 'replica-0' });
   t.teardown(() => r.gd.cleanup());
   const logTail = () => r.gd.logs().split('\n').slice(-25).join('\n');
-  const httpsGet = (extra: string[] = []) =>
-    curl(['--max-time', '10', '--resolve', `${SHOP}:${r.httpsPort}:127.0.0.1`, '--cacert', caFile, ...extra, `https://${SHOP}:${r.httpsPort}/`]);
+  const httpsGet = (extra: string[] = []) => curl(['--max-time', '10', '--resolve', `${SHOP}:${r.httpsPort}:127.0.0.1`, '--cacert', caFile, ...extra, `https://${SHOP}:${r.httpsPort}/`]);
   const httpGet = () => curl(['--max-time', '10', '-H', `host: ${SHOP}`, `http://127.0.0.1:${r.httpPort}/`]);
 
   // HTTPS with the Secret's certificate, verified against the test CA, answered by the workload cluster's upstream.
-  const ok = await until(async () => {
-    const res = await httpsGet();
-    return res.status === 200 ? res : undefined;
-  }, 20_000, () => `https ${SHOP}\n${logTail()}`);
+  const ok = await until(
+    async () => {
+      const res = await httpsGet();
+      return res.status === 200 ? res : undefined;
+    },
+    20_000,
+    () => `https ${SHOP}\n${logTail()}`,
+  );
   t.is(ok.body, 'east');
   const firstSerial = await serialOf(first);
   const seen = await served(r.httpsPort, SHOP, caFile);
@@ -168,10 +171,14 @@ test.serial('a GlobalDNS with proxy.tls.secretName: its Secret served by SNI, tr
 
   // The resource is deleted: the host is unknown again.
   mgmt.delete('GlobalDNS', 'shop', 'web');
-  const gone = await until(async () => {
-    const res = await httpGet();
-    return res.status === 404 ? res : undefined;
-  }, 15_000, () => `404 for ${SHOP}\n${logTail()}`);
+  const gone = await until(
+    async () => {
+      const res = await httpGet();
+      return res.status === 404 ? res : undefined;
+    },
+    15_000,
+    () => `404 for ${SHOP}\n${logTail()}`,
+  );
   t.regex(gone.body, new RegExp(`no route for host "${SHOP.replace(/\./g, '\\.')}"`));
   // Its certificate goes with it: no handshake for the name any more.
   await until(async () => ((await served(r.httpsPort, SHOP, caFile)) === undefined ? true : undefined), 10_000, () => 'certificate withdrawn');
@@ -230,20 +237,28 @@ test.serial('ACME in cluster mode: a replica that does not lead orders nothing a
     data: { 'tls.crt': b64(issued.certPem), 'tls.key': b64(issued.keyPem) },
   });
   const caFile = path.join(ca.dir, 'ca.pem');
-  const fromSecret = await until(async () => {
-    const res = await curl(['--max-time', '10', '--resolve', `${SHOP}:${r.httpsPort}:127.0.0.1`, '--cacert', caFile, `https://${SHOP}:${r.httpsPort}/`]);
-    return res.status === 200 ? res : undefined;
-  }, 15_000, () => `${SHOP} from the shared Secret\n${logTail()}`);
+  const fromSecret = await until(
+    async () => {
+      const res = await curl(['--max-time', '10', '--resolve', `${SHOP}:${r.httpsPort}:127.0.0.1`, '--cacert', caFile, `https://${SHOP}:${r.httpsPort}/`]);
+      return res.status === 200 ? res : undefined;
+    },
+    15_000,
+    () => `${SHOP} from the shared Secret\n${logTail()}`,
+  );
   t.is(fromSecret.body, 'east');
   t.is((await served(r.httpsPort, SHOP, caFile))?.serial, await serialOf(issued));
   t.is(orders(), 0, 'still no order');
 
   // The other replica is gone (its Lease deleted): this one leads and orders what is missing, and only that.
   mgmt.delete('Lease', LEASE_NS, 'globaldns');
-  const fromOrder = await until(async () => {
-    const res = await get(API);
-    return res.status === 200 ? res : undefined;
-  }, 40_000, () => `${API} ordered once leading\n${logTail()}`);
+  const fromOrder = await until(
+    async () => {
+      const res = await get(API);
+      return res.status === 200 ? res : undefined;
+    },
+    40_000,
+    () => `${API} ordered once leading\n${logTail()}`,
+  );
   t.is(fromOrder.body, 'east');
   t.true(r.gd.logs().includes('placing ACME orders (leading)'));
   await sleep(1000);

@@ -77,8 +77,7 @@ async function requestsCountedByCluster(t: ExecutionContext, world: ProxyWorld, 
   }
   const expected = { east: world.east.hits - hits0.east, west: world.west.hits - hits0.west };
   t.is(expected.east + expected.west, n, 'every request reached an upstream once');
-  const delta = (s: Sample[], cluster: string) =>
-    total(s, 'globaldns_proxy_requests_total', { host: SHOP, cluster, status: '200' }) - total(base, 'globaldns_proxy_requests_total', { host: SHOP, cluster, status: '200' });
+  const delta = (s: Sample[], cluster: string) => total(s, 'globaldns_proxy_requests_total', { host: SHOP, cluster, status: '200' }) - total(base, 'globaldns_proxy_requests_total', { host: SHOP, cluster, status: '200' });
   const latency = (s: Sample[]) => total(s, 'globaldns_proxy_upstream_duration_seconds_count') - total(base, 'globaldns_proxy_upstream_duration_seconds_count');
   const after = await scrapeUntil(world, (s) => delta(s, 'east') + delta(s, 'west') >= n && latency(s) >= n);
   t.is(delta(after, 'east'), expected.east, 'east: as many 200s as east answered');

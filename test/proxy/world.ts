@@ -108,7 +108,7 @@ function websocketEcho(req: http.IncomingMessage, socket: Socket, name: string):
       if (buf.length < need) return;
       const mask = masked ? buf.subarray(off, off + 4) : undefined;
       const payload = Buffer.from(buf.subarray(off + (masked ? 4 : 0), need));
-      if (mask) for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i & 3];
+      if (mask) { for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i & 3]; }
       buf = buf.subarray(need);
       if (opcode === 0x8) {
         socket.end(Buffer.from([0x88, 0]));

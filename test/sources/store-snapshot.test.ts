@@ -57,12 +57,14 @@ test('no file: nothing restored, nothing logged', async (t) => {
   t.deepEqual(log.lines, []);
 });
 
-for (const [label, text, reason] of [
-  ['truncated JSON', '{"kind":"globaldns-endpoints","format":1,"endpoints":[{"clus', 'not JSON'],
-  ['a foreign file', '{"format":1,"zones":[]}', 'not a globaldns endpoint snapshot (kind missing)'],
-  ['another format', '{"kind":"globaldns-endpoints","format":2,"endpoints":[]}', 'format 2, this version reads format 1'],
-  ['a malformed endpoint', '{"kind":"globaldns-endpoints","format":1,"endpoints":[{"cluster":"east","namespace":"default","kind":"Ingress","name":"web","hostnames":["a.example.test"],"targets":[42]}]}', 'endpoint 0: targets'],
-] as const) {
+for (
+  const [label, text, reason] of [
+    ['truncated JSON', '{"kind":"globaldns-endpoints","format":1,"endpoints":[{"clus', 'not JSON'],
+    ['a foreign file', '{"format":1,"zones":[]}', 'not a globaldns endpoint snapshot (kind missing)'],
+    ['another format', '{"kind":"globaldns-endpoints","format":2,"endpoints":[]}', 'format 2, this version reads format 1'],
+    ['a malformed endpoint', '{"kind":"globaldns-endpoints","format":1,"endpoints":[{"cluster":"east","namespace":"default","kind":"Ingress","name":"web","hostnames":["a.example.test"],"targets":[42]}]}', 'endpoint 0: targets'],
+  ] as const
+) {
   test(`${label}: ignored with a clear log line, kept aside, never a crash`, async (t) => {
     const dir = await stateDir();
     await writeFile(join(dir, STORE_SNAPSHOT_FILE), text);
@@ -104,8 +106,7 @@ test('after a restart an unreachable cluster keeps its last endpoints under the 
   const fleet = new ClusterFleet(store);
   const log = new RecordingLogger();
   t.true(await new StoreSnapshot({ stateDir: dir, store, logger: log }).restore(() => true));
-  const cluster = (name: string, api: FakeApi) =>
-    new KubeClusterSource({ cluster: name, api, store, fleet, gracePeriodMs: GRACE, watchdogMs: 600_000, backoff: { initialMs: 1000, maxMs: 4000 }, clock, random: () => 0, logger: log });
+  const cluster = (name: string, api: FakeApi) => new KubeClusterSource({ cluster: name, api, store, fleet, gracePeriodMs: GRACE, watchdogMs: 600_000, backoff: { initialMs: 1000, maxMs: 4000 }, clock, random: () => 0, logger: log });
   const eastApi = new FakeApi();
   eastApi.down = true;
   eastApi.downError = refused;

@@ -1,16 +1,7 @@
 // Tests of the fake Kubernetes API server, spoken to with the real @kubernetes/client-node 1.4.
 import test from 'ava';
 import { request } from 'node:https';
-import {
-  ApiException,
-  CoordinationV1Api,
-  CoreV1Api,
-  KubeConfig,
-  makeInformer,
-  NetworkingV1Api,
-  type KubernetesObject,
-  type V1Ingress,
-} from '@kubernetes/client-node';
+import { ApiException, CoordinationV1Api, CoreV1Api, KubeConfig, makeInformer, NetworkingV1Api, type KubernetesObject, type V1Ingress } from '@kubernetes/client-node';
 import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
 
 function ingress(name: string, ns = 'default', labels: Record<string, string> = {}, ip = '10.0.0.1'): Record<string, unknown> {

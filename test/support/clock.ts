@@ -54,4 +54,3 @@ export class ManualClock implements Clock {
     this.timers = this.live();
   }
 }
-

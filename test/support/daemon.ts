@@ -90,17 +90,16 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   }
 
   let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      if (exitedHow === undefined) {
-        proc.kill(o.stopSignal ?? 'SIGTERM');
-        const kill = setTimeout(() => exitedHow === undefined && proc.kill('SIGKILL'), KILL_AFTER_MS);
-        await exitP;
-        clearTimeout(kill);
-      }
-      await o.onStop?.();
-      await rm(o.dir, { recursive: true, force: true });
-    })());
+  const stop = () => (stopping ??= (async () => {
+    if (exitedHow === undefined) {
+      proc.kill(o.stopSignal ?? 'SIGTERM');
+      const kill = setTimeout(() => exitedHow === undefined && proc.kill('SIGKILL'), KILL_AFTER_MS);
+      await exitP;
+      clearTimeout(kill);
+    }
+    await o.onStop?.();
+    await rm(o.dir, { recursive: true, force: true });
+  })());
 
   try {
     // A program that cannot start only says so in an 'error' event: wait for either outcome.

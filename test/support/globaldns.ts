@@ -104,7 +104,7 @@ export async function startGlobaldns(opts: GlobaldnsOptions): Promise<Globaldns>
     proc.once('exit', (code, signal) => {
       exit = { code, signal };
       resolve(exit);
-    }),
+    })
   );
 
   const stop = async () => {

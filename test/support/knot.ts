@@ -141,12 +141,7 @@ export async function startKnot(opts: KnotOptions): Promise<Knot> {
     proc: knotd.proc,
     pid: knotd.pid,
     logs: knotd.logs,
-    knotc: (...args: string[]) =>
-      new Promise((resolve, reject) =>
-        execFile(KNOTC, ['-s', path.join(dir, 'knot.sock'), ...args], { timeout: 10_000 }, (err, out, errOut) =>
-          err ? reject(new Error(`knotc ${args.join(' ')}: ${errOut || err.message}`)) : resolve(String(out)),
-        ),
-      ),
+    knotc: (...args: string[]) => new Promise((resolve, reject) => execFile(KNOTC, ['-s', path.join(dir, 'knot.sock'), ...args], { timeout: 10_000 }, (err, out, errOut) => err ? reject(new Error(`knotc ${args.join(' ')}: ${errOut || err.message}`)) : resolve(String(out)))),
     stop: knotd.stop,
   };
 }

@@ -47,9 +47,7 @@ export interface Pdns {
 }
 
 function run(cmd: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) =>
-    execFile(cmd, args, { timeout: 20_000 }, (err, _out, errOut) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${errOut || err.message}`)) : resolve())),
-  );
+  return new Promise((resolve, reject) => execFile(cmd, args, { timeout: 20_000 }, (err, _out, errOut) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${errOut || err.message}`)) : resolve())));
 }
 
 export async function startPdns(opts: PdnsOptions = {}): Promise<Pdns> {

@@ -144,8 +144,7 @@ export async function startPebble(opts: PebbleOptions): Promise<Pebble> {
 async function writeConfig(dir: string, opts: PebbleOptions): Promise<{ configFile: string; serverCaPem: string; acmePort: number; mgmtPort: number }> {
   const certFile = path.join(dir, 'pebble.pem');
   const keyFile = path.join(dir, 'pebble.key');
-  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile,
-    '-out', certFile, '-days', '2', '-subj', '/CN=pebble test server', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost']);
+  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=pebble test server', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost']);
   const serverCaPem = await readFile(certFile, 'utf8');
   const [acmePort, mgmtPort, spareTls] = await freePorts(3, { ipv6: false });
   const config = {

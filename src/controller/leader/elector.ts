@@ -506,10 +506,9 @@ export class LeaderElector {
 
   /** Hand the Lease back if it is still ours: holder cleared, 1 s, so nobody waits for expiry. */
   private async release(deadline: number): Promise<void> {
-    let lease: Lease | undefined =
-      this.observed && this.observed.holder === this.identity
-        ? { resourceVersion: this.observed.resourceVersion, spec: this.observed.spec }
-        : undefined;
+    let lease: Lease | undefined = this.observed && this.observed.holder === this.identity
+      ? { resourceVersion: this.observed.resourceVersion, spec: this.observed.spec }
+      : undefined;
     for (let round = 0; round < 3 && this.now() < deadline; round++) {
       if (!lease) {
         lease = await this.call(this.api.read(this.namespace, this.name));

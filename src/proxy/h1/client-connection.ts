@@ -432,7 +432,7 @@ class H1Exchange implements ClientExchange, RequestBody {
     this.buffered = null;
     this.bufferedBytes = 0;
     let ok = true;
-    if (buffered) for (const b of buffered) ok = sink.write(b) && ok;
+    if (buffered) { for (const b of buffered) ok = sink.write(b) && ok; }
     if (!ok) sink.onDrain(() => this.conn.resume(PAUSE_BODY));
     else this.conn.resume(PAUSE_BODY);
     if (this.ended) sink.end();
@@ -466,9 +466,8 @@ export function answer(ex: ClientExchange, status: number, text: string, extra?:
   }
   const body = Buffer.from(`${text}\n`);
   const headers = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(body.length)];
-  if (extra) for (const k in extra) headers.push(k, extra[k]);
+  if (extra) { for (const k in extra) headers.push(k, extra[k]); }
   ex.writeHead(status, '', headers);
   ex.write(body);
   ex.end();
 }
-

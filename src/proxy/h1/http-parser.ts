@@ -30,7 +30,7 @@ export interface ParseError extends Error {
 
 interface ParserModule {
   HTTPParser: {
-    new (): NativeParser;
+    new(): NativeParser;
     REQUEST: number;
     RESPONSE: number;
     kOnHeaders: number;
@@ -217,7 +217,6 @@ export class HttpParser {
   finish(): number | ParseError | undefined {
     return this.p.finish();
   }
-
 }
 
 export function isParseError(r: unknown): r is ParseError {

@@ -95,8 +95,7 @@ export class ClientNodeManagementApi implements ManagementApi {
         return { items: page.items, metadata: { resourceVersion: page.metadata?.resourceVersion, _continue: page.metadata?._continue } };
       }
       case 'GlobalDNS': {
-        const page: unknown =
-          namespace === undefined ? await this.custom.listClusterCustomObject({ ...crd, ...paging }) : await this.custom.listNamespacedCustomObject({ ...crd, namespace, ...paging });
+        const page: unknown = namespace === undefined ? await this.custom.listClusterCustomObject({ ...crd, ...paging }) : await this.custom.listNamespacedCustomObject({ ...crd, namespace, ...paging });
         return asPage(page);
       }
       case 'GlobalDNSProvider': {
@@ -128,8 +127,7 @@ export class ClientNodeManagementApi implements ManagementApi {
   async get(kind: StatusKind, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
     const crd = { group: CRD_GROUP, version: CRD_VERSION, plural: PLURALS[kind], name };
     try {
-      const obj: unknown =
-        kind === 'GlobalDNS' ? await this.custom.getNamespacedCustomObject({ ...crd, namespace: namespace ?? 'default' }) : await this.custom.getClusterCustomObject(crd);
+      const obj: unknown = kind === 'GlobalDNS' ? await this.custom.getNamespacedCustomObject({ ...crd, namespace: namespace ?? 'default' }) : await this.custom.getClusterCustomObject(crd);
       return isObj(obj) ? obj : undefined;
     } catch (e) {
       if (statusCode(e) === 404) return undefined;
@@ -139,17 +137,15 @@ export class ClientNodeManagementApi implements ManagementApi {
 
   async replaceStatus(kind: StatusKind, namespace: string | undefined, name: string, body: KubeObject): Promise<KubeObject> {
     const crd = { group: CRD_GROUP, version: CRD_VERSION, plural: PLURALS[kind], name, body };
-    const obj: unknown =
-      kind === 'GlobalDNS'
-        ? await this.custom.replaceNamespacedCustomObjectStatus({ ...crd, namespace: namespace ?? 'default' })
-        : await this.custom.replaceClusterCustomObjectStatus(crd);
+    const obj: unknown = kind === 'GlobalDNS'
+      ? await this.custom.replaceNamespacedCustomObjectStatus({ ...crd, namespace: namespace ?? 'default' })
+      : await this.custom.replaceClusterCustomObjectStatus(crd);
     return isObj(obj) ? obj : {};
   }
 
   async replace(kind: StatusKind, namespace: string | undefined, name: string, body: KubeObject): Promise<KubeObject> {
     const crd = { group: CRD_GROUP, version: CRD_VERSION, plural: PLURALS[kind], name, body };
-    const obj: unknown =
-      kind === 'GlobalDNS' ? await this.custom.replaceNamespacedCustomObject({ ...crd, namespace: namespace ?? 'default' }) : await this.custom.replaceClusterCustomObject(crd);
+    const obj: unknown = kind === 'GlobalDNS' ? await this.custom.replaceNamespacedCustomObject({ ...crd, namespace: namespace ?? 'default' }) : await this.custom.replaceClusterCustomObject(crd);
     return isObj(obj) ? obj : {};
   }
 

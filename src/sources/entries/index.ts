@@ -1,12 +1,5 @@
 export { ManagementSource } from './source.js';
-export type {
-  ConditionUpdate,
-  EntryStatusUpdate,
-  InvolvedObject,
-  ManagementSourceOptions,
-  ProviderStatusUpdate,
-  StatusUpdate,
-} from './source.js';
+export type { ConditionUpdate, EntryStatusUpdate, InvolvedObject, ManagementSourceOptions, ProviderStatusUpdate, StatusUpdate } from './source.js';
 export { buildView, PROVIDER_FINALIZER, ROUTE53_SECRET_KEYS } from './view.js';
 export type { ManagedProvider, ManagementView, ProviderLifecycle, ResourceKindName, ResourceProblem } from './view.js';
 export { ProviderSecret } from './secret.js';

@@ -271,7 +271,7 @@ export class ManagementSource {
   async writeStatus(kind: StatusKind, namespace: string | undefined, name: string, status: StatusUpdate | ((current: Record<string, unknown> | undefined) => StatusUpdate)): Promise<KubeObject> {
     const what = `write status of ${kind} ${namespace === undefined ? name : `${namespace}/${name}`}`;
     const attempts = this.opts.statusAttempts ?? 5;
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1;; attempt++) {
       let obj: KubeObject | undefined;
       try {
         obj = await this.api.get(kind, namespace, name);
@@ -304,7 +304,7 @@ export class ManagementSource {
   async setProviderFinalizer(name: string, finalizer: string, present: boolean): Promise<boolean> {
     const what = `${present ? 'add' : 'remove'} finalizer ${finalizer} ${present ? 'to' : 'from'} GlobalDNSProvider ${name}`;
     const attempts = this.opts.statusAttempts ?? 5;
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1;; attempt++) {
       let obj: KubeObject | undefined;
       try {
         obj = await this.api.get('GlobalDNSProvider', undefined, name);

@@ -48,7 +48,7 @@ function isObj(v: unknown): v is Record<string, unknown> {
 function meta(obj: KubeObject): { name: string; namespace: string; labels: Record<string, string> } {
   const m = isObj(obj.metadata) ? obj.metadata : {};
   const labels: Record<string, string> = {};
-  if (isObj(m.labels)) for (const [k, v] of Object.entries(m.labels)) if (typeof v === 'string') labels[k] = v;
+  if (isObj(m.labels)) { for (const [k, v] of Object.entries(m.labels)) if (typeof v === 'string') labels[k] = v; }
   return {
     name: typeof m.name === 'string' ? m.name : '',
     // As extractEndpoint does: an object without a namespace is in `default`.
@@ -388,7 +388,7 @@ export class KubeClusterSource implements FleetMember {
       if (inNs?.size === 0) cache.delete(namespace);
       return;
     }
-    if (!inNs) cache.set(namespace, (inNs = new Map<string, KubeObject>()));
+    if (!inNs) cache.set(namespace, inNs = new Map<string, KubeObject>());
     inNs.set(name, typed);
   }
 

@@ -39,8 +39,7 @@ function statusMessage(body: unknown): string | undefined {
  */
 export function describeFailure(err: unknown): KubeFailure {
   if (!isObj(err)) return { message: String(err) };
-  const status =
-    typeof err.statusCode === 'number' ? err.statusCode : typeof err.code === 'number' && err.code >= 100 && err.code < 600 ? err.code : undefined;
+  const status = typeof err.statusCode === 'number' ? err.statusCode : typeof err.code === 'number' && err.code >= 100 && err.code < 600 ? err.code : undefined;
   if (status !== undefined) {
     const text = STATUS_CODES[status] ?? 'Unknown Status';
     const detail = statusMessage(err.body);

@@ -138,7 +138,7 @@ export class LoadBalancerResolver {
   /** Looks `hostname` up now; true when its addresses changed. Schedules the next look-up. */
   private resolve(hostname: string): Promise<boolean> {
     let e = this.entries.get(hostname);
-    if (!e) this.entries.set(hostname, (e = {}));
+    if (!e) this.entries.set(hostname, e = {});
     if (e.inflight) return e.inflight;
     const entry = e;
     entry.timer?.cancel();

@@ -148,7 +148,13 @@ test('through the controller: garbage never crashes it nor deletes a kept record
     store.upsert(ingress('api', '192.0.2.2'));
     const controller = new ExternalController({
       desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }) }),
-      bindings: [{ name: 'ali', provider: p, ownerId: 'gdns', policy: 'sync' }], logger, resync: false, debounceMs: 10, maxDelayMs: 50, retryInitialMs: 20, retryMaxMs: 50,
+      bindings: [{ name: 'ali', provider: p, ownerId: 'gdns', policy: 'sync' }],
+      logger,
+      resync: false,
+      debounceMs: 10,
+      maxDelayMs: 50,
+      retryInitialMs: 20,
+      retryMaxMs: 50,
     });
     t.teardown(() => controller.stop());
     await controller.start();

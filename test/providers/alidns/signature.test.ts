@@ -42,8 +42,7 @@ test('an AddDomainRecord of a TXT value with quotes, a space, = and *: sorted, e
   };
   // By hand: names in byte order (TTL before Timestamp before Type), values encoded once in the
   // query and once more in the string to sign ('"' → %22 → %2522, ' ' → %20 → %2520, '~' kept).
-  const byHand =
-    'GET&%2F&AccessKeyId%3Dtestid%26Action%3DAddDomainRecord%26DomainName%3Dexample.org%26Format%3DJSON%26Line%3Ddefault' +
+  const byHand = 'GET&%2F&AccessKeyId%3Dtestid%26Action%3DAddDomainRecord%26DomainName%3Dexample.org%26Format%3DJSON%26Line%3Ddefault' +
     '%26RR%3D_globaldns-a.www%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3Dnonce-1%26SignatureVersion%3D1.0%26TTL%3D600' +
     '%26Timestamp%3D2024-05-01T00%253A00%253A00Z%26Type%3DTXT%26Value%3Dv%253D%2522a%2520b%2522%252A~%26Version%3D2015-01-09';
   t.is(alidnsStringToSign('GET', params), byHand);

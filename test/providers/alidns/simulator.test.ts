@@ -19,10 +19,9 @@ async function call(sim: AlidnsSim, action: string, params: Record<string, strin
   const method = o.method ?? 'GET';
   all.Signature = alidnsRpcSignature(method, all, SIM_KEY.accessKeySecret);
   const body = Object.entries(all).map(([k, v]) => `${alidnsPercentEncode(k)}=${alidnsPercentEncode(v)}`).join('&');
-  const res =
-    method === 'GET'
-      ? await fetch(`${sim.url}/?${body}`)
-      : await fetch(`${sim.url}/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+  const res = method === 'GET'
+    ? await fetch(`${sim.url}/?${body}`)
+    : await fetch(`${sim.url}/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 

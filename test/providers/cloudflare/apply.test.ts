@@ -4,8 +4,7 @@ import test from 'ava';
 import { EMPTY, provider, rr, simSets, withSim, ZONE } from './fixture.js';
 
 const zone = (id: string) => ({ id, name: ZONE });
-const lines = (sets: { name: string; type: string; ttl: number; values: string[] }[]) =>
-  sets.map((s) => `${s.name} ${s.ttl} ${s.type} ${[...s.values].sort().join(' ')}`).sort();
+const lines = (sets: { name: string; type: string; ttl: number; values: string[] }[]) => sets.map((s) => `${s.name} ${s.ttl} ${s.type} ${[...s.values].sort().join(' ')}`).sort();
 
 test('500 creates go out as batch requests of at most 200 operations, no per-record calls', async (t) => {
   await withSim({}, async (sim, id) => {
@@ -44,7 +43,7 @@ test('a multi-value update keeps the records of unchanged values and moves the o
     t.deepEqual([...after.keys()].sort(), ['192.0.2.1', '192.0.2.3', '198.51.100.9']);
     t.is(after.get('192.0.2.1'), before.get('192.0.2.1'), 'unchanged value keeps its record');
     t.is(after.get('192.0.2.3'), before.get('192.0.2.3'), 'unchanged value keeps its record');
-    t.is(after.get('198.51.100.9'), before.get('192.0.2.2'), 'the removed value\'s record now carries the new one');
+    t.is(after.get('198.51.100.9'), before.get('192.0.2.2'), "the removed value's record now carries the new one");
     const batches = sim.calls.slice(calls).filter((c) => c.op === 'Batch');
     t.is(batches.length, 1);
     t.deepEqual(batches[0].batch, { deletes: 0, patches: 1, puts: 0, posts: 0 });
@@ -78,7 +77,7 @@ test('an update of a set changed under us fails and leaves it alone', async (t) 
   });
 });
 
-test('a create over someone else\'s set of the same name and type fails; a repeated create is a no-op', async (t) => {
+test("a create over someone else's set of the same name and type fails; a repeated create is a no-op", async (t) => {
   await withSim({}, async (sim, id) => {
     const p = provider(sim);
     sim.seed(id, { name: 'taken.example.org', type: 'A', ttl: 600, content: '203.0.113.7' });

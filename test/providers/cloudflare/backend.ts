@@ -21,7 +21,7 @@ export const backend: ContractBackend = {
         return simSets(sim, zoneId);
       },
       badCredentials: () => provider(sim, { zones: [ZONE], credentials: { apiToken: 'not-the-token' } }),
-      unreachable: () => provider(sim, { zones: [ZONE], baseUrl: `http://127.0.0.1:${downPort}/client/v4`}),
+      unreachable: () => provider(sim, { zones: [ZONE], baseUrl: `http://127.0.0.1:${downPort}/client/v4` }),
       stop: () => sim.stop(),
     };
   },

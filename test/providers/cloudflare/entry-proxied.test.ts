@@ -38,7 +38,7 @@ function aRecord(sim: CloudflareSim, zones: string[], name: string): SimRecord |
   return zones.flatMap((z) => sim.records(z)).find((r) => r.name === name && r.type === 'A');
 }
 
-test("entry proxied wins over the provider default both ways; toggling one entry updates only it; a resync writes nothing", async (t) => {
+test('entry proxied wins over the provider default both ways; toggling one entry updates only it; a resync writes nothing', async (t) => {
   await withSim({}, async (sim, org) => {
     const net = sim.createZone('example.net');
     const zones = [org, net];

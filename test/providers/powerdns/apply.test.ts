@@ -162,8 +162,7 @@ test.serial('disabled records parked by someone else: not read, kept through our
   const prov = make();
   const before = await prov.records(zone);
   t.is(line(find(before, `www.${zone.name}`, 'A')), `www.${zone.name} 300 A 192.0.2.1`, 'PowerDNS does not serve a disabled record: neither do we read it');
-  const records = async () =>
-    ((await pdns!.api('GET', `/zones/${zone.id}`)).json as { rrsets: { name: string; records: { content: string; disabled: boolean }[] }[] }).rrsets.find((r) => r.name === `www.${zone.id}`)?.records;
+  const records = async () => ((await pdns!.api('GET', `/zones/${zone.id}`)).json as { rrsets: { name: string; records: { content: string; disabled: boolean }[] }[] }).rrsets.find((r) => r.name === `www.${zone.id}`)?.records;
   const to = rr(zone.name, 'www 300 A 192.0.2.2 192.0.2.3');
   t.like(await prov.apply(zone, { ...EMPTY, updates: [{ from: find(before, `www.${zone.name}`, 'A')!, to }] }), { failed: 0 });
   t.deepEqual(
@@ -206,7 +205,7 @@ test.serial('every modelled type round-trips, and the daemon serves what the API
   const read = await prov.records(zone);
   const expected = sets.map((s) => (s.type === 'CNAME' ? { ...s, values: ['target.example.net'] } : s));
   for (const s of expected) t.is(line(find(read, s.name, s.type)), line(s), `${s.name} ${s.type}`);
-  t.truthy(find(read, zone.name, 'NS'), 'the apex NS is read too (it is PowerDNS\'s, and the planner never owns it)');
+  t.truthy(find(read, zone.name, 'NS'), "the apex NS is read too (it is PowerDNS's, and the planner never owns it)");
   t.false(read.some((r) => (r.type as string) === 'SOA'), 'SOA is left out');
 
   const www = await dig({ port: pdns!.dnsPort, name: `www.${zone.name}`, type: 'A' });

@@ -20,8 +20,7 @@ test.after.always(async () => {
 });
 test.afterEach.always((t) => logOnFailure(t, pdns));
 
-const make = (o: Partial<PowerDnsProviderOptions> = {}) =>
-  new PowerDnsProvider({ url: pdns!.url, apiKey: pdns!.apiKey, maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100, random: seededRandom(3), ...o });
+const make = (o: Partial<PowerDnsProviderOptions> = {}) => new PowerDnsProvider({ url: pdns!.url, apiKey: pdns!.apiKey, maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100, random: seededRandom(3), ...o });
 
 async function withProxy<T>(f: (proxy: FaultProxy) => Promise<T>): Promise<T> {
   const proxy = await startFaultProxy(pdns!.url);
@@ -89,7 +88,7 @@ test.serial('5xx answers are retried with backoff; the change then lands', async
   t.deepEqual(find(await axfr(pdns!.dnsPort, zone.name), `www.${zone.name}`, 'A')?.values, ['192.0.2.1']);
 });
 
-test.serial('a server that keeps answering 500: the change fails with the server\'s words, the process goes on', async (t) => {
+test.serial("a server that keeps answering 500: the change fails with the server's words, the process goes on", async (t) => {
   const zone = await freshZone(pdns!, 'down');
   await withProxy(async (proxy) => {
     proxy.setFaults((_n, method) => (method === 'PATCH' ? { kind: 'status', status: 500, body: JSON.stringify({ error: 'Backend error: database is locked' }) } : { kind: 'pass' }));

@@ -45,9 +45,7 @@ const KEY_NAME = 'globaldns-test';
 
 function run(cmd: string, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, { timeout: 30_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${cmd} failed: ${String(stderr) || err.message}`)) : resolve(String(stdout)),
-    );
+    const child = execFile(cmd, args, { timeout: 30_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => err ? reject(new Error(`${cmd} failed: ${String(stderr) || err.message}`)) : resolve(String(stdout)));
     if (input !== undefined) child.stdin!.end(input);
   });
 }
@@ -168,8 +166,7 @@ export async function startRfc2136World(daemon: Daemon, opts: Rfc2136WorldOption
   }
   const port = server.port;
   const y = `${admin.algorithm}:${admin.name}:${admin.secret}`;
-  const makeProvider = (over: Partial<Rfc2136ProviderOptions> = {}) =>
-    new Rfc2136Provider({ name: `test-${daemon}`, zones: [CONTRACT_ZONE], servers: [`127.0.0.1:${port}`], tsig: key, timeoutMs: 3000, ...over });
+  const makeProvider = (over: Partial<Rfc2136ProviderOptions> = {}) => new Rfc2136Provider({ name: `test-${daemon}`, zones: [CONTRACT_ZONE], servers: [`127.0.0.1:${port}`], tsig: key, timeoutMs: 3000, ...over });
   const nsupdate = async (lines: string[], zone = CONTRACT_ZONE) => {
     if (lines.length === 0) return;
     await run('nsupdate', ['-y', y], [`server 127.0.0.1 ${port}`, `zone ${zone}`, ...lines, 'send', ''].join('\n'));

@@ -128,9 +128,7 @@ for (const daemon of ['bind', 'knot'] as Daemon[]) {
       t.is(records.filter((r) => r.name.startsWith('host-')).length, 3000);
       t.deepEqual(records.find((r) => r.name === 'host-2999.example.org')?.values, [`${'x'.repeat(20)} 2999`]);
       t.deepEqual(calls, ['AXFR ok'], 'one request');
-      const digOut = await new Promise<string>((r) =>
-        execFile('dig', ['@127.0.0.1', '-p', String(w.port), 'example.org', 'AXFR', '-y', `${w.key.algorithm}:${w.key.name}:${w.key.secret}`, '+noall', '+stats'], (_e, out) => r(String(out))),
-      );
+      const digOut = await new Promise<string>((r) => execFile('dig', ['@127.0.0.1', '-p', String(w.port), 'example.org', 'AXFR', '-y', `${w.key.algorithm}:${w.key.name}:${w.key.secret}`, '+noall', '+stats'], (_e, out) => r(String(out))));
       t.true(Number(/messages (\d+)/.exec(digOut)?.[1] ?? 0) > 1, `the server sent several messages: ${digOut.trim()}`);
     } finally {
       await w.stop();

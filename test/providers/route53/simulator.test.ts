@@ -1,14 +1,7 @@
 // The Route53 simulator seen through the real AWS SDK: error documents parse into the SDK's
 // exception names, batches are atomic, list order and pagination follow Route53's.
 import test from 'ava';
-import {
-  ChangeResourceRecordSetsCommand,
-  GetChangeCommand,
-  GetHostedZoneCommand,
-  ListHostedZonesByNameCommand,
-  ListResourceRecordSetsCommand,
-  type ResourceRecordSet,
-} from '@aws-sdk/client-route-53';
+import { ChangeResourceRecordSetsCommand, GetChangeCommand, GetHostedZoneCommand, ListHostedZonesByNameCommand, ListResourceRecordSetsCommand, type ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { sdkClient, withSim } from './fixture.js';
 
 const a = (name: string, ...ips: string[]): ResourceRecordSet => ({
@@ -82,8 +75,7 @@ test('DELETE must carry the current TTL and values', async (t) => {
     const id = sim.createZone('example.org');
     sim.seed(id, { name: 'www.example.org', type: 'A', ttl: 300, values: ['192.0.2.1', '192.0.2.2'] });
     const c = sdkClient(sim);
-    const del = (rr: ResourceRecordSet) =>
-      c.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: id, ChangeBatch: { Changes: [{ Action: 'DELETE', ResourceRecordSet: rr }] } }));
+    const del = (rr: ResourceRecordSet) => c.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: id, ChangeBatch: { Changes: [{ Action: 'DELETE', ResourceRecordSet: rr }] } }));
     const err = await caught(del(a('www.example.org', '192.0.2.1')));
     t.is(err.message, "[Tried to delete resource record set [name='www.example.org.', type='A'] but the values provided do not match the current values]");
     t.like(await caught(del({ ...a('www.example.org', '192.0.2.1', '192.0.2.2'), TTL: 60 })), { name: 'InvalidChangeBatch' });

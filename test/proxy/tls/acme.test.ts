@@ -49,11 +49,18 @@ async function rig(t: import('ava').ExecutionContext): Promise<Rig> {
     await rm(stateDir, { recursive: true, force: true });
   });
   return {
-    pebble, stateDir, rootFile, rootPem, challenge, logs,
+    pebble,
+    stateDir,
+    rootFile,
+    rootPem,
+    challenge,
+    logs,
     manager(opts = {}) {
       const store = new CertificateStore();
       const manager = new TlsManager({
-        stateDir, store, logger: captureLogger(logs),
+        stateDir,
+        store,
+        logger: captureLogger(logs),
         acme: { directoryUrl: pebble.directoryUrl, caBundlePem: pebble.serverCaPem, ...opts.acme },
         ...opts,
       });

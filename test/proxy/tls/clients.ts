@@ -10,16 +10,13 @@ const run = promisify(execFile);
 
 /** curl https://name:port/path resolved to 127.0.0.1, verified with `caFile`; the body. */
 export async function curlHttps(name: string, port: number, caFile: string, urlPath = '/'): Promise<string> {
-  const { stdout } = await run('curl', ['-sS', '--fail', '--max-time', '10', '--resolve', `${name}:${port}:127.0.0.1`,
-    '--cacert', caFile, `https://${name}:${port}${urlPath}`]);
+  const { stdout } = await run('curl', ['-sS', '--fail', '--max-time', '10', '--resolve', `${name}:${port}:127.0.0.1`, '--cacert', caFile, `https://${name}:${port}${urlPath}`]);
   return stdout;
 }
 
 /** The serial of the certificate `openssl s_client` is shown for SNI `name`. */
 export async function servedSerial(name: string, port: number): Promise<string> {
-  const { stdout } = await run('sh', ['-c',
-    `openssl s_client -connect 127.0.0.1:${port} -servername ${name} </dev/null 2>/dev/null | openssl x509 -noout -serial`],
-  { timeout: 10_000 });
+  const { stdout } = await run('sh', ['-c', `openssl s_client -connect 127.0.0.1:${port} -servername ${name} </dev/null 2>/dev/null | openssl x509 -noout -serial`], { timeout: 10_000 });
   const m = /serial=([0-9A-F]+)/i.exec(stdout);
   if (!m) throw new Error(`s_client ${name}: no certificate in ${JSON.stringify(stdout)}`);
   return m[1].toUpperCase();
@@ -71,8 +68,14 @@ export async function loopRequests(opts: { name: string; port: number; caPem: st
     try {
       const serial = await new Promise<string>((resolve, reject) => {
         const req = https.request({
-          host: '127.0.0.1', port: opts.port, servername: opts.name, path: '/', ca: opts.caPem,
-          headers: { host: opts.name }, agent: false, timeout: 5000,
+          host: '127.0.0.1',
+          port: opts.port,
+          servername: opts.name,
+          path: '/',
+          ca: opts.caPem,
+          headers: { host: opts.name },
+          agent: false,
+          timeout: 5000,
         }, (r) => {
           const cert = (r.socket as tls.TLSSocket).getPeerCertificate();
           r.resume();
@@ -91,5 +94,3 @@ export async function loopRequests(opts: { name: string; port: number; caPem: st
   }
   return res;
 }
-
-

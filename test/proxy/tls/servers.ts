@@ -13,20 +13,20 @@ export interface TestServer {
 }
 
 export async function startHttpsServer(store: CertificateStore, port = 0): Promise<TestServer> {
-  const server = http2.createSecureServer({ allowHTTP1: true, SNICallback: store.sniCallback, ALPNProtocols: ['h2', 'http/1.1'] },
-    (req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end(`${req.headers.host ?? req.headers[':authority']} ok\n`);
-    });
-  server.on('tlsClientError', () => { /* a refused handshake is the test's business */ });
+  const server = http2.createSecureServer({ allowHTTP1: true, SNICallback: store.sniCallback, ALPNProtocols: ['h2', 'http/1.1'] }, (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(`${req.headers.host ?? req.headers[':authority']} ok\n`);
+  });
+  server.on('tlsClientError', () => {/* a refused handshake is the test's business */});
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      // http2 sessions hold the server open; the tests are done with them
-      setTimeout(() => resolve(), 2000).unref();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // http2 sessions hold the server open; the tests are done with them
+        setTimeout(() => resolve(), 2000).unref();
+      }),
   };
 }
 
@@ -40,5 +40,12 @@ export async function startChallengeServer(challenges: AcmeChallenges, port: num
     res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(answer);
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { port, close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

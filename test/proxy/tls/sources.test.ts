@@ -82,7 +82,10 @@ test('files: served at start, reloaded when replaced, and a bad pair keeps the o
 
 function tlsSecret(name: string, leaf: Leaf, type = 'kubernetes.io/tls') {
   return {
-    apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'globaldns' }, type,
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace: 'globaldns' },
+    type,
     data: { 'tls.crt': Buffer.from(leaf.certPem).toString('base64'), 'tls.key': Buffer.from(leaf.keyPem).toString('base64') },
   };
 }
@@ -137,7 +140,9 @@ test('cluster mode ACME keeps the account key and certificates in Secrets; a new
   const make = () => {
     const store = new CertificateStore();
     const manager = new TlsManager({
-      stateDir: '/nonexistent', store, logger: captureLogger(logs),
+      stateDir: '/nonexistent',
+      store,
+      logger: captureLogger(logs),
       kube: { kubeConfig, namespace: 'globaldns' },
       acme: { directoryUrl: pebble.directoryUrl, caBundlePem: pebble.serverCaPem },
     });

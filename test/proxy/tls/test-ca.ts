@@ -27,8 +27,7 @@ export async function makeTestCa(): Promise<TestCa> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tls-ca-'));
   const caKey = path.join(dir, 'ca.key');
   const caFile = path.join(dir, 'ca.pem');
-  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-keyout', caKey, '-out', caFile, '-days', '2', '-subj', '/CN=globaldns tls test CA']);
+  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', caKey, '-out', caFile, '-days', '2', '-subj', '/CN=globaldns tls test CA']);
   let n = 0;
   return {
     dir,
@@ -38,10 +37,8 @@ export async function makeTestCa(): Promise<TestCa> {
       const base = path.join(dir, `leaf${++n}`);
       const ext = `${base}.ext`;
       await writeFile(ext, `subjectAltName=${names.map((x) => `DNS:${x}`).join(',')}\n`);
-      await run('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-        '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${names[0]}`]);
-      await run('openssl', ['x509', '-req', '-in', `${base}.csr`, '-CA', caFile, '-CAkey', caKey,
-        '-set_serial', `0x${randomBytes(12).toString('hex')}`, '-out', `${base}.pem`, '-days', String(days), '-extfile', ext]);
+      await run('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${names[0]}`]);
+      await run('openssl', ['x509', '-req', '-in', `${base}.csr`, '-CA', caFile, '-CAkey', caKey, '-set_serial', `0x${randomBytes(12).toString('hex')}`, '-out', `${base}.pem`, '-days', String(days), '-extfile', ext]);
       return { certPem: await readFile(`${base}.pem`, 'utf8'), keyPem: await readFile(`${base}.key`, 'utf8') };
     },
     close: () => rm(dir, { recursive: true, force: true }),

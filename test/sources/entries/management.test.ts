@@ -23,8 +23,7 @@ function provider(name: string, spec: Record<string, unknown>): Record<string, u
   return { apiVersion: 'globaldns.io/v1alpha1', kind: 'GlobalDNSProvider', metadata: { name }, spec };
 }
 
-const route53 = (extra: Record<string, unknown> = {}) =>
-  provider('aws', { type: 'route53', route53: { region: 'eu-west-1', secretRef: { name: 'route53-credentials', namespace: 'globaldns-system' } }, ...extra });
+const route53 = (extra: Record<string, unknown> = {}) => provider('aws', { type: 'route53', route53: { region: 'eu-west-1', secretRef: { name: 'route53-credentials', namespace: 'globaldns-system' } }, ...extra });
 
 function entry(namespace: string, name: string, spec: Record<string, unknown>): Record<string, unknown> {
   return { apiVersion: 'globaldns.io/v1alpha1', kind: 'GlobalDNS', metadata: { name, namespace }, spec };

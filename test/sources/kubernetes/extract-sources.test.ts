@@ -11,7 +11,7 @@ const externalDns = ingress({
   annotations: { 'external-dns.alpha.kubernetes.io/hostname': 'a.example.test,b.example.test', 'external-dns.kubernetes.io/hostname': 'c.example.test' },
 });
 
-test("external-dns annotations claim only where the cluster opts in", (t) => {
+test('external-dns annotations claim only where the cluster opts in', (t) => {
   t.is(extractEndpoint(externalDns, ctx()).endpoint, undefined);
   t.is(extractEndpoint(externalDns, ctx({ externalDnsAnnotations: false, ingressRules: true })).endpoint, undefined);
   const e = extractEndpoint(externalDns, ctx({ externalDnsAnnotations: true })).endpoint;

@@ -5,19 +5,7 @@ import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { seededRandom } from '../random.js';
 import { listenOnLoopback, tokenBucket } from '../sim-http.js';
-import {
-  addRecord,
-  deleteRecord,
-  filterRecords,
-  findRecord,
-  recordInput,
-  SIM_EDITIONS,
-  SimApiError,
-  updateRecord,
-  type SimDomain,
-  type SimEdition,
-  type SimRecord,
-} from './records.js';
+import { addRecord, deleteRecord, filterRecords, findRecord, recordInput, SIM_EDITIONS, SimApiError, updateRecord, type SimDomain, type SimEdition, type SimRecord } from './records.js';
 
 export type AlidnsAction =
   | 'DescribeDomains'
@@ -271,7 +259,7 @@ export async function startAlidnsSim(options: AlidnsSimOptions = {}): Promise<Al
     const method = req.method ?? 'GET';
     const body = await readBody(req);
     const q = method === 'POST' ? new URLSearchParams(body) : url.searchParams;
-    if (method === 'POST') for (const [k, v] of url.searchParams) q.append(k, v);
+    if (method === 'POST') { for (const [k, v] of url.searchParams) q.append(k, v); }
     const action = q.get('Action') ?? '';
     const call: AlidnsSimCall = { action, method, path: url.pathname, time: Date.now(), status: 200, throttled: false };
     calls.push(call);

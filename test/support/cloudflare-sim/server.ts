@@ -250,7 +250,7 @@ export async function startCloudflareSim(options: CfSimOptions = {}): Promise<Cl
         if (!r) throw new SimApiError(404, 81044, 'Record does not exist.');
         records.delete(r.id);
         out.deletes.push(r);
-      }),
+      })
     );
     patches.forEach((p, i) => step('patches', i, () => void out.patches.push(overwrite(z, records, String(p.id), withoutId(p), true))));
     puts.forEach((p, i) => step('puts', i, () => void out.puts.push(overwrite(z, records, String(p.id), withoutId(p), false))));

@@ -235,7 +235,7 @@ class FakeKubeServer implements FakeKube {
     this.downTimer = undefined;
     if (this.server || this.stopped) return;
     // the port was ours a moment ago; retry briefly in case the kernel is slow to let go
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0;; attempt++) {
       try {
         await this.listen(this.port);
         return;

@@ -167,12 +167,11 @@ function checkChange(c: SimChange, zoneName: string): string[] {
 function sameSet(a: SimRecordSet, b: SimRecordSet): boolean {
   const va = [...(a.values ?? [])].sort();
   const vb = [...(b.values ?? [])].sort();
-  const aliasEqual =
-    a.alias === undefined || b.alias === undefined
-      ? a.alias === b.alias
-      : a.alias.hostedZoneId === b.alias.hostedZoneId &&
-        normalizeSimName(a.alias.dnsName) === normalizeSimName(b.alias.dnsName) &&
-        a.alias.evaluateTargetHealth === b.alias.evaluateTargetHealth;
+  const aliasEqual = a.alias === undefined || b.alias === undefined
+    ? a.alias === b.alias
+    : a.alias.hostedZoneId === b.alias.hostedZoneId &&
+      normalizeSimName(a.alias.dnsName) === normalizeSimName(b.alias.dnsName) &&
+      a.alias.evaluateTargetHealth === b.alias.evaluateTargetHealth;
   return a.ttl === b.ttl && a.weight === b.weight && aliasEqual && va.length === vb.length && va.every((v, i) => v === vb[i]);
 }
 

@@ -2,15 +2,7 @@
 // uses (`/2013-04-01/...`), with fault injection and a log of every call.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  applyBatch,
-  compareNames,
-  compareRecords,
-  normalizeSimName,
-  recordKey,
-  type SimChange,
-  type SimRecordSet,
-} from './records.js';
+import { applyBatch, compareNames, compareRecords, normalizeSimName, recordKey, type SimChange, type SimRecordSet } from './records.js';
 import { child, childText, childrenNamed, parseXml, renderXml, type XmlElement, type XmlNode } from './xml.js';
 import { seededRandom } from '../random.js';
 import { listenOnLoopback, tokenBucket } from '../sim-http.js';
