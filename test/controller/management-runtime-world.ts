@@ -165,7 +165,7 @@ export interface Cond {
 }
 
 export function statusOf(fake: FakeKube, name: string): { endpoints?: string[]; conditions?: Cond[] } {
-  return (fake.get('GlobalDNS', 'shop', name)?.status ?? {}) as { endpoints?: string[]; conditions?: Cond[] };
+  return (fake.get('GlobalDNS', 'shop', name)?.status ?? {});
 }
 
 export function ready(fake: FakeKube, name: string): Cond | undefined {
