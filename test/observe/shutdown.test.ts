@@ -4,7 +4,7 @@
 import test from 'ava';
 import YAML from 'yaml';
 import { ingressYaml, startGlobaldns } from '../support/globaldns.js';
-import { startRoute53Sim } from '../support/route53-sim/index.js';
+import { startCloudflareSim } from '../support/cloudflare-sim/index.js';
 import { LEASE_NAME, LEASE_NS, startMgmtWorld, waitFor } from '../integration/management-world.js';
 
 test('management mode: SIGTERM releases the Lease and exits 0 within the bound', async (t) => {
@@ -29,7 +29,10 @@ test('management mode: SIGTERM releases the Lease and exits 0 within the bound',
 
 test('a hung drain is cut off at --shutdown-timeout: exit 1 with the reason logged', async (t) => {
   t.timeout(90_000);
-  const sim = await startRoute53Sim();
+  // Route53 and PowerDNS calls are cancelled at shutdown now (AbortSignal), so a drain that
+  // hangs needs a provider that still cannot be cancelled: Cloudflare's SDK call. When it can,
+  // this test needs another hang (the bound is the last line of defence either way).
+  const sim = await startCloudflareSim({ tokens: ['the-token'] });
   t.teardown(() => sim.stop());
   const zoneId = sim.createZone('example.test');
   const config = {
@@ -37,28 +40,27 @@ test('a hung drain is cut off at --shutdown-timeout: exit 1 with the reason logg
     clusters: [{ name: 'east', manifests: 'clusters/east' }],
     providers: [
       { name: 'embedded', type: 'embedded' },
-      { name: 'r53', type: 'route53', ownerId: 'gdns-shutdown', route53: { endpoint: sim.url, hostedZoneIds: [zoneId] } },
+      { name: 'cf', type: 'cloudflare', ownerId: 'gdns-shutdown', cloudflare: { baseUrl: sim.url, zones: ['example.test'], rateLimitPerSecond: 100 }, secretFile: 'secrets/cf.yaml' },
     ],
     sync: { debounce: '50ms', resync: false },
-    entries: [{ fqdn: 'shop.example.test', ttl: 60, provider: 'r53', targets: [{ cluster: 'east' }] }],
+    entries: [{ fqdn: 'shop.example.test', ttl: 60, provider: 'cf', targets: [{ cluster: 'east' }] }],
   };
   const g = await startGlobaldns({
     configYaml: YAML.stringify(config),
-    env: { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'not-a-real-secret', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     ipv6: false,
     readyName: 'local.test',
     args: ['--shutdown-timeout', '1500ms'],
-    files: { 'clusters/east/shop.yaml': ingressYaml({ name: 'shop', hostname: 'shop.example.test', ips: ['192.0.2.10'] }) },
+    files: { 'clusters/east/shop.yaml': ingressYaml({ name: 'shop', hostname: 'shop.example.test', ips: ['192.0.2.10'] }), 'secrets/cf.yaml': 'api-token: the-token\n' },
   });
   t.teardown(() => g.cleanup());
-  const applied = () => sim.records(zoneId).find((r) => r.name === 'shop.example.test.' && r.type === 'A')?.values ?? [];
+  const applied = () => sim.records(zoneId).filter((r) => r.name === 'shop.example.test' && r.type === 'A').map((r) => r.content);
   await waitFor(() => (applied().includes('192.0.2.10') ? true : undefined), 15_000, () => g.logs());
 
-  // Route53 stops answering in time; an edit starts an apply that will hang in the drain.
+  // Cloudflare stops answering in time; an edit starts an apply that will hang in the drain.
   sim.faults({ latencyMs: 60_000 });
   const calls = sim.calls.length;
   await g.writeFile('clusters/east/shop.yaml', ingressYaml({ name: 'shop', hostname: 'shop.example.test', ips: ['192.0.2.11'] }));
-  await waitFor(() => (sim.calls.length > calls || g.logs().includes('192.0.2.11') ? true : undefined), 10_000, () => g.logs());
+  await waitFor(() => (sim.calls.length > calls ? true : undefined), 10_000, () => g.logs());
   await new Promise((r) => setTimeout(r, 300));
 
   const t0 = Date.now();
