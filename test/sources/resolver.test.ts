@@ -218,3 +218,27 @@ test('`localhost` resolves through the real system resolver when DNS does not kn
   t.true(got!.v4.includes('127.0.0.1'), JSON.stringify(got));
   t.true(got!.v6.every((a) => a === '::1'), JSON.stringify(got));
 });
+
+test('values that are not IP addresses of the family are never published', async (t) => {
+  const { clock, dns, resolver, changes } = setup();
+  // A misbehaving backend (or server): names, junk, an IPv6 address among IPv4 ones and back.
+  dns.set('elb.lb.test', { 4: { addresses: ['192.0.2.1', 'elb.lb.test', '', '2001:db8::9', '999.1.1.1', '192.0.2.1 '], ttl: 10 }, 6: { addresses: ['2001:db8::1', '192.0.2.7', 'not-an-ip', 'fe80::1%eth0'], ttl: 10 } });
+  await resolver.ensure(['elb.lb.test']);
+  t.deepEqual(resolver.resolved.get('elb.lb.test'), { v4: ['192.0.2.1'], v6: ['2001:db8::1'] });
+
+  // The same from the system resolver.
+  dns.hosts.set('odd', { v4: ['10.0.0.1', 'odd.example'], v6: ['fe80::1', '10.0.0.2'] });
+  await resolver.ensure(['odd']);
+  t.deepEqual(resolver.resolved.get('odd'), { v4: ['10.0.0.1'], v6: ['fe80::1'] });
+
+  // Garbage appearing or disappearing beside the same addresses is no change.
+  dns.set('elb.lb.test', { 4: { addresses: ['192.0.2.1'], ttl: 10 }, 6: { addresses: ['2001:db8::1'], ttl: 10 } });
+  await clock.advance(10_000);
+  t.deepEqual(changes, []);
+
+  // Nothing but garbage: no addresses, which is a change the listeners hear.
+  dns.set('elb.lb.test', { 4: { addresses: ['junk'], ttl: 10 }, 6: NODATA });
+  await clock.advance(10_000);
+  t.deepEqual(resolver.resolved.get('elb.lb.test'), { v4: [], v6: [] });
+  t.deepEqual(changes, [['elb.lb.test']]);
+});
