@@ -1,5 +1,6 @@
 import { Resolver } from 'node:dns/promises';
 import { lookup } from 'node:dns/promises';
+import { isIPv4, isIPv6 } from 'node:net';
 import type { ResolvedAddresses, ResolvedHostnames } from '../../planner/index.js';
 import { systemClock } from '../../kernel/index.js';
 import type { Clock, TimerHandle } from '../../kernel/index.js';
@@ -202,8 +203,14 @@ export class LoadBalancerResolver {
   }
 }
 
+/**
+ * Only addresses of the family are kept: the planner publishes these values as A/AAAA records
+ * as they are, and a backend (a custom one, or getaddrinfo through an odd NSS module) may
+ * hand back names, junk or the other family's addresses. A scoped IPv6 address (`fe80::1%eth0`)
+ * means nothing off this host, and an AAAA record cannot carry the scope.
+ */
 function normalize(v4: readonly string[], v6: readonly string[]): ResolvedAddresses {
-  return { v4: [...new Set(v4)].sort(), v6: [...new Set(v6)].sort() };
+  return { v4: [...new Set(v4.filter((a) => isIPv4(a)))].sort(), v6: [...new Set(v6.filter((a) => isIPv6(a) && !a.includes('%')))].sort() };
 }
 
 function sameAddresses(a: ResolvedAddresses, b: ResolvedAddresses): boolean {
