@@ -13,8 +13,8 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Endpoint } from '../model/index.js';
-import type { Clock, TimerHandle } from './kubernetes/clock.js';
-import { systemClock } from './kubernetes/clock.js';
+import type { Clock, TimerHandle } from '../kernel/index.js';
+import { systemClock } from '../kernel/index.js';
 import type { SourceLogger } from './kubernetes/logger.js';
 import { silentLogger } from './kubernetes/logger.js';
 import type { EndpointStore } from './store.js';

@@ -6,8 +6,8 @@ import { describeObject, extractEndpoint, namespaceProject } from '../extract.js
 import type { ExtractContext, HostnameSourceOptions } from '../extract.js';
 import type { EndpointStore } from '../store.js';
 import type { KubeApi, KubeObject, ResourceKind } from './api.js';
-import { systemClock } from './clock.js';
-import type { Clock, Random, TimerHandle } from './clock.js';
+import { systemClock } from '../../kernel/index.js';
+import type { Clock, Random, TimerHandle } from '../../kernel/index.js';
 import type { ClusterFleet, FleetMember } from './fleet.js';
 import { silentLogger } from './logger.js';
 import type { SourceLogger } from './logger.js';

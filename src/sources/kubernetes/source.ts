@@ -2,7 +2,7 @@ import type { KubeClusterConfig, SourcesConfig } from '../../config/index.js';
 import type { EndpointStore } from '../store.js';
 import { ClientNodeApi } from './api.js';
 import type { KubeApi } from './api.js';
-import type { Clock, Random } from './clock.js';
+import type { Clock, Random } from '../../kernel/index.js';
 import { KubeClusterSource } from './cluster.js';
 import type { ClusterFleet } from './fleet.js';
 import { loadKubeConfig } from './kubeconfig.js';
