@@ -42,18 +42,16 @@ export const systemClock: Clock = {
 export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason as Error);
   return new Promise<void>((resolve, reject) => {
+    let timer: TimerHandle | undefined;
     const onAbort = () => {
-      timer.cancel();
+      timer?.cancel();
       reject(signal!.reason as Error);
     };
-    const timer = clock.setTimeout(
-      () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      },
-      ms,
-      { keepAlive: true },
-    );
+    const done = () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
+    timer = clock.setTimeout(done, ms, { keepAlive: true });
   });
 }
