@@ -13,7 +13,8 @@ import { isKubeCluster } from './config/index.js';
 import type { Config, ListenAddress, ProxyConfig } from './config/index.js';
 import type { ProxyService } from './proxy/index.js';
 import { Controller, ExternalController, kubeLeaseApi, LeaderElector, managedProvider as managedProviderFor, ManagementRuntime, yamlBindings, yamlProviderProblems } from './controller/index.js';
-import type { ControllerLogger, EntrySyncStatus, ProviderBinding } from './controller/index.js';
+import type { EntrySyncStatus, ProviderBinding } from './controller/index.js';
+import type { Logger } from './kernel/index.js';
 import type { DnsProvider, ProviderCallObserver } from '../providers/provider.js';
 import type { GlobalDnsEntry } from './model/index.js';
 import { DesiredState } from './desired/index.js';
@@ -394,7 +395,7 @@ function clusterSecretsSource(config: Config, store: EndpointStore, fleet: Clust
 }
 
 /** The controller of the external providers (Route53, ...), if any is configured. */
-async function buildExternal(config: Config, desired: DesiredState, logger: ControllerLogger, onSync?: (st: EntrySyncStatus) => void): Promise<ExternalController | undefined> {
+async function buildExternal(config: Config, desired: DesiredState, logger: Logger, onSync?: (st: EntrySyncStatus) => void): Promise<ExternalController | undefined> {
   const bindings = await staticBindings(config);
   if (bindings.length === 0) return undefined;
   const lastStatus = new Map<string, string>();

@@ -1,8 +1,6 @@
 import pino from 'pino';
 import type { DestinationStream, Logger } from 'pino';
 
-export type { Logger } from 'pino';
-
 /**
  * Keys that may carry credentials once providers and kubeconfigs arrive; redacted wherever
  * they appear so that a careless `log.info({ provider })` cannot leak them.
@@ -17,7 +15,11 @@ const SECRET_PATHS = [
   '*.kubeconfig',
 ];
 
-/** JSON lines on stdout (or `destination`), level as a word so logs read without a table. */
+/**
+ * JSON lines on stdout (or `destination`), level as a word so logs read without a table. The
+ * pino logger satisfies the kernel's `Logger` (src/kernel), the one type modules take; only
+ * `src/cli.ts` uses more of it (`fatal`).
+ */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {

@@ -14,7 +14,6 @@ export type { KubeFailure } from './errors.js';
 export { loadKubeConfig } from './kubeconfig.js';
 export { createKubeClusterSource } from './source.js';
 export type { KubeSourceDeps } from './source.js';
-export type { SourceLogger } from './logger.js';
 export { ClusterSecretSource, CLUSTER_NAME_LABEL, parseClusterSecret } from './secret-clusters.js';
 export type { ClusterSecretSourceOptions, SecretClusterState } from './secret-clusters.js';
 export { ClientNodeSecretApi } from './secret-api.js';
