@@ -28,7 +28,8 @@
 import { performance } from 'node:perf_hooks';
 import os from 'node:os';
 import { ExternalController } from '../src/controller/index.js';
-import type { ControllerLogger, EntrySyncStatus } from '../src/controller/index.js';
+import type { EntrySyncStatus } from '../src/controller/index.js';
+import type { Logger } from '../src/kernel/index.js';
 import type { Endpoint, GlobalDnsEntry, Plan } from '../src/model/index.js';
 import { EndpointStore } from '../src/sources/index.js';
 import { Route53Provider } from '../providers/index.js';
@@ -240,7 +241,7 @@ async function main(): Promise<void> {
   const tStart = Date.now();
   const load0 = os.loadavg()[0];
   const warnings: string[] = [];
-  const logger: ControllerLogger = {
+  const logger: Logger = {
     debug() {},
     info() {},
     warn(obj, msg) {

@@ -8,5 +8,4 @@ export * from './cloudflare/index.js';
 export * from './rfc2136/index.js';
 export { FACTORY_TYPES, providerFactory, settingsProblems, buildProvider } from './registry.js';
 export type { BuildProviderInput } from './registry.js';
-export { backoffDelay, realClock, TokenBucket } from './pacing.js';
-export type { BackoffOptions, Clock } from './pacing.js';
+export { TokenBucket } from './pacing.js';

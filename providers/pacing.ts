@@ -1,15 +1,7 @@
-// Request pacing shared by the providers: an injectable clock, a token bucket per account,
-// and exponential backoff with jitter. Each provider decides what is worth a retry.
-
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
+// Request pacing shared by the providers: a token bucket per account and the retries' backoff,
+// on the kernel's clock and backoff (src/kernel). Each provider decides what is worth a retry.
+import { backoffDelay, sleep, systemClock } from '../src/kernel/index.js';
+import type { Clock, Random } from '../src/kernel/index.js';
 
 /**
  * `p`, or as soon as `signal` aborts a rejection with its reason: a wait (a backoff sleep, a
@@ -46,7 +38,7 @@ export class TokenBucket {
   constructor(
     readonly ratePerSecond: number,
     readonly burst: number = 1,
-    private readonly clock: Clock = realClock,
+    private readonly clock: Clock = systemClock,
   ) {
     if (!(ratePerSecond > 0)) throw new Error('rateLimitPerSecond must be a positive number');
     if (!(burst >= 1)) throw new Error('burst must be at least 1');
@@ -59,17 +51,14 @@ export class TokenBucket {
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.updatedAt) / 1000) * this.ratePerSecond);
     this.updatedAt = now;
     this.tokens -= 1;
-    if (this.tokens < 0) await this.clock.sleep((-this.tokens / this.ratePerSecond) * 1000);
+    if (this.tokens < 0) await sleep(this.clock, (-this.tokens / this.ratePerSecond) * 1000);
   }
 }
 
-export interface BackoffOptions {
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
-
-/** Delay before retry number `attempt` (1-based): half fixed, half jitter, doubling to a cap. */
-export function backoffDelay(attempt: number, o: BackoffOptions, random: () => number): number {
-  const ceiling = Math.min(o.maxDelayMs, o.baseDelayMs * 2 ** (attempt - 1));
-  return ceiling / 2 + random() * (ceiling / 2);
+/**
+ * Delay before retry number `attempt` (1-based): the kernel's exponential backoff, doubling
+ * from `baseDelayMs` to a cap of `maxDelayMs`, each delay drawn from [d/2, d].
+ */
+export function retryDelay(attempt: number, baseDelayMs: number, maxDelayMs: number, random: Random): number {
+  return backoffDelay(attempt, { initialMs: baseDelayMs, maxMs: maxDelayMs, jitter: 0.5 }, random);
 }

@@ -4,7 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import { fetch } from 'undici';
 import type { ZodType, ZodTypeDef } from 'zod';
-import { backoffDelay, realClock, TokenBucket, type Clock } from '../pacing.js';
+import { sleep, systemClock } from '../../src/kernel/index.js';
+import type { Clock, Random } from '../../src/kernel/index.js';
+import { retryDelay, TokenBucket } from '../pacing.js';
 import type { ProviderCallObserver } from '../provider.js';
 import { canonicalQuery, percentEncode, rpcSignature, rpcTimestamp } from './signer.js';
 
@@ -25,7 +27,7 @@ export interface AlidnsClientOptions {
   /** Per attempt. */
   timeoutMs: number;
   clock?: Clock;
-  random?: () => number;
+  random?: Random;
   nonce?: () => string;
   observe?: ProviderCallObserver;
   /** Provider name for `observe`. */
@@ -96,12 +98,12 @@ function networkError(e: unknown, timeoutMs: number, host: string): AlidnsApiErr
 
 export class AlidnsClient {
   private readonly clock: Clock;
-  private readonly random: () => number;
+  private readonly random: Random;
   private readonly nonce: () => string;
   private readonly base: URL;
 
   constructor(private readonly o: AlidnsClientOptions) {
-    this.clock = o.clock ?? realClock;
+    this.clock = o.clock ?? systemClock;
     this.random = o.random ?? Math.random;
     this.nonce = o.nonce ?? randomUUID;
     this.base = new URL(o.endpoint);
@@ -140,8 +142,8 @@ export class AlidnsClient {
         const e = result.error;
         return this.fail(new AlidnsApiError(e.message, e.code, e.status, e.requestId, attempt));
       }
-      const backoff = backoffDelay(attempt, { baseDelayMs: this.o.baseDelayMs, maxDelayMs: this.o.maxDelayMs }, this.random);
-      await this.clock.sleep(Math.min(this.o.maxDelayMs, Math.max(backoff, result.retryAfterMs ?? 0)));
+      const backoff = retryDelay(attempt, this.o.baseDelayMs, this.o.maxDelayMs, this.random);
+      await sleep(this.clock, Math.min(this.o.maxDelayMs, Math.max(backoff, result.retryAfterMs ?? 0)));
     }
   }
 

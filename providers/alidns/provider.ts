@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { normalizeName } from '../../src/model/index.js';
 import type { Plan, RecordSet } from '../../src/model/index.js';
-import { TokenBucket, type Clock } from '../pacing.js';
+import type { Clock, Random } from '../../src/kernel/index.js';
+import { TokenBucket } from '../pacing.js';
 import { applyResult, planChanges, type ApplyResult, type ChangeResult, type DnsProvider, type PlanChange, type ProviderCallObserver, type Zone } from '../provider.js';
 import { AlidnsApiError, AlidnsClient, ALIDNS_DEFAULT_ENDPOINT } from './client.js';
 import { ALIDNS_MIN_TTL, ttlProblem, type AlidnsEdition } from './editions.js';
@@ -34,7 +35,7 @@ export interface AlidnsProviderOptions {
   /** Per request (default 30 s). */
   timeoutMs?: number;
   clock?: Clock;
-  random?: () => number;
+  random?: Random;
   nonce?: () => string;
   observe?: ProviderCallObserver;
   /** Provider name in results and errors (default 'alidns'). */

@@ -5,7 +5,9 @@
 
 import Cloudflare, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'cloudflare';
 import type { ProviderCallObserver } from '../provider.js';
-import { realClock, TokenBucket, type Clock } from '../pacing.js';
+import { sleep, systemClock } from '../../src/kernel/index.js';
+import type { Clock, Random } from '../../src/kernel/index.js';
+import { retryDelay, TokenBucket } from '../pacing.js';
 import type { CloudflareRecord, CloudflareRecordBody } from './wire.js';
 
 export const DEFAULT_BASE_URL = 'https://api.cloudflare.com/client/v4';
@@ -32,7 +34,7 @@ export interface CloudflareApiOptions {
   /** Per-request timeout (default 30 s). */
   timeoutMs?: number;
   clock?: Clock;
-  random?: () => number;
+  random?: Random;
   observe?: ProviderCallObserver;
 }
 
@@ -96,13 +98,13 @@ export class CloudflareApi {
   private readonly sdk: Cloudflare;
   private readonly bucket: TokenBucket;
   private readonly clock: Clock;
-  private readonly random: () => number;
+  private readonly random: Random;
   private readonly maxAttempts: number;
   readonly baseUrl: string;
 
   constructor(private readonly o: CloudflareApiOptions) {
     this.baseUrl = o.baseUrl ?? DEFAULT_BASE_URL;
-    this.clock = o.clock ?? realClock;
+    this.clock = o.clock ?? systemClock;
     this.random = o.random ?? Math.random;
     this.maxAttempts = o.maxAttempts ?? 6;
     if (!(this.maxAttempts >= 1)) throw new Error('maxAttempts must be at least 1');
@@ -168,7 +170,7 @@ export class CloudflareApi {
         this.observe(operation, err.kind === 'throttled' ? 'throttled' : 'error', started);
         const retryable = err.kind === 'throttled' || err.kind === 'server' || (err.kind === 'connection' && /ECONNREFUSED|ECONNRESET/.test(err.message));
         if (!retryable || attempt >= this.maxAttempts) throw err;
-        await this.clock.sleep(this.delay(attempt, e));
+        await sleep(this.clock, this.delay(attempt, e));
       }
     }
   }
@@ -182,9 +184,7 @@ export class CloudflareApi {
   }
 
   private delay(attempt: number, e: unknown): number {
-    const base = this.o.baseDelayMs ?? 500;
-    const ceiling = Math.min(this.o.maxDelayMs ?? 30_000, base * 2 ** (attempt - 1));
-    const backoff = ceiling / 2 + this.random() * (ceiling / 2);
+    const backoff = retryDelay(attempt, this.o.baseDelayMs ?? 500, this.o.maxDelayMs ?? 30_000, this.random);
     // `instanceof` narrows to APIError<any, any, any>; the class's defaults are the real types.
     const retryAfter = e instanceof APIError ? Number((e as APIError).headers?.get('retry-after')) : NaN;
     if (Number.isFinite(retryAfter) && retryAfter >= 0) {

@@ -4,7 +4,9 @@
 
 import { request } from 'undici';
 import { z } from 'zod';
-import { backoffDelay, realClock, untilAborted, type Clock, type TokenBucket } from '../pacing.js';
+import { sleep, systemClock } from '../../src/kernel/index.js';
+import type { Clock, Random } from '../../src/kernel/index.js';
+import { retryDelay, untilAborted, type TokenBucket } from '../pacing.js';
 import type { ProviderCallObserver } from '../provider.js';
 import type { PdnsRRset, PdnsRRsetChange } from './wire.js';
 
@@ -40,7 +42,7 @@ export interface PdnsClientOptions {
   maxDelayMs: number;
   bucket?: TokenBucket;
   clock?: Clock;
-  random?: () => number;
+  random?: Random;
   observe?: ProviderCallObserver;
 }
 
@@ -120,13 +122,13 @@ export class PdnsClient {
   readonly label: string;
   private readonly base: string;
   private readonly clock: Clock;
-  private readonly random: () => number;
+  private readonly random: Random;
 
   constructor(private readonly o: PdnsClientOptions) {
     const parsed = new URL(o.url); // throws a TypeError naming the input on a bad url
     this.base = `${parsed.origin}${parsed.pathname.replace(/\/$/, '')}/api/v1/servers/${encodeURIComponent(o.serverId)}`;
     this.label = `${o.providerName} (PowerDNS ${displayUrl(o.url)}, server ${o.serverId})`;
-    this.clock = o.clock ?? realClock;
+    this.clock = o.clock ?? systemClock;
     this.random = o.random ?? Math.random;
     if (!(o.maxAttempts >= 1)) throw new Error('maxAttempts must be at least 1');
     if (!(o.timeoutMs > 0)) throw new Error('timeoutMs must be a positive number');
@@ -177,7 +179,7 @@ export class PdnsClient {
         if (result.kind === 'retry' && attempt > 1) result.error.message += ` (after ${attempt} attempts)`;
         throw result.error;
       }
-      await untilAborted(this.clock.sleep(backoffDelay(attempt, { baseDelayMs: this.o.baseDelayMs, maxDelayMs: this.o.maxDelayMs }, this.random)), signal);
+      await sleep(this.clock, retryDelay(attempt, this.o.baseDelayMs, this.o.maxDelayMs, this.random), signal);
     }
   }
 

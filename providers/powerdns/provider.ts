@@ -1,7 +1,8 @@
 import { normalizeName } from '../../src/model/index.js';
 import type { Plan, RecordSet } from '../../src/model/index.js';
 import { applyResult, planChanges, type ApplyResult, type ChangeResult, type DnsProvider, type PlanChange, type ProviderCallObserver, type Zone } from '../provider.js';
-import { TokenBucket, type Clock } from '../pacing.js';
+import type { Clock, Random } from '../../src/kernel/index.js';
+import { TokenBucket } from '../pacing.js';
 import { makeUnit, packBatches, type PatchLimits, type Unit } from './batches.js';
 import { PdnsClient, PowerDnsApiError } from './client.js';
 import { deleteOf, fromPdns, fromPdnsContent, replaceOf, rrsetKey, toPdnsContent, type PdnsRecord, type PdnsRRset, type PdnsRRsetChange } from './wire.js';
@@ -32,7 +33,7 @@ export interface PowerDnsProviderOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   clock?: Clock;
-  random?: () => number;
+  random?: Random;
   observe?: ProviderCallObserver;
   /** Provider name in results and messages (default 'powerdns'). */
   name?: string;

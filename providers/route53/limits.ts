@@ -1,10 +1,5 @@
 // What Route53 asks us to retry; the pacing itself (token bucket, backoff) is providers/pacing.ts.
 
-import { backoffDelay, realClock, TokenBucket, type BackoffOptions, type Clock } from '../pacing.js';
-
-export { backoffDelay, realClock, TokenBucket };
-export type { BackoffOptions, Clock };
-
 const RETRYABLE_CODES = new Set([
   'Throttling',
   'ThrottlingException',

@@ -4,8 +4,10 @@ import { normalizeName } from '../../src/model/index.js';
 import type { Plan, RecordSet } from '../../src/model/index.js';
 import { applyResult, planChanges, type ApplyResult, type ChangeResult, type DnsProvider, type PlanChange, type ProviderCallObserver, type Zone } from '../provider.js';
 import { fitsAlone, makeUnit, packBatches, ROUTE53_LIMITS, type BatchLimits, type Unit } from './batches.js';
-import { backoffDelay, errorMessage, errorName, isRetryable, realClock, TokenBucket, type Clock } from './limits.js';
-import { untilAborted } from '../pacing.js';
+import { sleep, systemClock } from '../../src/kernel/index.js';
+import type { Clock, Random } from '../../src/kernel/index.js';
+import { errorMessage, errorName, isRetryable } from './limits.js';
+import { retryDelay, TokenBucket, untilAborted } from '../pacing.js';
 import { elbAliasZoneId, parseElbHostname } from './alias.js';
 import { fromWire, fromWireName, toWire, type Route53RecordSet, type WireOptions } from './wire.js';
 
@@ -45,7 +47,7 @@ export interface Route53ProviderOptions extends WireOptions {
   /** Request limits; Route53's by default. Lower only in tests. */
   limits?: Partial<BatchLimits>;
   clock?: Clock;
-  random?: () => number;
+  random?: Random;
   /** Provider name in results and logs (default 'route53'). */
   name?: string;
 }
@@ -72,13 +74,13 @@ export class Route53Provider implements DnsProvider {
   private readonly client: Route53Client;
   private readonly bucket: TokenBucket;
   private readonly clock: Clock;
-  private readonly random: () => number;
+  private readonly random: Random;
   private readonly limits: BatchLimits;
   private readonly maxAttempts: number;
 
   constructor(private readonly o: Route53ProviderOptions = {}) {
     this.name = o.name ?? 'route53';
-    this.clock = o.clock ?? realClock;
+    this.clock = o.clock ?? systemClock;
     this.random = o.random ?? Math.random;
     this.client = o.client ??
       new Route53Client({
@@ -260,7 +262,7 @@ export class Route53Provider implements DnsProvider {
         const throttled = /Throttl|PriorRequestNotComplete/.test(errorName(e));
         this.o.observe?.({ provider: this.name, operation, outcome: throttled ? 'throttled' : 'error', ms: performance.now() - started });
         if (signal?.aborted || !isRetryable(e) || attempt >= this.maxAttempts) throw e;
-        await untilAborted(this.clock.sleep(backoffDelay(attempt, backoff, this.random)), signal);
+        await sleep(this.clock, retryDelay(attempt, backoff.baseDelayMs, backoff.maxDelayMs, this.random), signal);
       }
     }
   }

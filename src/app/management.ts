@@ -8,7 +8,7 @@ import type { Controller, EntrySyncStatus } from '../controller/index.js';
 import type { DesiredState } from '../desired/index.js';
 import { TYPE } from '../dns/index.js';
 import type { ZoneStore } from '../dns/index.js';
-import type { Logger } from '../observe/index.js';
+import type { ServiceLogger as Logger } from '../observe/index.js';
 import { loadKubeConfig, ManagementSource } from '../sources/index.js';
 import type { ManagementView } from '../sources/index.js';
 import type { ProviderCallObserver } from '../../providers/provider.js';

@@ -4,7 +4,7 @@ import type { Config } from '../config/index.js';
 import { ExternalController, managedProvider, yamlBindings } from '../controller/index.js';
 import { DesiredState } from '../desired/index.js';
 import type { GlobalDnsEntry } from '../model/index.js';
-import type { Logger } from '../observe/index.js';
+import type { ServiceLogger as Logger } from '../observe/index.js';
 import { ClusterFleet, EndpointStore } from '../sources/index.js';
 import { FatalError } from './errors.js';
 import { readManagementOnce } from './management.js';

@@ -1,12 +1,13 @@
 // The external side of standalone mode: the YAML config's providers under one controller.
 import type { Config } from '../config/index.js';
 import { ExternalController, yamlBindings } from '../controller/index.js';
-import type { ControllerLogger, EntrySyncStatus } from '../controller/index.js';
+import type { EntrySyncStatus } from '../controller/index.js';
+import type { ServiceLogger as Logger } from '../observe/index.js';
 import type { DesiredState } from '../desired/index.js';
 import type { ProviderCallObserver } from '../../providers/provider.js';
 
 /** The controller of the external providers (Route53, ...), if any is configured. */
-export async function buildExternal(config: Config, desired: DesiredState, logger: ControllerLogger, calls: ProviderCallObserver | undefined, onSync?: (st: EntrySyncStatus) => void): Promise<ExternalController | undefined> {
+export async function buildExternal(config: Config, desired: DesiredState, logger: Logger, calls: ProviderCallObserver | undefined, onSync?: (st: EntrySyncStatus) => void): Promise<ExternalController | undefined> {
   const bindings = await yamlBindings(config, calls);
   if (bindings.length === 0) return undefined;
   const lastStatus = new Map<string, string>();

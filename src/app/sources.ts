@@ -3,7 +3,8 @@
 // load-balancer hostnames.
 import { isKubeCluster } from '../config/index.js';
 import type { Config } from '../config/index.js';
-import type { ClusterView, Logger } from '../observe/index.js';
+import type { ClusterView } from '../observe/index.js';
+import type { ServiceLogger as Logger } from '../observe/index.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ClientNodeSecretApi, ClusterSecretSource, createKubeClusterSource, FolderSource } from '../sources/index.js';
 import type { ClusterFleet, EndpointStore, KubeClusterSource } from '../sources/index.js';

@@ -1,3 +1,4 @@
+import type { Logger } from '../kernel/index.js';
 import { findZone } from '../model/index.js';
 import type { GlobalDnsEntry, RecordSet, ZoneContent } from '../model/index.js';
 import type { ZoneConfig } from '../config/index.js';
@@ -13,13 +14,6 @@ export interface ZoneSink {
   apexes(): string[];
 }
 
-export interface ControllerLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
 export interface ControllerOptions {
   zones: readonly ZoneConfig[];
   /** Entries published by the embedded server (the others belong to external providers). */
@@ -27,7 +21,7 @@ export interface ControllerOptions {
   /** The desired-state stage: the one place records are planned. */
   desired: DesiredState;
   sink: ZoneSink;
-  logger: ControllerLogger;
+  logger: Logger;
   /**
    * The store was restored with the endpoints the snapshot zones were built from (each
    * unreachable cluster keeps them under the last-cluster rule): snapshot zones then follow

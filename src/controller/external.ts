@@ -4,8 +4,9 @@ import type { Plan, RecordSet } from '../model/index.js';
 import { canonicalName, parseOwnershipName, plan as diff, recordSetKey } from '../planner/index.js';
 import type { AliasHostnames, PlanConflict, Policy } from '../planner/index.js';
 import type { DesiredState } from '../desired/index.js';
+import type { Logger } from '../kernel/index.js';
 import { describeChange, planChanges, ZoneNotListableError, type ChangeResult, type DnsProvider, type Zone } from '../../providers/provider.js';
-import type { ControllerLogger } from './controller.js';
+import { backoffDelay } from '../kernel/index.js';
 
 /** An external provider as the controller drives it. */
 export interface ProviderBinding {
@@ -37,7 +38,7 @@ export interface ExternalControllerOptions {
   bindings: readonly ProviderBinding[];
   /** The desired-state stage: names whose entry names a provider bound here are written there. */
   desired: DesiredState;
-  logger: ControllerLogger;
+  logger: Logger;
   /** Quiet time before a batch is applied; events keep pushing it back up to `maxDelayMs`. */
   debounceMs?: number;
   maxDelayMs?: number;
@@ -468,8 +469,7 @@ export class ExternalController {
   private retryLater(s: ProviderState): void {
     if (this.stopped || s.retired) return;
     s.failures++;
-    const base = this.opts.retryInitialMs ?? 1000;
-    const delay = Math.min(this.opts.retryMaxMs ?? 60_000, base * 2 ** (s.failures - 1)) * (0.5 + Math.random() / 2);
+    const delay = backoffDelay(s.failures, { initialMs: this.opts.retryInitialMs ?? 1000, maxMs: this.opts.retryMaxMs ?? 60_000, jitter: 0.5 }, Math.random);
     clearTimeout(s.retryTimer);
     s.retryTimer = setTimeout(() => void this.runNow(s), delay);
   }

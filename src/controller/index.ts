@@ -1,5 +1,5 @@
 export { Controller } from './controller.js';
-export type { ControllerLogger, ControllerOptions, ZoneSink } from './controller.js';
+export type { ControllerOptions, ZoneSink } from './controller.js';
 export { ExternalController } from './external.js';
 export type { EntrySyncStatus, ExternalControllerOptions, ProviderBinding, ProviderSyncState } from './external.js';
 export * from './leader/index.js';

@@ -1,3 +1,4 @@
+import type { Logger } from '../kernel/index.js';
 import type { GlobalDnsEntry, Plan, RecordSet } from '../model/index.js';
 import { PROVIDER_FINALIZER } from '../sources/index.js';
 import type { ConditionUpdate, EntryStatusUpdate, ManagedProvider, ManagementSource, ManagementView, ProviderStatusUpdate, ResourceProblem } from '../sources/index.js';
@@ -6,7 +7,7 @@ import { findEntry, indexEntries, projectMatches } from '../planner/index.js';
 import type { DesiredState } from '../desired/index.js';
 import { ZoneNotListableError, type ApplyResult, type DnsProvider, type Zone } from '../../providers/provider.js';
 import { decorate } from '../../providers/decorate.js';
-import type { Controller, ControllerLogger } from './controller.js';
+import type { Controller } from './controller.js';
 import { ExternalController } from './external.js';
 import type { EntrySyncStatus, ProviderBinding, ProviderSyncState } from './external.js';
 import type { LeaderElector } from './leader/index.js';
@@ -41,7 +42,7 @@ export interface ManagementRuntimeOptions {
   makeProvider: (p: ManagedProvider) => Promise<DnsProvider>;
   /** Whether the embedded server answers `fqdn` with address records now. */
   embeddedHolds: (fqdn: string) => boolean;
-  logger: ControllerLogger;
+  logger: Logger;
   sync: { debounceMs: number; maxDelayMs: number; resync: string | false };
   /** Every entry sync report of this replica's external providers (metrics count the failures). */
   onSyncStatus?: (st: EntrySyncStatus) => void;

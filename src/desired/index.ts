@@ -1,2 +1,2 @@
 export { DesiredState } from './stage.js';
-export type { DesiredStateOptions, EndpointSource, HostnameAddresses, NameState, StageLogger } from './stage.js';
+export type { DesiredStateOptions, EndpointSource, HostnameAddresses, NameState } from './stage.js';

@@ -3,7 +3,7 @@ import type { Endpoint, GlobalDnsEntry, RecordSet } from '../model/index.js';
 import { claimRejection, findEntry, indexEntries, planName, targetHostnames } from '../planner/index.js';
 import type { AliasHostnames, EntryIndex, RejectedClaim, ResolvedHostnames } from '../planner/index.js';
 import { systemClock } from '../kernel/index.js';
-import type { Clock, TimerHandle } from '../kernel/index.js';
+import type { Clock, Logger, TimerHandle } from '../kernel/index.js';
 
 /** What the stage reads of the endpoint store. */
 export interface EndpointSource {
@@ -18,12 +18,6 @@ export interface HostnameAddresses {
   ensure(hostnames: Iterable<string>): Promise<void>;
   retain(inUse: ReadonlySet<string>): void;
   onChange(listener: (hostnames: ReadonlySet<string>) => void): () => void;
-}
-
-export interface StageLogger {
-  debug(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
 }
 
 /** The desired state of one claimed name, as every consumer reads it. */
@@ -43,7 +37,7 @@ export interface DesiredStateOptions {
   store: EndpointSource;
   resolver: HostnameAddresses;
   entries: readonly GlobalDnsEntry[];
-  logger: StageLogger;
+  logger: Logger;
   clock?: Clock;
   /** Coalescing window for store events: a folder re-read or a cluster re-list is one batch. */
   debounceMs?: number;

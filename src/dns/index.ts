@@ -3,5 +3,4 @@ export { ZoneStore, type ZoneStoreOptions, type ZoneChangeListener } from './zon
 export { ZoneSnapshot, LookupKind, type LookupResult, type NameChanges, type ZoneSettings } from './zone.js';
 export { Responder, TCP_MAX } from './responder.js';
 export { parseQuery, TYPE, RCODE } from './wire.js';
-export type { DnsLogger } from './transport.js';
 export { QueryStats, COUNTED_TYPES, RCODE_NAMES, SAMPLE_EVERY, type CountedType } from './stats.js';

@@ -1,8 +1,8 @@
 /** The embedded authoritative DNS server: a Responder behind UDP and TCP listeners. */
+import { silentLogger, type Logger } from '../kernel/index.js';
 import { Responder } from './responder.js';
 import { QueryStats } from './stats.js';
 import { TcpListener } from './tcp.js';
-import { silentLogger, type DnsLogger } from './transport.js';
 import { UdpListener } from './udp.js';
 import type { ZoneStore } from './zone-store.js';
 
@@ -17,7 +17,7 @@ export interface DnsServerOptions {
   udpPayloadMax?: number;
   tcpIdleTimeoutMs?: number;
   maxTcpConnections?: number;
-  logger?: DnsLogger;
+  logger?: Logger;
 }
 
 export class DnsServer {
@@ -27,7 +27,7 @@ export class DnsServer {
   private readonly udp: UdpListener[] = [];
   private readonly tcp: TcpListener[] = [];
   private bound: { host: string; port: number; transport: 'udp' | 'tcp' }[] = [];
-  private readonly log: DnsLogger;
+  private readonly log: Logger;
 
   constructor(private readonly opts: DnsServerOptions) {
     this.log = opts.logger ?? silentLogger;

@@ -4,7 +4,8 @@
  * is closed to make room (§6.2.3), so a flood of idle connections cannot lock clients out.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import type { DnsLogger, QueryHandler } from './transport.js';
+import type { Logger } from '../kernel/index.js';
+import type { QueryHandler } from './transport.js';
 import { TCP_MAX } from './responder.js';
 
 export interface TcpOptions {
@@ -24,7 +25,7 @@ export class TcpListener {
     private readonly host: string,
     private readonly port: number,
     private readonly handle: QueryHandler,
-    private readonly log: DnsLogger,
+    private readonly log: Logger,
     private readonly opts: TcpOptions,
   ) {}
 

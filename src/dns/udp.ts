@@ -1,7 +1,8 @@
 /** DNS over UDP: one datagram in, at most one datagram out. */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
-import type { DnsLogger, QueryHandler } from './transport.js';
+import type { Logger } from '../kernel/index.js';
+import type { QueryHandler } from './transport.js';
 
 export class UdpListener {
   private socket: Socket | undefined;
@@ -10,7 +11,7 @@ export class UdpListener {
     private readonly host: string,
     private readonly port: number,
     private readonly handle: QueryHandler,
-    private readonly log: DnsLogger,
+    private readonly log: Logger,
   ) {}
 
   async start(): Promise<number> {

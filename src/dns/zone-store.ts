@@ -3,6 +3,7 @@
  * in one assignment. The store owns SOA serials: a zone's serial grows on every change of its
  * content, and survives restarts through the state-directory snapshot.
  */
+import type { Logger } from '../kernel/index.js';
 import type { ZoneContent } from '../model/index.js';
 import { normalizeName } from '../model/index.js';
 import { readSnapshot, writeSnapshot } from './snapshot-file.js';
@@ -15,7 +16,7 @@ export interface ZoneStoreOptions {
   clock?: () => number;
   /** Delay before a change is written to disk; changes within it are coalesced. */
   persistDelayMs?: number;
-  logger?: { warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
+  logger?: Logger;
 }
 
 /** `apex` changed; `structural` when a zone was added or removed (names may move between zones). */

@@ -7,10 +7,18 @@ export interface TimerHandle {
   cancel(): void;
 }
 
+export interface TimerOptions {
+  /**
+   * Keep the process alive while the timer is pending (a caller awaits it: a retry's sleep).
+   * Default false: a background timer (a watchdog, a refresh) never holds the process open.
+   */
+  keepAlive?: boolean;
+}
+
 export interface Clock {
   /** Milliseconds, monotonic enough for durations. */
   now(): number;
-  setTimeout(fn: () => void, ms: number): TimerHandle;
+  setTimeout(fn: () => void, ms: number, opts?: TimerOptions): TimerHandle;
 }
 
 /** A number in [0, 1). */
@@ -19,10 +27,31 @@ export type Random = () => number;
 export const systemClock: Clock = {
   // Wall-clock time, so a state's `since` means something to a person reading a status page.
   now: () => Date.now(),
-  setTimeout(fn, ms) {
+  setTimeout(fn, ms, opts) {
     const t = setTimeout(fn, ms);
-    // Source timers never keep the process alive on their own: the servers do that.
-    t.unref();
+    // Background timers never keep the process alive on their own: the servers do that.
+    if (!opts?.keepAlive) t.unref();
     return { cancel: () => clearTimeout(t) };
   },
 };
+
+/**
+ * Resolves after `ms` on `clock`; as soon as `signal` aborts, rejects with its reason and
+ * cancels the timer. The timer keeps the process alive: someone is waiting on it.
+ */
+export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<void>((resolve, reject) => {
+    let timer: TimerHandle | undefined;
+    const onAbort = () => {
+      timer?.cancel();
+      reject(signal!.reason as Error);
+    };
+    const done = () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    timer = clock.setTimeout(done, ms, { keepAlive: true });
+  });
+}

@@ -1,2 +1,6 @@
-export { systemClock } from './clock.js';
-export type { Clock, Random, TimerHandle } from './clock.js';
+export { sleep, systemClock } from './clock.js';
+export type { Clock, Random, TimerHandle, TimerOptions } from './clock.js';
+export { Backoff, backoffDelay } from './backoff.js';
+export type { BackoffOptions } from './backoff.js';
+export { childLogger, silentLogger } from './logger.js';
+export type { Logger } from './logger.js';

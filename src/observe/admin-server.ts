@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Logger } from '../kernel/index.js';
 import { DASHBOARD_HTML } from './dashboard.js';
 import type { Metrics } from './metrics.js';
 import { isReady, type Readiness, type StatusReport } from './status.js';
@@ -15,7 +16,7 @@ export interface AdminServerOptions {
   metrics: Metrics;
   status: () => StatusReport;
   readiness: () => Readiness;
-  logger?: { warn(obj: object, msg?: string): void };
+  logger?: Logger;
 }
 
 /**

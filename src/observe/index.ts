@@ -1,5 +1,5 @@
 export { createLogger } from './logger.js';
-export type { Logger } from './logger.js';
+export type { ServiceLogger } from './logger.js';
 export { Metrics, PROXY_LATENCY_BUCKETS } from './metrics.js';
 export type { DnsQueryCounters, MetricsInputs, MetricsOptions, ProviderCallEvent, ProxyCounts, ProxyMetrics } from './metrics.js';
 export { AdminServer } from './admin-server.js';

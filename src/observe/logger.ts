@@ -1,7 +1,8 @@
 import pino from 'pino';
 import type { DestinationStream, Logger } from 'pino';
 
-export type { Logger } from 'pino';
+/** The process's logger as the composition root holds it (the modules take the kernel's `Logger`). */
+export type ServiceLogger = Logger;
 
 /**
  * Keys that may carry credentials once providers and kubeconfigs arrive; redacted wherever
@@ -17,8 +18,12 @@ const SECRET_PATHS = [
   '*.kubeconfig',
 ];
 
-/** JSON lines on stdout (or `destination`), level as a word so logs read without a table. */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+/**
+ * JSON lines on stdout (or `destination`), level as a word so logs read without a table. The
+ * pino logger satisfies the kernel's `Logger` (src/kernel), the one type modules take; only
+ * the composition root (`src/app`, `src/cli.ts`) holds it as itself (`ServiceLogger`: `fatal`).
+ */
+export function createLogger(level: string, destination?: DestinationStream): ServiceLogger {
   return pino(
     {
       level,

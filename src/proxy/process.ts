@@ -1,5 +1,5 @@
 import type { ProxyConfig } from '../config/index.js';
-import type { Logger } from '../observe/index.js';
+import type { Logger } from '../kernel/index.js';
 import type { ForwardContext } from './forward.js';
 import type { HostRoute, RouteTable } from './route-table.js';
 import { upstreamsOfTable } from './route-table.js';

@@ -4,7 +4,7 @@ import type { Server as NetServer, Socket } from 'node:net';
 import tls from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import type { ProxyConfig, ProxyListen } from '../config/index.js';
-import type { Logger } from '../observe/index.js';
+import type { Logger } from '../kernel/index.js';
 import { ACME_CHALLENGE_PREFIX, bundleCovers, redirectTarget } from './tls/index.js';
 import type { AlpnChallengeCertificate, CertificateStore } from './tls/index.js';
 import { CLIENT_HELLO_PEEK_LIMIT, parseClientHello } from './tls/client-hello.js';

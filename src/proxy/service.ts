@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ProxyConfig } from '../config/index.js';
 import type { GlobalDnsEntry } from '../model/index.js';
-import type { Logger, ProxyMetrics } from '../observe/index.js';
+import { childLogger, type Logger } from '../kernel/index.js';
+import type { ProxyMetrics } from '../observe/index.js';
 import { startProxy } from './start.js';
 import type { ProxySources, RunningProxy } from './start.js';
 import { CertificateStore, TlsManager } from './tls/index.js';
@@ -33,7 +34,7 @@ export async function startProxyService(o: ProxyServiceOptions): Promise<ProxySe
   const tls = new TlsManager({
     stateDir: o.stateDir,
     store: certificates,
-    logger: o.logger.child({ module: 'tls' }),
+    logger: childLogger(o.logger, { module: 'tls' }),
     ...(acme
       ? {
         acme: {

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
-import type { Logger } from '../observe/index.js';
+import type { Logger } from '../kernel/index.js';
 import type { ForwardContext } from './forward.js';
 import { endWith } from './h1/index.js';
 import type { UpgradeRequest } from './h1/index.js';

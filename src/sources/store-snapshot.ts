@@ -13,10 +13,8 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Endpoint } from '../model/index.js';
-import type { Clock, TimerHandle } from './kubernetes/clock.js';
-import { systemClock } from './kubernetes/clock.js';
-import type { SourceLogger } from './kubernetes/logger.js';
-import { silentLogger } from './kubernetes/logger.js';
+import type { Clock, Logger, TimerHandle } from '../kernel/index.js';
+import { silentLogger, systemClock } from '../kernel/index.js';
 import type { EndpointStore } from './store.js';
 
 export const STORE_SNAPSHOT_FILE = 'endpoints.json';
@@ -30,13 +28,13 @@ export interface StoreSnapshotOptions {
   /** Delay before a change is written; changes within it are coalesced. Default 1 s. */
   debounceMs?: number;
   clock?: Clock;
-  logger?: SourceLogger;
+  logger?: Logger;
 }
 
 export class StoreSnapshot {
   private readonly file: string;
   private readonly clock: Clock;
-  private readonly log: SourceLogger;
+  private readonly log: Logger;
   private timer: TimerHandle | undefined;
   private writing: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | undefined;

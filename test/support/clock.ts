@@ -54,3 +54,29 @@ export class ManualClock implements Clock {
     this.timers = this.live();
   }
 }
+
+/**
+ * A clock on which no one waits: each timer fires at once (on the next microtask), time jumps
+ * forward by its delay, and the delays are kept in `sleeps`, in order. For retry and pacing
+ * tests that check the delays asked for, not what happens in between.
+ */
+export class InstantClock implements Clock {
+  t = 0;
+  readonly sleeps: number[] = [];
+
+  constructor(private readonly wallClock?: () => number) {}
+
+  now(): number {
+    return this.wallClock ? this.wallClock() : this.t;
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    this.sleeps.push(ms);
+    this.t += Math.max(0, ms);
+    let cancelled = false;
+    queueMicrotask(() => {
+      if (!cancelled) fn();
+    });
+    return { cancel: () => void (cancelled = true) };
+  }
+}

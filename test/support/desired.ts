@@ -2,11 +2,10 @@
 // EndpointStore, with load-balancer hostnames answered by a given lookup instead of DNS.
 import type { GlobalDnsEntry } from '../../src/model/index.js';
 import { DesiredState } from '../../src/desired/index.js';
-import type { StageLogger } from '../../src/desired/index.js';
 import { LoadBalancerResolver } from '../../src/sources/resolver/index.js';
 import type { LookupBackend } from '../../src/sources/resolver/index.js';
 import type { EndpointStore } from '../../src/sources/index.js';
-import type { Clock } from '../../src/kernel/index.js';
+import { silentLogger, type Clock, type Logger } from '../../src/kernel/index.js';
 
 type Lookup = (hostname: string) => Promise<{ v4: string[]; v6: string[] }>;
 
@@ -20,12 +19,10 @@ export function lookupBackend(lookup: Lookup = async () => ({ v4: [], v6: [] }))
   };
 }
 
-const quiet: StageLogger = { debug() {}, warn() {}, error() {} };
-
 /** A started stage (its first plan runs in the background; consumers flush it). */
-export function desiredFor(o: { entries: readonly GlobalDnsEntry[]; store: EndpointStore; lookup?: Lookup; clock?: Clock; logger?: StageLogger; refreshMs?: number }): DesiredState {
+export function desiredFor(o: { entries: readonly GlobalDnsEntry[]; store: EndpointStore; lookup?: Lookup; clock?: Clock; logger?: Logger; refreshMs?: number }): DesiredState {
   const resolver = new LoadBalancerResolver({ backend: lookupBackend(o.lookup), clock: o.clock, minRefreshMs: o.refreshMs, maxRefreshMs: o.refreshMs });
-  const desired = new DesiredState({ store: o.store, resolver, entries: o.entries, logger: o.logger ?? quiet, clock: o.clock, debounceMs: 1 });
+  const desired = new DesiredState({ store: o.store, resolver, entries: o.entries, logger: o.logger ?? silentLogger, clock: o.clock, debounceMs: 1 });
   void desired.start();
   return desired;
 }

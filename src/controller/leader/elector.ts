@@ -1,12 +1,6 @@
 import { performance } from 'node:perf_hooks';
+import { silentLogger, type Logger } from '../../kernel/index.js';
 import { LeaseConflictError, type Lease, type LeaseApi, type LeaseSpec } from './lease-api.js';
-
-export interface ElectorLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
 
 /** Timer functions, injectable so tests can drive time. Handles are opaque. */
 export interface ElectorTimers {
@@ -50,7 +44,7 @@ export interface LeaderElectorOptions {
   onStoppedLeading?: () => void;
   /** Called when the observed holder changes to a new non-empty identity (ours included). */
   onNewLeader?: (identity: string) => void;
-  logger?: ElectorLogger;
+  logger?: Logger;
 }
 
 export interface StopOptions {
@@ -84,8 +78,6 @@ interface Observation {
   at: number;
   key: string;
 }
-
-const noopLogger: ElectorLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 const defaultTimers: ElectorTimers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -123,7 +115,7 @@ export class LeaderElector {
   private readonly timers: ElectorTimers;
   private readonly random: () => number;
   private readonly opts: LeaderElectorOptions;
-  private readonly log: ElectorLogger;
+  private readonly log: Logger;
 
   private phase: 'new' | 'running' | 'stopped' = 'new';
   private leading = false;
@@ -154,7 +146,7 @@ export class LeaderElector {
     this.wallClock = opts.wallClock ?? (() => Date.now());
     this.timers = opts.timers ?? defaultTimers;
     this.random = opts.random ?? Math.random;
-    this.log = opts.logger ?? noopLogger;
+    this.log = opts.logger ?? silentLogger;
     if (!opts.identity) throw new Error('leader election: identity must not be empty');
     if (!(this.renewDeadlineMs < this.leaseDurationMs)) {
       throw new Error(

@@ -6,7 +6,7 @@ export type { CertificateBundle, CertificateFacts } from './bundle.js';
 export { redirectTarget, hostWithoutPort, ACME_CHALLENGE_PREFIX } from './redirect.js';
 export type { RedirectRequest } from './redirect.js';
 export { TlsManager } from './manager.js';
-export type { AcmeSettings, CertificateSourceKind, CertificateStatus, EntryTls, RenewalResult, TlsLogger, TlsManagerOptions, WantedCertificate } from './manager.js';
+export type { AcmeSettings, CertificateSourceKind, CertificateStatus, EntryTls, RenewalResult, TlsManagerOptions, WantedCertificate } from './manager.js';
 export { loadCertificateFiles } from './files.js';
 export { parseSecretRef } from './secrets.js';
 export type { AcmeChallenges, AlpnChallengeCertificate, AlpnChallenges } from '../acme/index.js';

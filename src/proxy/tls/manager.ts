@@ -8,6 +8,7 @@
 // serving the last good certificate and records the error in `status()`.
 import cron, { type ScheduledTask } from 'node-cron';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from '../../kernel/index.js';
 import { CertificateStore } from './store.js';
 import { bundleFromPem, normaliseName, readCertificate, type CertificateBundle } from './bundle.js';
 import { FileCertificateWatcher } from './files.js';
@@ -30,12 +31,6 @@ export interface WantedCertificate {
   tls: EntryTls;
 }
 
-export interface TlsLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
 export interface AcmeSettings {
   /** ACME directory URL (Let's Encrypt: https://acme-v02.api.letsencrypt.org/directory) */
   directoryUrl: string;
@@ -54,7 +49,7 @@ export interface TlsManagerOptions {
   /** standalone: ACME account and certificates go under here */
   stateDir: string;
   store: CertificateStore;
-  logger: TlsLogger;
+  logger: Logger;
   acme?: AcmeSettings;
   /** cluster mode: the management cluster; Secrets are read there and ACME state is kept there */
   kube?: { kubeConfig: KubeConfig; namespace: string; secretPollMs?: number };

@@ -3,8 +3,10 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { CRD_API_VERSION, timestamp } from '../../config/index.js';
 import type { Condition, GlobalDnsProviderStatus, GlobalDnsStatus } from '../../config/index.js';
-import { describeFailure, Reflector, systemClock } from '../kubernetes/index.js';
-import type { Clock, KubeObject, Random, SourceLogger } from '../kubernetes/index.js';
+import { silentLogger, systemClock } from '../../kernel/index.js';
+import type { Clock, Logger, Random } from '../../kernel/index.js';
+import { describeFailure, Reflector } from '../kubernetes/index.js';
+import type { KubeObject } from '../kubernetes/index.js';
 import { ClientNodeManagementApi, PLURALS } from './api.js';
 import type { ManagementApi, ManagementKind, StatusKind } from './api.js';
 import { buildView } from './view.js';
@@ -41,7 +43,7 @@ export interface ManagementSourceOptions {
   secretNamespace?: string;
   /** Called with the whole view after the first full list, then after every change of it. */
   onChange?: (view: ManagementView) => void;
-  logger?: SourceLogger;
+  logger?: Logger;
   clock?: Clock;
   random?: Random;
   backoff?: { initialMs: number; maxMs: number };
@@ -109,7 +111,7 @@ function loadKubeConfig(opts: ManagementSourceOptions): KubeConfig {
 export class ManagementSource {
   private readonly api: ManagementApi;
   private readonly clock: Clock;
-  private readonly log: SourceLogger;
+  private readonly log: Logger;
   private readonly opts: ManagementSourceOptions;
   private readonly reflectors: Reflector<ManagementKind>[];
   private readonly objects: Record<ManagementKind, Map<string, KubeObject>> = { GlobalDNS: new Map(), GlobalDNSProvider: new Map(), Secret: new Map() };
@@ -130,7 +132,7 @@ export class ManagementSource {
     this.opts = opts;
     this.api = opts.api ?? new ClientNodeManagementApi(loadKubeConfig(opts), { namespace: opts.namespace, secretNamespace: opts.secretNamespace });
     this.clock = opts.clock ?? systemClock;
-    this.log = opts.logger ?? { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+    this.log = opts.logger ?? silentLogger;
     this.synced = new Promise((r) => (this.resolveSynced = r));
     const random = opts.random ?? Math.random;
     this.reflectors = KINDS.map(

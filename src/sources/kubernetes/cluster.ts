@@ -6,11 +6,9 @@ import { describeObject, extractEndpoint, namespaceProject } from '../extract.js
 import type { ExtractContext, HostnameSourceOptions } from '../extract.js';
 import type { EndpointStore } from '../store.js';
 import type { KubeApi, KubeObject, ResourceKind } from './api.js';
-import { systemClock } from './clock.js';
-import type { Clock, Random, TimerHandle } from './clock.js';
+import { silentLogger, systemClock } from '../../kernel/index.js';
+import type { Clock, Logger, Random, TimerHandle } from '../../kernel/index.js';
 import type { ClusterFleet, FleetMember } from './fleet.js';
-import { silentLogger } from './logger.js';
-import type { SourceLogger } from './logger.js';
 import { Reflector } from './reflector.js';
 import type { ClusterPhase, ClusterState } from './state.js';
 
@@ -26,7 +24,7 @@ export interface KubeClusterSourceOptions {
   backoff: { initialMs: number; maxMs: number };
   clock?: Clock;
   random?: Random;
-  logger?: SourceLogger;
+  logger?: Logger;
 }
 
 type ClaimKind = 'Ingress' | 'Service';
@@ -70,7 +68,7 @@ function meta(obj: KubeObject): { name: string; namespace: string; labels: Recor
 export class KubeClusterSource implements FleetMember {
   private readonly opts: KubeClusterSourceOptions;
   private readonly clock: Clock;
-  private readonly log: SourceLogger;
+  private readonly log: Logger;
   private readonly reflectors: Reflector[];
   private readonly namespaces = new Map<string, NamespaceInfo>();
   private readonly projectListeners = new Set<() => void>();

@@ -1,5 +1,5 @@
-import { Backoff } from './backoff.js';
-import type { Clock, Random, TimerHandle } from './clock.js';
+import { Backoff } from '../../kernel/index.js';
+import type { Clock, Random, TimerHandle } from '../../kernel/index.js';
 import { describeFailure } from './errors.js';
 import type { KubeApi, KubeObject, ResourceKind, WatchHandle } from './api.js';
 

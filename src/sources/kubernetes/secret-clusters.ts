@@ -4,13 +4,11 @@ import type { KubeClusterConfig } from '../../config/index.js';
 import type { EndpointStore } from '../store.js';
 import { ClientNodeApi } from './api.js';
 import type { KubeApi, KubeObject } from './api.js';
-import { systemClock } from './clock.js';
-import type { Clock, Random, TimerHandle } from './clock.js';
+import { silentLogger, systemClock } from '../../kernel/index.js';
+import type { Clock, Logger, Random, TimerHandle } from '../../kernel/index.js';
 import { KubeClusterSource } from './cluster.js';
 import type { ClusterFleet } from './fleet.js';
 import { kubeConfigFromText } from './kubeconfig.js';
-import { silentLogger } from './logger.js';
-import type { SourceLogger } from './logger.js';
 import { Reflector } from './reflector.js';
 import type { SecretKind } from './secret-api.js';
 import type { ResourceKind } from './api.js';
@@ -44,7 +42,7 @@ export interface ClusterSecretSourceOptions {
   onClustersChange?: () => void;
   clock?: Clock;
   random?: Random;
-  logger?: SourceLogger;
+  logger?: Logger;
 }
 
 /** One kubeconfig Secret as this source sees it. */
@@ -134,7 +132,7 @@ export class ClusterSecretSource {
   private readonly opts: ClusterSecretSourceOptions;
   private readonly clock: Clock;
   private readonly random: Random;
-  private readonly log: SourceLogger;
+  private readonly log: Logger;
   private readonly reflector: Reflector<SecretKind>;
   private readonly secrets = new Map<string, KubeObject>();
   private readonly members = new Map<string, Member>();

@@ -2,17 +2,16 @@ import type { KubeClusterConfig, SourcesConfig } from '../../config/index.js';
 import type { EndpointStore } from '../store.js';
 import { ClientNodeApi } from './api.js';
 import type { KubeApi } from './api.js';
-import type { Clock, Random } from './clock.js';
+import type { Clock, Logger, Random } from '../../kernel/index.js';
 import { KubeClusterSource } from './cluster.js';
 import type { ClusterFleet } from './fleet.js';
 import { loadKubeConfig } from './kubeconfig.js';
-import type { SourceLogger } from './logger.js';
 
 export interface KubeSourceDeps {
   store: EndpointStore;
   fleet: ClusterFleet;
   sources: SourcesConfig;
-  logger?: SourceLogger;
+  logger?: Logger;
   clock?: Clock;
   random?: Random;
   /** Replaces the client-node API (tests). */

@@ -6,6 +6,7 @@ import type { Endpoint, GlobalDnsEntry } from '../../../src/model/index.js';
 import { EndpointStore } from '../../../src/sources/index.js';
 import type { ProviderCall } from '../../../providers/index.js';
 import { countCalls, EMPTY, lines, provider, readSets, rr, seedSets, SIM_KEY, withSim, ZONE } from './fixture.js';
+import { InstantClock } from '../../support/clock.js';
 import { desiredFor } from '../../support/desired.js';
 
 test('a wrong AccessKey secret: SignatureDoesNotMatch, said to be an authentication failure, secret never shown', async (t) => {
@@ -48,10 +49,11 @@ test('Throttling.User is retried with backoff, each try observed as throttled, w
     await withSim({}, async (sim) => {
       sim.faults({ throttleStatus: status });
       const calls: ProviderCall[] = [];
-      const slept: number[] = [];
+      // Sleeps pass at once; the simulator checks request timestamps against the wall clock.
+      const clock = new InstantClock(Date.now);
       const p = provider(sim, {
         observe: (c) => calls.push(c),
-        clock: { now: Date.now, sleep: async (ms) => void slept.push(ms) },
+        clock,
         baseDelayMs: 100,
         maxDelayMs: 1000,
       });
@@ -61,7 +63,7 @@ test('Throttling.User is retried with backoff, each try observed as throttled, w
       t.deepEqual(calls.map((c) => c.outcome), ['throttled', 'throttled', 'throttled', 'ok']);
       t.deepEqual(sim.calls.map((c) => c.status), [status, status, status, 200]);
       // Backoff doubles: 50–100 ms, 100–200 ms, 200–400 ms (the token bucket sleeps too, briefly).
-      const backoffs = slept.filter((ms) => ms >= 50);
+      const backoffs = clock.sleeps.filter((ms) => ms >= 50);
       t.is(backoffs.length, 3);
       t.true(backoffs[0] <= 100 && backoffs[1] >= 100 && backoffs[1] <= 200 && backoffs[2] >= 200 && backoffs[2] <= 400, backoffs.join(','));
     });

@@ -1,26 +1,16 @@
 // CloudflareProvider against a misbehaving or strict API: paging, both auth schemes, bad
 // credentials, 429 with Retry-After, 5xx, garbage bodies, the per-user rate limit.
 import test from 'ava';
-import type { Clock, ProviderCall } from '../../../providers/index.js';
+import type { ProviderCall } from '../../../providers/index.js';
 import { CloudflareProvider, cloudflareFactory } from '../../../providers/index.js';
+import { InstantClock } from '../../support/clock.js';
 import { freePort } from '../../support/ports.js';
 import { EMPTY, provider, rr, withSim, ZONE } from './fixture.js';
 
 const zone = (id: string) => ({ id, name: ZONE });
 
 /** A clock whose sleeps pass at once and are recorded. */
-function fakeClock(): Clock & { sleeps: number[] } {
-  let t = 1_000_000;
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    now: () => t,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-      t += ms;
-    },
-  };
-}
+const fakeClock = () => new InstantClock();
 
 test('records are read over several pages', async (t) => {
   await withSim({}, async (sim, id) => {

@@ -3,7 +3,8 @@
 // request rate is never exceeded.
 import test from 'ava';
 import type { Plan, RecordSet } from '../../../src/model/index.js';
-import { TokenBucket, type Clock, type Route53RecordSet } from '../../../providers/index.js';
+import { TokenBucket, type Route53RecordSet } from '../../../providers/index.js';
+import { InstantClock } from '../../support/clock.js';
 import { provider, rr, seededRandom, withSim, zoneLines } from './fixture.js';
 import type { Route53Sim } from '../../support/route53-sim/index.js';
 
@@ -89,24 +90,12 @@ function sortLikeRoute53(a: string, b: string): number {
   return na < nb ? -1 : na > nb ? 1 : ta < tb ? -1 : ta > tb ? 1 : 0;
 }
 
-class ManualClock implements Clock {
-  t = 0;
-  readonly sleeps: number[] = [];
-  now(): number {
-    return this.t;
-  }
-  async sleep(ms: number): Promise<void> {
-    this.sleeps.push(ms);
-    this.t += ms;
-  }
-}
-
 test('bounded attempts with exponential backoff (injected clock), then an error with context', async (t) => {
   await withSim({}, async (sim) => {
     const id = sim.createZone('example.org');
     sim.faults({ throttleShare: 1 });
-    const clock = new ManualClock();
-    const p = provider(sim, { clock, random: () => 1, rateLimitPerSecond: 5, maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 5000 });
+    const clock = new InstantClock();
+    const p = provider(sim, { clock, random: () => 0, rateLimitPerSecond: 5, maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 5000 });
     const err = await t.throwsAsync(p.records({ id, name: 'example.org' }));
     t.is(err?.message, `route53: list records of example.org (${id}): Throttling: Rate exceeded`);
     t.is(sim.calls.length, 4);
@@ -118,7 +107,7 @@ test('bounded attempts with exponential backoff (injected clock), then an error 
 test('the token bucket never lets more than the rate through in any second (injected clock)', async (t) => {
   await withSim({}, async (sim) => {
     const id = sim.createZone('example.org');
-    const clock = new ManualClock();
+    const clock = new InstantClock();
     const times: number[] = [];
     class Recording extends TokenBucket {
       override async take(): Promise<void> {
@@ -156,7 +145,7 @@ test.serial('5 requests a second against a simulator enforcing 5 a second: never
 });
 
 test('a provider faster than the account limit is throttled and still applies everything (one injected clock)', async (t) => {
-  const clock = new ManualClock();
+  const clock = new InstantClock();
   await withSim({ rateLimitPerSecond: 5, now: () => clock.now() }, async (sim) => {
     const id = sim.createZone('example.org');
     const p = provider(sim, { clock, rateLimitPerSecond: 50, limits: { maxChanges: 1 }, baseDelayMs: 100, maxDelayMs: 400 });

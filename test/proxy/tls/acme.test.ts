@@ -2,10 +2,11 @@
 // and verified by curl against pebble's root, storage in the state directory, renewal on the
 // schedule under load, and a failed challenge that keeps the old certificate.
 import test from 'ava';
+import type { Logger } from '../../../src/kernel/index.js';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CertificateStore, TlsManager, readCertificate, type TlsLogger, type TlsManagerOptions } from '../../../src/proxy/tls/index.js';
+import { CertificateStore, TlsManager, readCertificate, type TlsManagerOptions } from '../../../src/proxy/tls/index.js';
 import { startPebble, type Pebble } from '../../support/pebble.js';
 import { freePort } from '../../support/ports.js';
 import { startChallengeServer, startHttpsServer, type TestServer } from './servers.js';
@@ -25,9 +26,9 @@ interface Rig {
   manager(opts?: Partial<TlsManagerOptions>): { manager: TlsManager; store: CertificateStore; https: Promise<TestServer> };
 }
 
-function captureLogger(lines: string[]): TlsLogger {
+function captureLogger(lines: string[]): Logger {
   const put = (level: string) => (obj: object, msg?: string) => lines.push(JSON.stringify({ level, msg, ...obj }));
-  return { info: put('info'), warn: put('warn'), error: put('error') };
+  return { debug: put('debug'), info: put('info'), warn: put('warn'), error: put('error') };
 }
 
 async function rig(t: import('ava').ExecutionContext): Promise<Rig> {

@@ -2,11 +2,12 @@
 // the old certificate) and kubernetes.io/tls Secrets read through the fake API server, plus
 // cluster-mode ACME storage in Secrets (against pebble).
 import test from 'ava';
+import type { Logger } from '../../../src/kernel/index.js';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { CertificateStore, TlsManager, readCertificate, type TlsLogger } from '../../../src/proxy/tls/index.js';
+import { CertificateStore, TlsManager, readCertificate } from '../../../src/proxy/tls/index.js';
 import { certificateSecretName, ACCOUNT_SECRET } from '../../../src/proxy/acme/index.js';
 import { startFakeKube } from '../../support/fake-kube/index.js';
 import { startPebble } from '../../support/pebble.js';
@@ -23,9 +24,9 @@ test.after.always(async () => {
   await ca?.close();
 });
 
-function captureLogger(lines: string[]): TlsLogger {
+function captureLogger(lines: string[]): Logger {
   const put = (level: string) => (obj: object, msg?: string) => lines.push(JSON.stringify({ level, msg, ...obj }));
-  return { info: put('info'), warn: put('warn'), error: put('error') };
+  return { debug: put('debug'), info: put('info'), warn: put('warn'), error: put('error') };
 }
 
 function serialOf(leaf: Leaf): string {

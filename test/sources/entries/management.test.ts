@@ -1,9 +1,10 @@
 // The management source against the fake API server, through the real client library.
 import test from 'ava';
+import type { Logger } from '../../../src/kernel/index.js';
 import { inspect } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ManagementSource } from '../../../src/sources/index.js';
-import type { ManagementView, SourceLogger } from '../../../src/sources/index.js';
+import type { ManagementView } from '../../../src/sources/index.js';
 import { startFakeKube } from '../../support/fake-kube/index.js';
 import type { FakeKube } from '../../support/fake-kube/index.js';
 
@@ -48,7 +49,7 @@ async function setup(t: { teardown(fn: () => unknown): void }, opts: { namespace
   const views: ManagementView[] = [];
   const lines: string[] = [];
   const record = (level: string) => (obj: object, msg?: string) => lines.push(`${level} ${JSON.stringify(obj)} ${msg ?? ''} ${inspect(obj, { depth: 10 })}`);
-  const logger: SourceLogger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+  const logger: Logger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
   const clockOffset = { ms: 0 };
   const source = new ManagementSource({
     kubeConfig: kc,

@@ -2,9 +2,9 @@
 // cases the CLI tests do not reach (name clashes between Secrets, renames, an outage of the
 // management cluster, settling without it).
 import test from 'ava';
+import type { Logger } from '../../../src/kernel/index.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ClientNodeSecretApi, ClusterFleet, ClusterSecretSource, EndpointStore, parseClusterSecret } from '../../../src/sources/index.js';
-import type { SourceLogger } from '../../../src/sources/index.js';
 import { startFakeKube } from '../../support/fake-kube/index.js';
 import type { FakeKube } from '../../support/fake-kube/index.js';
 
@@ -53,7 +53,7 @@ async function rig(t: { teardown(f: () => Promise<void> | void): void }, o: { se
   kc.loadFromString(mgmt.kubeconfig('mgmt'));
   const lines: string[] = [];
   const rec = (level: string) => (_o: object, msg?: string) => void lines.push(`${level} ${msg ?? ''}`);
-  const logger: SourceLogger = { debug: () => {}, info: rec('info'), warn: rec('warn'), error: rec('error') };
+  const logger: Logger = { debug: () => {}, info: rec('info'), warn: rec('warn'), error: rec('error') };
   const store = new EndpointStore();
   const source = new ClusterSecretSource({
     api: new ClientNodeSecretApi(kc, NS, 'globaldns.io/kubeconfig=true'),

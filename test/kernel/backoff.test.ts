@@ -1,5 +1,5 @@
 import test from 'ava';
-import { Backoff } from '../../../src/sources/index.js';
+import { Backoff, backoffDelay } from '../../src/kernel/index.js';
 
 test('delays double from the initial delay up to the cap, and stay there', (t) => {
   const b = new Backoff({ initialMs: 1000, maxMs: 30_000, random: () => 0 });
@@ -28,4 +28,13 @@ test('reset starts again from the first delay; a long outage never overflows', (
 test('bad settings are refused with the values', (t) => {
   t.throws(() => new Backoff({ initialMs: 0, maxMs: 10, random: Math.random }), { message: /0 < initialMs <= maxMs, got 0 and 10/ });
   t.throws(() => new Backoff({ initialMs: 20, maxMs: 10, random: Math.random }), { message: /got 20 and 10/ });
+});
+
+test('backoffDelay: retry n waits min(max, initial·2ⁿ⁻¹), less up to `jitter` of it', (t) => {
+  const o = { initialMs: 100, maxMs: 1000 };
+  t.deepEqual([1, 2, 3, 4, 5].map((n) => backoffDelay(n, o, () => 0)), [100, 200, 400, 800, 1000]);
+  t.is(backoffDelay(1, o, () => 1), 80);
+  t.is(backoffDelay(3, { ...o, jitter: 0.5 }, () => 1), 200);
+  t.is(backoffDelay(3, { ...o, jitter: 0.5 }, () => 0.5), 300);
+  t.is(backoffDelay(5000, o, () => 0), 1000);
 });
