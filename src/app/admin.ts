@@ -1,10 +1,10 @@
 // The admin listener's wiring: the inputs of /metrics, /api/v1/status and the dashboard.
 import { readFileSync } from 'node:fs';
 import type { Config, ListenAddress } from '../config/index.js';
-import type { EntrySyncStatus, ExternalController } from '../controller/index.js';
+import type { ProviderRuntime } from '../controller/index.js';
 import type { DesiredState } from '../desired/index.js';
 import { AdminServer, buildStatus } from '../observe/index.js';
-import type { EntrySync, Metrics, Readiness, StatusInputs, StatusReport } from '../observe/index.js';
+import type { Metrics, Readiness, StatusInputs, StatusReport } from '../observe/index.js';
 import type { ServiceLogger as Logger } from '../observe/index.js';
 import type { EndpointStore } from '../sources/index.js';
 import { FatalError } from './errors.js';
@@ -34,24 +34,6 @@ export function packageVersion(): string {
   return 'unknown';
 }
 
-/** The last sync report per provider and name (status page), and failures counted once per change (metrics). */
-export class SyncBook {
-  private readonly last = new Map<string, EntrySync>();
-
-  constructor(private readonly metrics: Metrics) {}
-
-  report(st: EntrySyncStatus): void {
-    const key = `${st.provider}/${st.fqdn}`;
-    const before = this.last.get(key);
-    this.last.set(key, { fqdn: st.fqdn, provider: st.provider, synced: st.synced, reason: st.reason, message: st.message });
-    if (before?.reason !== st.reason || before.message !== st.message) this.metrics.syncReported(st);
-  }
-
-  all(): EntrySync[] {
-    return [...this.last.values()];
-  }
-}
-
 /**
  * The admin listener (`--admin-listen`, `off` for none) and the inputs of its metrics and
  * status report. With the default address a bind failure (a second instance on the host) is
@@ -65,14 +47,13 @@ export async function startAdmin(
     desired: DesiredState;
     sources: readonly RunningSource[];
     management?: ManagementParts;
-    external?: ExternalController;
-    syncBook: SyncBook;
+    providers: ProviderRuntime;
     metrics: Metrics;
     readiness: Readiness;
     log: Logger;
   },
 ): Promise<AdminServer | undefined> {
-  const { config, store, desired, sources, management, external, syncBook, metrics, readiness, log } = parts;
+  const { config, store, desired, sources, management, providers, metrics, readiness, log } = parts;
   if (!listen) return undefined;
   const { at, text } = listen;
   const entries = () => management?.runtime.entries() ?? config.entries;
@@ -83,8 +64,8 @@ export async function startAdmin(
     entries,
     entryFor: (fqdn) => desired.entryFor(fqdn),
     rejected: () => desired.rejected(),
-    providers: () => management?.runtime.providerStates() ?? external?.providerStates() ?? [],
-    syncs: () => (management ? management.runtime.syncStatuses() : syncBook.all()),
+    providers: () => providers.providerStates(),
+    syncs: () => providers.syncStatuses(),
     leader: () => (management ? { identity: management.elector.identity, isLeader: management.elector.isLeader(), leader: management.elector.currentLeader() } : undefined),
     readiness: () => ({ ...readiness }),
   };

@@ -18,10 +18,10 @@ import type { ProxyService } from '../proxy/index.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterFleet, EndpointStore, StoreSnapshot } from '../sources/index.js';
 import type { AdminListen } from './admin.js';
-import { packageVersion, startAdmin, SyncBook } from './admin.js';
+import { packageVersion, startAdmin } from './admin.js';
 import { FatalError } from './errors.js';
 import { loadManagementKube, startManagement } from './management.js';
-import { buildExternal } from './providers.js';
+import { providerRuntime } from './providers.js';
 import { buildSources, lbResolver, withTimeout } from './sources.js';
 
 export interface AppOptions {
@@ -97,7 +97,6 @@ export async function buildApp(o: AppOptions): Promise<App> {
   }
   log.info({ addresses: server.addresses().map((a) => `${a.transport}://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`) }, 'dns listening');
   metrics.attachDns(server.stats);
-  const syncBook = new SyncBook(metrics);
 
   const fleet = new ClusterFleet(store);
   // Only claims an entry accepts keep a name served (a lost cluster's endpoints go only then).
@@ -110,9 +109,10 @@ export async function buildApp(o: AppOptions): Promise<App> {
   }, managementKube);
   // Set once the proxy runs: in cluster mode only the leader orders ACME certificates.
   const lateProxy: { tls?: ProxyService['tls'] } = {};
-  const management = config.management && managementKube ? await startManagement(config, { kc: managementKube, desired, controller, zones, log, sources, leading: (yes) => lateProxy.tls?.setOrdering(yes), onSyncStatus: (st) => syncBook.report(st), calls }) : undefined;
-  const external = management ? undefined : await buildExternal(config, desired, log.child({ module: 'external' }), calls, (st) => syncBook.report(st));
-  const admin = await startAdmin(o.admin, { config, store, desired, sources, management, external, syncBook, metrics, readiness, log });
+  const management = config.management && managementKube ? await startManagement(config, { kc: managementKube, desired, controller, zones, log, sources, leading: (yes) => lateProxy.tls?.setOrdering(yes), metrics, calls }) : undefined;
+  // One owner of the external providers in both modes: management's writes as the leader.
+  const providers = management?.providers ?? (await providerRuntime(config, { desired, log, metrics, calls }));
+  const admin = await startAdmin(o.admin, { config, store, desired, sources, management, providers, metrics, readiness, log });
   const proxy = config.proxy ? await startProxy(config, config.proxy, { desired, stateDir, log, logLevel: o.logLevel, metrics, managementKube }) : undefined;
   if (management) {
     // The resources' entries, merged with the YAML's, are the desired state's entries; the
@@ -157,9 +157,9 @@ export async function buildApp(o: AppOptions): Promise<App> {
         await management.runtime.start();
         log.info({}, 'management mode: external providers started');
       }
-      if (external) {
-        await external.start();
-        log.info({ providers: config.providers.filter((p) => p.type !== 'embedded').map((p) => p.name) }, 'external providers synced');
+      else if (providers.staticNames().length > 0) {
+        await providers.start();
+        log.info({ providers: providers.staticNames() }, 'external providers synced');
       }
     },
     async stop() {
@@ -173,7 +173,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
       controller.stop();
       desired.stop();
       resolver.stop();
-      await external?.stop();
+      await providers.stop();
       await server.stop();
       await proxy?.stop();
       await admin?.stop();

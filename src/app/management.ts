@@ -3,16 +3,18 @@
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/index.js';
-import { kubeLeaseApi, LeaderElector, managedProvider, ManagementRuntime, yamlBindings } from '../controller/index.js';
-import type { Controller, EntrySyncStatus } from '../controller/index.js';
+import { kubeLeaseApi, LeaderElector, ManagementRuntime } from '../controller/index.js';
+import type { ProviderRuntime } from '../controller/index.js';
+import type { Controller } from '../controller/index.js';
 import type { DesiredState } from '../desired/index.js';
 import { TYPE } from '../dns/index.js';
 import type { ZoneStore } from '../dns/index.js';
-import type { ServiceLogger as Logger } from '../observe/index.js';
+import type { Metrics, ServiceLogger as Logger } from '../observe/index.js';
 import { loadKubeConfig, ManagementSource } from '../sources/index.js';
 import type { ManagementView } from '../sources/index.js';
 import type { ProviderCallObserver } from '../../providers/provider.js';
 import { FatalError } from './errors.js';
+import { providerRuntime } from './providers.js';
 import { clusterNamesOf, withTimeout } from './sources.js';
 import type { RunningSource } from './sources.js';
 
@@ -20,6 +22,8 @@ export interface ManagementParts {
   source: ManagementSource;
   elector: LeaderElector;
   runtime: ManagementRuntime;
+  /** The external providers (the YAML config's and the resources'), the leader writing. */
+  providers: ProviderRuntime;
 }
 
 /** The management cluster's credentials, loaded once for every part that talks to it; logged and thrown when unusable. */
@@ -48,10 +52,9 @@ export async function startManagement(
     sources: readonly RunningSource[];
     /** Told when this replica starts (true) and stops (false) leading. */
     leading?: (yes: boolean) => void;
-    /** Entry sync reports (for the metrics). */
-    onSyncStatus?: (st: EntrySyncStatus) => void;
-    /** Counts every provider request in /metrics. */
-    calls?: ProviderCallObserver;
+    /** Sync reports and provider requests are counted there. */
+    metrics: Metrics;
+    calls: ProviderCallObserver;
     /** The management cluster's credentials (loaded once, `loadManagementKube`). */
     kc: KubeConfig;
   },
@@ -94,6 +97,8 @@ export async function startManagement(
     },
     onNewLeader: (leader) => log.info({ leader }, `leader is ${leader}`),
   });
+  // The one owner of the external providers, writing as the leader only.
+  const providers = await providerRuntime(config, { desired: parts.desired, log, metrics: parts.metrics, calls: parts.calls, leadership: elector });
   const embeddedNames = config.providers.filter((p) => p.type === 'embedded').map((p) => p.name);
   const staticEntries = config.entries;
   const watchedClusters = clusterNamesOf(parts.sources);
@@ -104,7 +109,7 @@ export async function startManagement(
     embedded: parts.controller,
     staticEntries,
     staticEmbedded: embeddedNames,
-    staticBindings: await yamlBindings(config, parts.calls),
+    providers,
     // Live: clusters from kubeconfig Secrets come and go (refreshed below).
     clusters: watchedClusters,
     projectsOf: (cluster) => {
@@ -112,14 +117,11 @@ export async function startManagement(
       return s ? s.projects() : parts.sources.find((x) => x.clusterNames?.().includes(cluster))?.projectsOf?.(cluster);
     },
     zones: config.zones.map((z) => z.apex),
-    makeProvider: (p) => managedProvider(p, parts.calls),
     embeddedHolds: (fqdn) => {
       const zone = zones.find(fqdn);
       return zone !== undefined && zone.lookup(fqdn, TYPE.A).answer.length + zone.lookup(fqdn, TYPE.AAAA).answer.length > 0;
     },
     logger: log.child({ module: 'external' }),
-    sync: config.sync,
-    onSyncStatus: parts.onSyncStatus,
   });
   holder.runtime = runtime;
   for (const s of parts.sources) {
@@ -130,7 +132,7 @@ export async function startManagement(
   }
   source.start();
   elector.start();
-  return { source, elector, runtime };
+  return { source, elector, runtime, providers };
 }
 
 /**

@@ -4,5 +4,7 @@ export { ExternalController } from './external.js';
 export type { EntrySyncStatus, ExternalControllerOptions, ProviderBinding, ProviderSyncState } from './external.js';
 export * from './leader/index.js';
 export { ManagementRuntime } from './management.js';
-export type { Leadership, ManagementRuntimeOptions } from './management.js';
+export type { ManagementRuntimeOptions } from './management.js';
+export { EXTERNAL_TYPES, ProviderRuntime } from './provider-runtime.js';
+export type { Leadership, ProviderRuntimeOptions, ZoneReport } from './provider-runtime.js';
 export { yamlBindings, yamlProvider, yamlProviderProblems, yamlSecrets, managedProvider, secretEnvName, ROUTE53_ENDPOINT_ENV, STS_ENDPOINT_ENV } from './bindings.js';

@@ -1,19 +1,14 @@
 import type { Logger } from '../kernel/index.js';
-import type { GlobalDnsEntry, Plan, RecordSet } from '../model/index.js';
+import type { GlobalDnsEntry } from '../model/index.js';
 import { PROVIDER_FINALIZER } from '../sources/index.js';
 import type { ConditionUpdate, EntryStatusUpdate, ManagedProvider, ManagementSource, ManagementView, ProviderStatusUpdate, ResourceProblem } from '../sources/index.js';
 import type { CrdEntry } from '../config/index.js';
 import { findEntry, indexEntries, projectMatches } from '../planner/index.js';
 import type { DesiredState } from '../desired/index.js';
-import { ZoneNotListableError, type ApplyResult, type DnsProvider, type Zone } from '../../providers/provider.js';
-import { decorate } from '../../providers/decorate.js';
 import type { Controller } from './controller.js';
-import { ExternalController } from './external.js';
-import type { EntrySyncStatus, ProviderBinding, ProviderSyncState } from './external.js';
-import type { LeaderElector } from './leader/index.js';
-
-/** What the runtime needs of leader election: a fenced check and guarded writes. */
-export type Leadership = Pick<LeaderElector, 'isLeader' | 'guard' | 'identity'>;
+import type { EntrySyncStatus } from './external.js';
+import { EXTERNAL_TYPES } from './provider-runtime.js';
+import type { Leadership, ProviderRuntime } from './provider-runtime.js';
 
 export interface ManagementRuntimeOptions {
   source: ManagementSource;
@@ -26,8 +21,8 @@ export interface ManagementRuntimeOptions {
   staticEntries: readonly GlobalDnsEntry[];
   /** Names of the YAML config's embedded providers. */
   staticEmbedded: readonly string[];
-  /** External providers of the YAML config, ready to use. */
-  staticBindings: readonly ProviderBinding[];
+  /** The owner of the external providers (the YAML config's and the resources'), shared with standalone's wiring. */
+  providers: ProviderRuntime;
   /** Clusters globaldns watches: a target naming another is reported on the entry. */
   clusters: readonly string[];
   /**
@@ -38,28 +33,12 @@ export interface ManagementRuntimeOptions {
   projectsOf?: (cluster: string) => ReadonlySet<string> | undefined;
   /** Apexes of the embedded zones. */
   zones: readonly string[];
-  /** A provider for a GlobalDNSProvider (Route53: credentials from its Secret). */
-  makeProvider: (p: ManagedProvider) => Promise<DnsProvider>;
   /** Whether the embedded server answers `fqdn` with address records now. */
   embeddedHolds: (fqdn: string) => boolean;
   logger: Logger;
-  sync: { debounceMs: number; maxDelayMs: number; resync: string | false };
-  /** Every entry sync report of this replica's external providers (metrics count the failures). */
-  onSyncStatus?: (st: EntrySyncStatus) => void;
   /** Quiet time before statuses are computed and written (default 250 ms). */
   statusDebounceMs?: number;
 }
-
-/** What a provider's last zone read said, for its status and its entries' ProviderReady. */
-interface ZoneReport {
-  zones?: Zone[];
-  error?: string;
-  /** Zones written upsert-only because they cannot be listed, with why. */
-  notes?: Record<string, string>;
-}
-
-/** Types written through a DnsProvider (everything but the embedded server). */
-const EXTERNAL_TYPES = new Set(['route53', 'rfc2136', 'powerdns', 'cloudflare', 'alidns']);
 
 function condition(type: string, ok: boolean | 'Unknown', reason: string, message: string, observedGeneration: number): ConditionUpdate {
   return { type, status: ok === 'Unknown' ? 'Unknown' : ok ? 'True' : 'False', reason, message, observedGeneration };
@@ -103,30 +82,17 @@ function sorted<T>(xs: Iterable<T>): T[] {
 export class ManagementRuntime {
   private readonly opts: ManagementRuntimeOptions;
   private view: ManagementView = { entries: [], providers: [], problems: [] };
-  private external?: ExternalController;
-  /** The bindings given to the external controller, by provider name, with the key they were built for. */
-  private built = new Map<string, { key: string; binding: ProviderBinding }>();
-  private staticGuarded?: ProviderBinding[];
-  private externalBindings = new Set<string>();
   private reconciling: Promise<void> = Promise.resolve();
   private reconcileQueued = false;
   private started = false;
   private stopped = false;
-  /**
-   * Providers whose full pass (read and sync) ended since this replica began to lead. Per
-   * provider: one that does not answer must not hold back the statuses of the others.
-   */
-  private readonly passedSinceLeading = new Set<string>();
-  private readonly zoneReports = new Map<string, ZoneReport>();
-  /** Last sync report per provider, then per name. */
-  private readonly syncs = new Map<string, Map<string, EntrySyncStatus>>();
   /** Statuses written, by resource key, so an unchanged one is not written again. */
   private readonly written = new Map<string, string>();
   /** Warning Events raised, by name, so each is raised once per change of state. */
   private readonly warned = new Map<string, string>();
   private statusTimer?: NodeJS.Timeout;
   private statusRunning: Promise<void> = Promise.resolve();
-  private unsubscribe?: () => void;
+  private unsubscribe: (() => void)[] = [];
   private readonly entryListeners = new Set<(entries: GlobalDnsEntry[]) => void>();
   private entriesSent = '';
 
@@ -150,18 +116,23 @@ export class ManagementRuntime {
    */
   async start(): Promise<void> {
     this.started = true;
-    this.unsubscribe = this.opts.desired.onChange(() => this.statusSoon());
+    this.unsubscribe.push(this.opts.desired.onChange(() => this.statusSoon()));
+    this.unsubscribe.push(this.opts.providers.onChange((st) => {
+      if (st) this.warn(st);
+      this.statusSoon();
+    }));
     this.reconcile();
     await this.reconciling;
+    // Each provider's first pass runs on its own queue; none is awaited (each reports its end).
+    void this.opts.providers.start();
     this.statusSoon();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.unsubscribe?.();
+    for (const u of this.unsubscribe) u();
     this.cancelStatusTimer();
     await this.reconciling;
-    await this.external?.stop();
     await this.statusRunning;
   }
 
@@ -169,13 +140,12 @@ export class ManagementRuntime {
   leadershipStarted(): void {
     this.written.clear();
     this.warned.clear();
-    this.passedSinceLeading.clear();
     if (!this.started || this.stopped) return;
     // Statuses that wait on no provider (embedded entries, problems) are written now.
     this.statusSoon();
     this.reconciling = this.reconciling.then(async () => {
-      // Each provider re-reads on its own queue and reports its end (onPass); not awaited here.
-      void this.external?.resync();
+      // Each provider re-reads on its own queue and reports its end; not awaited here.
+      this.opts.providers.leadershipStarted();
       // A deleted provider's flush is queued behind its own resync.
       await this.reconcileFinalizers();
       this.statusSoon();
@@ -188,7 +158,7 @@ export class ManagementRuntime {
   }
 
   leadershipStopped(): void {
-    this.passedSinceLeading.clear();
+    this.opts.providers.leadershipStopped();
     this.cancelStatusTimer();
   }
 
@@ -227,16 +197,6 @@ export class ManagementRuntime {
     for (const l of this.entryListeners) l(entries);
   }
 
-  /** Read-only: the external providers' queues. */
-  providerStates(): ProviderSyncState[] {
-    return this.external?.providerStates() ?? [];
-  }
-
-  /** Read-only: the last sync report per provider and name. */
-  syncStatuses(): EntrySyncStatus[] {
-    return [...this.syncs.values()].flatMap((byName) => [...byName.values()]);
-  }
-
   private allEntries(): GlobalDnsEntry[] {
     const names = new Set(this.opts.staticEntries.map((e) => e.fqdn));
     return [...this.opts.staticEntries, ...this.view.entries.filter((e) => !names.has(e.fqdn))];
@@ -251,7 +211,7 @@ export class ManagementRuntime {
 
   /** What still uses a provider: GlobalDNS resources (valid or not) and YAML entries naming it. */
   private usersOf(provider: string): string[] {
-    const own = new Set([...this.opts.staticBindings.map((b) => b.name), ...this.opts.staticEmbedded]);
+    const own = new Set([...this.opts.providers.staticNames(), ...this.opts.staticEmbedded]);
     const resources = (this.view.lifecycle ?? []).find((l) => l.name === provider)?.usedBy ?? [];
     const yaml = own.has(provider) ? [] : this.opts.staticEntries.filter((e) => e.provider === provider).map((e) => `config entry ${e.fqdn}`);
     return [...resources.map((r) => `GlobalDNS ${r}`), ...yaml];
@@ -279,7 +239,7 @@ export class ManagementRuntime {
         if (!l.deleting && !l.finalized) {
           await this.opts.leadership.guard(() => this.opts.source.setProviderFinalizer(l.name, PROVIDER_FINALIZER, true));
         } else if (l.deleting && l.finalized && this.usersOf(l.name).length === 0) {
-          if (this.external && this.externalBindings.has(l.name)) await this.external.flush(l.name);
+          await this.opts.providers.flush(l.name);
           if (!this.opts.leadership.isLeader() || this.stopped) return;
           await this.opts.leadership.guard(() => this.opts.source.setProviderFinalizer(l.name, PROVIDER_FINALIZER, false));
           this.opts.logger.info({ provider: l.name }, `management: GlobalDNSProvider ${l.name} is no longer used; its deletion completes`);
@@ -311,131 +271,9 @@ export class ManagementRuntime {
     });
   }
 
-  /**
-   * Brings the external controller to the view: a provider is built again only when its spec
-   * or its Secret (by resourceVersion: a rotation) changed, and the controller swaps only the
-   * bindings that changed; the others keep their queues (an unreachable one is never re-read
-   * because another provider came or went). The providers' passes are not awaited: each tells
-   * of its own end (`onPass`).
-   */
+  /** Brings the external providers to the view's GlobalDNSProvider resources (`ProviderRuntime.setManaged`). */
   private async reconcileNow(): Promise<void> {
-    const managed = this.view.providers.filter((p) => EXTERNAL_TYPES.has(p.type));
-    this.staticGuarded ??= this.opts.staticBindings.map((b) => ({ ...b, provider: this.guarded(b.provider) }));
-    const bindings: ProviderBinding[] = [...this.staticGuarded];
-    const built = new Map<string, { key: string; binding: ProviderBinding }>();
-    let changed = false;
-    for (const p of managed) {
-      const key = JSON.stringify([p.spec, p.secret?.resourceVersion ?? '']);
-      const before = this.built.get(p.name);
-      if (before && before.key === key) {
-        built.set(p.name, before);
-        bindings.push(before.binding);
-        continue;
-      }
-      // A new or changed provider: what the old one read and reported is not its.
-      changed = true;
-      this.zoneReports.delete(p.name);
-      this.syncs.delete(p.name);
-      this.passedSinceLeading.delete(p.name);
-      try {
-        const provider = await this.opts.makeProvider(p);
-        const binding: ProviderBinding = { name: p.name, provider: this.guarded(provider), ownerId: p.spec.ownerId, policy: p.spec.policy, adoptFrom: p.spec.adoptFrom };
-        built.set(p.name, { key, binding });
-        bindings.push(binding);
-      } catch (e) {
-        this.zoneReports.set(p.name, { error: (e as Error).message });
-        this.opts.logger.error({ provider: p.name, err: (e as Error).message }, `management: provider ${p.name} cannot be built`);
-      }
-    }
-    for (const name of this.built.keys()) {
-      if (built.has(name)) continue;
-      changed = true;
-      this.zoneReports.delete(name);
-      this.syncs.delete(name);
-    }
-    this.built = built;
-    this.externalBindings = new Set(bindings.map((b) => b.name));
-    if (this.external) {
-      if (changed) this.opts.logger.info({ providers: bindings.map((b) => b.name) }, 'management: external providers updated');
-      await this.external.setBindings(bindings);
-      return;
-    }
-    if (bindings.length === 0) return;
-    const { sync } = this.opts;
-    const external = new ExternalController({
-      bindings,
-      desired: this.opts.desired,
-      logger: this.opts.logger,
-      debounceMs: sync.debounceMs,
-      maxDelayMs: sync.maxDelayMs,
-      resync: sync.resync,
-      canWrite: () => this.opts.leadership.isLeader(),
-      onStatus: (st) => this.onSyncStatus(st),
-      onPass: (provider) => {
-        if (this.opts.leadership.isLeader()) this.passedSinceLeading.add(provider);
-        this.statusSoon();
-      },
-    });
-    this.external = external;
-    this.opts.logger.info({ providers: bindings.map((b) => b.name) }, 'management: external providers built');
-    void external.start();
-  }
-
-  /**
-   * The provider as the controller sees it: zone reads are remembered for statuses, and
-   * every write goes through the elector's guard (refused unless this replica leads now).
-   */
-  private guarded(inner: DnsProvider): DnsProvider {
-    const reports = this.zoneReports;
-    const leadership = this.opts.leadership;
-    const log = this.opts.logger;
-    // Only the calls it watches are wrapped: aliasHostnames and any other capability are inner's.
-    return decorate(inner, {
-      async zones(signal?: AbortSignal): Promise<Zone[]> {
-        try {
-          const zones = await inner.zones(signal);
-          reports.set(inner.name, { zones });
-          return zones;
-        } catch (e) {
-          reports.set(inner.name, { error: (e as Error).message });
-          throw e;
-        }
-      },
-      async records(zone: Zone, signal?: AbortSignal): Promise<RecordSet[]> {
-        try {
-          return await inner.records(zone, signal);
-        } catch (e) {
-          // Written but not listed (RFC 2136 without AXFR): the provider's status says so.
-          if (e instanceof ZoneNotListableError) {
-            const r = reports.get(inner.name) ?? {};
-            reports.set(inner.name, { ...r, notes: { ...r.notes, [zone.name]: e.message } });
-          }
-          throw e;
-        }
-      },
-      apply: (zone: Zone, plan: Plan, signal?: AbortSignal): Promise<ApplyResult> =>
-        // Cancelled when the controller stops and when this replica stops leading (the fence).
-        leadership.guard(async (leading) => {
-          const changes = plan.creates.length + plan.updates.length + plan.deletes.length;
-          // Logged per apply so that a test (or a person) can check that writers never overlap.
-          log.info({ provider: inner.name, zone: zone.name, changes, identity: leadership.identity }, `writing as ${leadership.identity}`);
-          try {
-            return await inner.apply(zone, plan, signal ? AbortSignal.any([signal, leading]) : leading);
-          } finally {
-            log.info({ provider: inner.name, zone: zone.name, identity: leadership.identity }, `wrote as ${leadership.identity}`);
-          }
-        }),
-    });
-  }
-
-  private onSyncStatus(st: EntrySyncStatus): void {
-    let byName = this.syncs.get(st.provider);
-    if (!byName) this.syncs.set(st.provider, byName = new Map<string, EntrySyncStatus>());
-    byName.set(st.fqdn, st);
-    if (st.reason === 'NotLeader') return;
-    this.opts.onSyncStatus?.(st);
-    this.warn(st);
-    this.statusSoon();
+    await this.opts.providers.setManaged(this.view.providers);
   }
 
   /** A Warning Event on the entry for failed changes and conflicts, once per change of state. */
@@ -540,7 +378,7 @@ export class ManagementRuntime {
 
   /** The provider is bound and has not finished a pass since this replica leads: its statuses wait. */
   private awaitingPass(provider: string): boolean {
-    return this.externalBindings.has(provider) && !this.passedSinceLeading.has(provider);
+    return this.opts.providers.awaitingPass(provider);
   }
 
   private entriesOf(provider: string): number {
@@ -601,8 +439,8 @@ export class ManagementRuntime {
     } else if (!EXTERNAL_TYPES.has(provider.type)) {
       providerReady = condition('ProviderReady', false, 'ProviderTypeUnsupported', `provider type ${provider.type} is not supported by this version`, gen);
     } else {
-      const report = this.zoneReports.get(provider.name);
-      if (!report || !this.externalBindings.has(provider.name)) {
+      const report = this.opts.providers.zoneReport(provider.name);
+      if (!report || !this.opts.providers.isBound(provider.name)) {
         if (this.awaitingPass(provider.name)) return 'pending';
         providerReady = condition('ProviderReady', 'Unknown', 'Pending', `provider ${provider.name} not read yet`, gen);
       } else if (report.error !== undefined) {
@@ -626,7 +464,7 @@ export class ManagementRuntime {
         ? condition('RecordsSynced', true, 'Synced', `${published.length} name${published.length === 1 ? '' : 's'} served by the embedded server`, gen)
         : condition('RecordsSynced', false, 'Pending', `not served yet: ${missing.join(', ')}`, gen);
     } else {
-      const reports = this.syncs.get(entry.provider) ?? new Map<string, EntrySyncStatus>();
+      const reports = this.opts.providers.syncsOf(entry.provider);
       const states = published.map((n) => reports.get(n));
       const bad = states.filter((s): s is EntrySyncStatus => s !== undefined && !s.synced && s.reason !== 'NotLeader');
       if (bad.length > 0) {
@@ -679,7 +517,7 @@ export class ManagementRuntime {
     if (!EXTERNAL_TYPES.has(p.type)) {
       return { conditions: [condition('Ready', false, 'ProviderTypeUnsupported', `provider type ${p.type} is not supported by this version`, gen)], zones: [], entries, observedGeneration: gen };
     }
-    const report = this.zoneReports.get(p.name);
+    const report = this.opts.providers.zoneReport(p.name);
     if (!report) return !this.awaitingPass(p.name) ? { conditions: [condition('Ready', 'Unknown', 'Pending', 'not read yet', gen)], zones: [], entries, observedGeneration: gen } : undefined;
     if (report.error !== undefined) return { conditions: [condition('Ready', false, 'ProviderError', report.error, gen)], zones: [], entries, observedGeneration: gen };
     const zones = (report.zones ?? []).map((z) => `${z.name} (${z.id}${z.private ? ', private' : ''})`);

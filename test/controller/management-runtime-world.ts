@@ -6,7 +6,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { performance } from 'node:perf_hooks';
 import { parseConfig } from '../../src/config/index.js';
-import { Controller, LeaderElector, managedProvider, ManagementRuntime, MemoryLeaseApi, ROUTE53_ENDPOINT_ENV } from '../../src/controller/index.js';
+import { Controller, LeaderElector, managedProvider, ManagementRuntime, MemoryLeaseApi, ProviderRuntime, ROUTE53_ENDPOINT_ENV } from '../../src/controller/index.js';
 import type { ManagementRuntimeOptions } from '../../src/controller/index.js';
 import { TYPE, ZoneStore } from '../../src/dns/index.js';
 import type { Endpoint } from '../../src/model/index.js';
@@ -26,6 +26,7 @@ export interface RuntimeWorld {
   lease: MemoryLeaseApi;
   elector: LeaderElector;
   runtime: ManagementRuntime;
+  providers: ProviderRuntime;
   /** Moves the elector's monotonic clock forward (a leader then finds its renewal deadline passed). */
   skew(ms: number): void;
   lines: string[];
@@ -81,6 +82,8 @@ export async function startRuntimeWorld(o: RuntimeWorldOptions = {}): Promise<Ru
     onStartedLeading: () => holder.runtime?.leadershipStarted(),
     onStoppedLeading: () => holder.runtime?.leadershipStopped(),
   });
+  // As serve wires it: one owner of the external providers, writing as the leader.
+  const providers = new ProviderRuntime({ desired, staticBindings: [], makeProvider: (p) => managedProvider(p), leadership: elector, logger, sync: { debounceMs: 50, maxDelayMs: 200, resync: false } });
   const runtime = new ManagementRuntime({
     source,
     leadership: elector,
@@ -88,16 +91,14 @@ export async function startRuntimeWorld(o: RuntimeWorldOptions = {}): Promise<Ru
     embedded,
     staticEntries: [],
     staticEmbedded: ['embedded'],
-    staticBindings: [],
+    providers,
     clusters: ['east', 'west'],
     zones: [EMBEDDED_APEX],
-    makeProvider: (p) => managedProvider(p),
     embeddedHolds: (fqdn) => {
       const zone = zones.find(fqdn);
       return zone !== undefined && zone.lookup(fqdn, TYPE.A).answer.length + zone.lookup(fqdn, TYPE.AAAA).answer.length > 0;
     },
     logger,
-    sync: { debounceMs: 50, maxDelayMs: 200, resync: false },
     ...o.runtime,
   });
   holder.runtime = runtime;
@@ -115,11 +116,13 @@ export async function startRuntimeWorld(o: RuntimeWorldOptions = {}): Promise<Ru
     lease,
     elector,
     runtime,
+    providers,
     skew: (ms) => void (skewMs += ms),
     lines,
     async close() {
       await elector.stop();
       await runtime.stop();
+      await providers.stop();
       source.stop();
       embedded.stop();
       await Promise.all([mgmt.stop(), sim.stop()]);
