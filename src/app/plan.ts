@@ -3,7 +3,7 @@
 import type { Config } from '../config/index.js';
 import { ExternalController, managedProvider, yamlBindings } from '../controller/index.js';
 import { DesiredState } from '../desired/index.js';
-import type { GlobalDnsEntry } from '../model/index.js';
+import { mergeEntries } from '../planner/index.js';
 import type { ServiceLogger as Logger } from '../observe/index.js';
 import { ClusterFleet, EndpointStore } from '../sources/index.js';
 import { FatalError } from './errors.js';
@@ -33,8 +33,7 @@ export async function planReport(config: Config, log: Logger, warn: (line: strin
   // Management mode: the resources, read once, merged with the YAML as `serve` merges them
   // (a name the YAML has stays the YAML's). No Lease, no status, no Event: nothing is written.
   const view = config.management ? await readManagementOnce(config, log, warn) : undefined;
-  const yamlNames = new Set(config.entries.map((e) => e.fqdn));
-  const entries: GlobalDnsEntry[] = [...config.entries, ...(view?.entries ?? []).filter((e) => !yamlNames.has(e.fqdn))];
+  const entries = mergeEntries(config.entries, view?.entries ?? []);
   const bindings = await yamlBindings(config, undefined);
   for (const p of view?.providers ?? []) {
     if (p.type === 'embedded') continue;

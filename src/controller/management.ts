@@ -3,7 +3,7 @@ import type { GlobalDnsEntry } from '../model/index.js';
 import { PROVIDER_FINALIZER } from '../sources/index.js';
 import type { ConditionUpdate, EntryStatusUpdate, ManagedProvider, ManagementSource, ManagementView, ProviderStatusUpdate, ResourceProblem } from '../sources/index.js';
 import type { CrdEntry } from '../config/index.js';
-import { findEntry, indexEntries, projectMatches } from '../planner/index.js';
+import { findEntry, indexEntries, mergeEntries, projectMatches } from '../planner/index.js';
 import type { DesiredState } from '../desired/index.js';
 import type { Controller } from './controller.js';
 import type { EntrySyncStatus } from './external.js';
@@ -198,8 +198,7 @@ export class ManagementRuntime {
   }
 
   private allEntries(): GlobalDnsEntry[] {
-    const names = new Set(this.opts.staticEntries.map((e) => e.fqdn));
-    return [...this.opts.staticEntries, ...this.view.entries.filter((e) => !names.has(e.fqdn))];
+    return mergeEntries(this.opts.staticEntries, this.view.entries);
   }
 
   private embeddedEntries(): GlobalDnsEntry[] {

@@ -73,3 +73,13 @@ function targetRejection(entry: GlobalDnsEntry, target: SelectingTarget, endpoin
   }
   return undefined;
 }
+
+/**
+ * The entries in force: the YAML config's, then the resources' (GlobalDNS) whose name the YAML
+ * does not have — a name the YAML has stays the YAML's. The one merge of the two inputs, for
+ * serve (management mode) and `globaldns plan` alike.
+ */
+export function mergeEntries(yaml: readonly GlobalDnsEntry[], resources: readonly GlobalDnsEntry[]): GlobalDnsEntry[] {
+  const names = new Set(yaml.map((e) => e.fqdn));
+  return [...yaml, ...resources.filter((e) => !names.has(e.fqdn))];
+}

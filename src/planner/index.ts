@@ -5,7 +5,7 @@ export { canonicalAliasTarget, isAliasSet } from './alias.js';
 export type { AliasHostnames } from './alias.js';
 export { desiredRecords } from './desired.js';
 export { zoneContent, mergeRecords } from './zone.js';
-export { indexEntries, findEntry, projectMatches, claimRejection } from './entries.js';
+export { indexEntries, findEntry, mergeEntries, projectMatches, claimRejection } from './entries.js';
 export type { EntryIndex } from './entries.js';
 export { canonicalAddress, compareAddresses, uniqueSortedAddresses } from './addresses.js';
 export type { RejectedClaim, ResolvedAddresses, ResolvedHostnames, ZoneSettings } from './types.js';
