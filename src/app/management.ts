@@ -10,7 +10,7 @@ import type { DesiredState } from '../desired/index.js';
 import { TYPE } from '../dns/index.js';
 import type { ZoneStore } from '../dns/index.js';
 import type { Metrics, ServiceLogger as Logger } from '../observe/index.js';
-import { loadKubeConfig, ManagementSource } from '../sources/index.js';
+import { loadKubeConfig, ManagementSource, ManagementWriter } from '../sources/index.js';
 import type { ManagementView } from '../sources/index.js';
 import type { ProviderCallObserver } from '../../providers/provider.js';
 import { FatalError } from './errors.js';
@@ -66,13 +66,14 @@ export async function startManagement(
   const holder: { runtime?: ManagementRuntime } = {};
   const source = new ManagementSource({
     kubeConfig: kc,
-    instance: identity,
     secretNamespace: m.secretNamespace,
     backoff: config.sources.backoff,
     watchdogMs: config.sources.watchdogMs,
     logger: log.child({ module: 'management' }),
     onChange: (view) => holder.runtime?.onView(view),
   });
+  // The way back (statuses, Events, finalizers): the leader writes, the source only reads.
+  const writer = new ManagementWriter({ kubeConfig: kc, instance: identity, logger: log.child({ module: 'management' }) });
   const elector = new LeaderElector({
     api: kubeLeaseApi(kc),
     namespace: m.leaseNamespace,
@@ -103,7 +104,7 @@ export async function startManagement(
   const staticEntries = config.entries;
   const watchedClusters = clusterNamesOf(parts.sources);
   const runtime = new ManagementRuntime({
-    source,
+    writer,
     leadership: elector,
     desired: parts.desired,
     embedded: parts.controller,

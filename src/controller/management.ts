@@ -1,7 +1,7 @@
 import type { Logger } from '../kernel/index.js';
 import type { GlobalDnsEntry } from '../model/index.js';
 import { PROVIDER_FINALIZER } from '../sources/index.js';
-import type { ConditionUpdate, EntryStatusUpdate, ManagedProvider, ManagementSource, ManagementView, ProviderStatusUpdate, ResourceProblem } from '../sources/index.js';
+import type { ConditionUpdate, EntryStatusUpdate, ManagedProvider, ManagementView, ManagementWriter, ProviderStatusUpdate, ResourceProblem } from '../sources/index.js';
 import type { CrdEntry } from '../config/index.js';
 import { findEntry, indexEntries, mergeEntries, projectMatches } from '../planner/index.js';
 import type { DesiredState } from '../desired/index.js';
@@ -11,7 +11,8 @@ import { EXTERNAL_TYPES } from './provider-runtime.js';
 import type { Leadership, ProviderRuntime } from './provider-runtime.js';
 
 export interface ManagementRuntimeOptions {
-  source: ManagementSource;
+  /** Statuses, Events and finalizers go back through it (leader only). */
+  writer: ManagementWriter;
   leadership: Leadership;
   /** The desired-state stage: what every name publishes, and which claims count. */
   desired: DesiredState;
@@ -236,11 +237,11 @@ export class ManagementRuntime {
     for (const l of this.view.lifecycle ?? []) {
       try {
         if (!l.deleting && !l.finalized) {
-          await this.opts.leadership.guard(() => this.opts.source.setProviderFinalizer(l.name, PROVIDER_FINALIZER, true));
+          await this.opts.leadership.guard(() => this.opts.writer.setProviderFinalizer(l.name, PROVIDER_FINALIZER, true));
         } else if (l.deleting && l.finalized && this.usersOf(l.name).length === 0) {
           await this.opts.providers.flush(l.name);
           if (!this.opts.leadership.isLeader() || this.stopped) return;
-          await this.opts.leadership.guard(() => this.opts.source.setProviderFinalizer(l.name, PROVIDER_FINALIZER, false));
+          await this.opts.leadership.guard(() => this.opts.writer.setProviderFinalizer(l.name, PROVIDER_FINALIZER, false));
           this.opts.logger.info({ provider: l.name }, `management: GlobalDNSProvider ${l.name} is no longer used; its deletion completes`);
         }
       } catch (e) {
@@ -287,7 +288,7 @@ export class ManagementRuntime {
     this.warned.set(st.fqdn, now);
     const entry = this.view.entries.find((e) => findEntry(st.fqdn, indexEntries([e])) !== undefined);
     if (!entry) return;
-    void this.opts.source.recordEvent(
+    void this.opts.writer.recordEvent(
       { kind: 'GlobalDNS', namespace: entry.namespace, name: entry.name },
       'Warning',
       st.reason === 'Conflict' ? 'RecordConflict' : 'ChangeFailed',
@@ -364,7 +365,7 @@ export class ManagementRuntime {
       if (this.written.get(w.key) === text) continue;
       if (!this.opts.leadership.isLeader() || this.stopped) return;
       try {
-        await this.opts.leadership.guard(() => this.opts.source.writeStatus(w.kind, w.namespace, w.name, w.status));
+        await this.opts.leadership.guard(() => this.opts.writer.writeStatus(w.kind, w.namespace, w.name, w.status));
         this.written.set(w.key, text);
       } catch (e) {
         again = true;

@@ -10,7 +10,7 @@ import { Controller, LeaderElector, managedProvider, ManagementRuntime, MemoryLe
 import type { ManagementRuntimeOptions } from '../../src/controller/index.js';
 import { TYPE, ZoneStore } from '../../src/dns/index.js';
 import type { Endpoint } from '../../src/model/index.js';
-import { EndpointStore, ManagementSource } from '../../src/sources/index.js';
+import { EndpointStore, ManagementSource, ManagementWriter } from '../../src/sources/index.js';
 import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
 import { startRoute53Sim, type Route53Sim } from '../support/route53-sim/index.js';
 import { desiredFor } from '../support/desired.js';
@@ -68,7 +68,7 @@ export async function startRuntimeWorld(o: RuntimeWorldOptions = {}): Promise<Ru
   const kc = new KubeConfig();
   kc.loadFromString(mgmt.kubeconfig('mgmt'));
   const holder: { runtime?: ManagementRuntime } = {};
-  const source = new ManagementSource({ kubeConfig: kc, instance: 'replica-0', backoff: { initialMs: 50, maxMs: 200 }, watchdogMs: 30_000, logger, onChange: (v) => holder.runtime?.onView(v) });
+  const source = new ManagementSource({ kubeConfig: kc, backoff: { initialMs: 50, maxMs: 200 }, watchdogMs: 30_000, logger, onChange: (v) => holder.runtime?.onView(v) });
   const lease = new MemoryLeaseApi();
   let skewMs = 0;
   const elector = new LeaderElector({
@@ -84,8 +84,9 @@ export async function startRuntimeWorld(o: RuntimeWorldOptions = {}): Promise<Ru
   });
   // As serve wires it: one owner of the external providers, writing as the leader.
   const providers = new ProviderRuntime({ desired, staticBindings: [], makeProvider: (p) => managedProvider(p), leadership: elector, logger, sync: { debounceMs: 50, maxDelayMs: 200, resync: false } });
+  const writer = new ManagementWriter({ kubeConfig: kc, instance: 'replica-0', logger });
   const runtime = new ManagementRuntime({
-    source,
+    writer,
     leadership: elector,
     desired,
     embedded,

@@ -1,9 +1,9 @@
 // The management source against the fake API server, through the real client library.
 import test from 'ava';
-import type { Logger } from '../../../src/kernel/index.js';
+import type { Clock, Logger } from '../../../src/kernel/index.js';
 import { inspect } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ManagementSource } from '../../../src/sources/index.js';
+import { ManagementSource, ManagementWriter } from '../../../src/sources/index.js';
 import type { ManagementView } from '../../../src/sources/index.js';
 import { startFakeKube } from '../../support/fake-kube/index.js';
 import type { FakeKube } from '../../support/fake-kube/index.js';
@@ -38,6 +38,7 @@ interface Setup {
   views: ManagementView[];
   lines: string[];
   clockOffset: { ms: number };
+  writer: ManagementWriter;
   waitView(what: string, cond: (v: ManagementView) => boolean): Promise<ManagementView>;
 }
 
@@ -51,6 +52,14 @@ async function setup(t: { teardown(fn: () => unknown): void }, opts: { namespace
   const record = (level: string) => (obj: object, msg?: string) => lines.push(`${level} ${JSON.stringify(obj)} ${msg ?? ''} ${inspect(obj, { depth: 10 })}`);
   const logger: Logger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
   const clockOffset = { ms: 0 };
+  const clock: Clock = {
+    now: () => Date.now() + clockOffset.ms,
+    setTimeout(fn, ms) {
+      const h = setTimeout(fn, ms);
+      h.unref();
+      return { cancel: () => clearTimeout(h) };
+    },
+  };
   const source = new ManagementSource({
     kubeConfig: kc,
     namespace: opts.namespace,
@@ -58,16 +67,9 @@ async function setup(t: { teardown(fn: () => unknown): void }, opts: { namespace
     onChange: (v) => views.push(v),
     backoff: { initialMs: 50, maxMs: 200 },
     watchdogMs: 30_000,
-    clock: {
-      now: () => Date.now() + clockOffset.ms,
-      setTimeout(fn, ms) {
-        const h = setTimeout(fn, ms);
-        h.unref();
-        return { cancel: () => clearTimeout(h) };
-      },
-    },
-    instance: 'test-replica',
+    clock,
   });
+  const writer = new ManagementWriter({ kubeConfig: kc, logger, clock, instance: 'test-replica' });
   source.start();
   t.teardown(async () => {
     source.stop();
@@ -82,7 +84,7 @@ async function setup(t: { teardown(fn: () => unknown): void }, opts: { namespace
       await new Promise((r) => setTimeout(r, 10));
     }
   };
-  return { fake, source, views, lines, clockOffset, waitView };
+  return { fake, source, writer, views, lines, clockOffset, waitView };
 }
 
 test('create, update and delete of entries and providers show up in the view', async (t) => {
@@ -184,7 +186,7 @@ test('status writes land through the subresource and bump no generation', async 
   await s.source.whenSynced();
   const viewsBefore = s.views.length;
   const ready = { type: 'Ready', status: 'False' as const, reason: 'NotProgrammed', message: 'no record written yet', observedGeneration: 1 };
-  await s.source.writeStatus('GlobalDNS', 'shop', 'web', {
+  await s.writer.writeStatus('GlobalDNS', 'shop', 'web', {
     clusterEndpoints: { east: ['10.0.0.1'] },
     endpoints: ['10.0.0.1'],
     rejectedClaims: [{ cluster: 'west', namespace: 'x', kind: 'Ingress', name: 'i', reason: 'cluster west is not a target' }],
@@ -198,17 +200,17 @@ test('status writes land through the subresource and bump no generation', async 
 
   // The same status later: the transition time stays; a changed status moves it.
   s.clockOffset.ms = 60_000;
-  await s.source.writeStatus('GlobalDNS', 'shop', 'web', (current) => ({ ...current, conditions: [{ ...ready, message: 'still nothing' }] }));
+  await s.writer.writeStatus('GlobalDNS', 'shop', 'web', (current) => ({ ...current, conditions: [{ ...ready, message: 'still nothing' }] }));
   stored = s.fake.get('GlobalDNS', 'shop', 'web') as typeof stored;
   t.is(stored.status.conditions[0].lastTransitionTime, firstTime);
   t.deepEqual(stored.status.endpoints, ['10.0.0.1']);
-  await s.source.writeStatus('GlobalDNS', 'shop', 'web', { conditions: [{ ...ready, status: 'True', reason: 'Synced' }] });
+  await s.writer.writeStatus('GlobalDNS', 'shop', 'web', { conditions: [{ ...ready, status: 'True', reason: 'Synced' }] });
   stored = s.fake.get('GlobalDNS', 'shop', 'web') as typeof stored;
   t.not(stored.status.conditions[0].lastTransitionTime, firstTime);
   t.is(stored.metadata.generation, 1);
 
   // Provider status (cluster-scoped).
-  await s.source.writeStatus('GlobalDNSProvider', undefined, 'aws', { zones: ['example.com'], entries: 1, conditions: [{ type: 'Ready', status: 'True', reason: 'ZonesFound', message: '1 zone' }] });
+  await s.writer.writeStatus('GlobalDNSProvider', undefined, 'aws', { zones: ['example.com'], entries: 1, conditions: [{ type: 'Ready', status: 'True', reason: 'ZonesFound', message: '1 zone' }] });
   const p = s.fake.get('GlobalDNSProvider', undefined, 'aws') as { metadata: { generation: number }; status: { zones: string[] } };
   t.deepEqual(p.status.zones, ['example.com']);
   t.is(p.metadata.generation, 1);
@@ -221,7 +223,7 @@ test('status writes land through the subresource and bump no generation', async 
   const writes = s.fake.requests.filter((r) => r.method === 'PUT' || r.method === 'PATCH');
   t.true(writes.length === 4 && writes.every((r) => r.path.endsWith('/status')));
 
-  await t.throwsAsync(() => s.source.writeStatus('GlobalDNS', 'shop', 'nope', { endpoints: [] }), { message: 'write status of GlobalDNS shop/nope: not found' });
+  await t.throwsAsync(() => s.writer.writeStatus('GlobalDNS', 'shop', 'nope', { endpoints: [] }), { message: 'write status of GlobalDNS shop/nope: not found' });
 });
 
 test('a 409 on a status write is retried from a fresh read', async (t) => {
@@ -229,7 +231,7 @@ test('a 409 on a status write is retried from a fresh read', async (t) => {
   await s.source.whenSynced();
   s.fake.failNext(409, 2, { method: 'PUT', path: /\/status$/ });
   let calls = 0;
-  await s.source.writeStatus('GlobalDNS', 'shop', 'web', (current) => {
+  await s.writer.writeStatus('GlobalDNS', 'shop', 'web', (current) => {
     calls++;
     return { ...current, endpoints: ['10.0.0.9'] };
   });
@@ -252,12 +254,12 @@ test('a 409 on a status write is retried from a fresh read', async (t) => {
     }
     return o;
   };
-  await s.source.writeStatus('GlobalDNS', 'shop', 'web', { endpoints: ['10.0.0.10'] });
+  await s.writer.writeStatus('GlobalDNS', 'shop', 'web', { endpoints: ['10.0.0.10'] });
   t.deepEqual((s.fake.get('GlobalDNS', 'shop', 'web') as { status: { endpoints: string[] } }).status.endpoints, ['10.0.0.10']);
 
   // Conflicts that never end: a clear error after the configured attempts.
   s.fake.failNext(409, 10, { method: 'PUT', path: /\/status$/ });
-  await t.throwsAsync(() => s.source.writeStatus('GlobalDNS', 'shop', 'web', { endpoints: [] }), { message: /^write status of GlobalDNS shop\/web: 409 Conflict.*\(after 5 attempts\)$/ });
+  await t.throwsAsync(() => s.writer.writeStatus('GlobalDNS', 'shop', 'web', { endpoints: [] }), { message: /^write status of GlobalDNS shop\/web: 409 Conflict.*\(after 5 attempts\)$/ });
 });
 
 test('secret rotation is picked up', async (t) => {
@@ -294,7 +296,7 @@ test('secret values never reach a log line, an error, or a serialised view', asy
   await s.waitView('deleted', (x) => x.problems.some((p) => p.message.includes('not found')));
   s.fake.apply(provider('leak', { type: 'route53', route53: { region: 'eu-west-1', secretAccessKey: SECRET_VALUE, sessionToken: ROTATED_VALUE } }));
   const leak = await s.waitView('inline provider', (x) => x.problems.some((p) => p.resource === 'leak'));
-  const writeErr = await s.source.writeStatus('GlobalDNSProvider', undefined, 'missing', {}).catch((e: Error) => e.message);
+  const writeErr = await s.writer.writeStatus('GlobalDNSProvider', undefined, 'missing', {}).catch((e: Error) => e.message);
 
   t.true(s.lines.length > 3, 'the logger saw something');
   const all = [...s.lines, JSON.stringify(leak), String(writeErr)].join('\n');
@@ -309,34 +311,34 @@ test('events are recorded and repeats within 10 minutes raise the count', async 
   await s.source.whenSynced();
   const gdns = s.fake.get('GlobalDNS', 'shop', 'web') as { metadata: { uid: string } };
   const involved = { kind: 'GlobalDNS', namespace: 'shop', name: 'web', uid: gdns.metadata.uid };
-  t.true(await s.source.recordEvent(involved, 'Warning', 'ChangeRejected', 'Route53 rejected UPSERT shop.example.com A'));
+  t.true(await s.writer.recordEvent(involved, 'Warning', 'ChangeRejected', 'Route53 rejected UPSERT shop.example.com A'));
   await Promise.all([
-    s.source.recordEvent(involved, 'Warning', 'ChangeRejected', 'Route53 rejected UPSERT shop.example.com A'),
-    s.source.recordEvent(involved, 'Warning', 'ChangeRejected', 'Route53 rejected UPSERT shop.example.com A'),
+    s.writer.recordEvent(involved, 'Warning', 'ChangeRejected', 'Route53 rejected UPSERT shop.example.com A'),
+    s.writer.recordEvent(involved, 'Warning', 'ChangeRejected', 'Route53 rejected UPSERT shop.example.com A'),
   ]);
   let events = s.fake.list('Event') as { metadata: { namespace: string }; count: number; type: string; reason: string; involvedObject: { uid: string; kind: string }; source: { component: string } }[];
   t.is(events.length, 1);
   t.like(events[0], { count: 3, type: 'Warning', reason: 'ChangeRejected', involvedObject: { uid: gdns.metadata.uid, kind: 'GlobalDNS' }, source: { component: 'globaldns' }, metadata: { namespace: 'shop' } });
 
   // Another reason is another Event; a cluster-scoped object's Events go to default.
-  await s.source.recordEvent(involved, 'Normal', 'Synced', 'records written');
-  await s.source.recordEvent({ kind: 'GlobalDNSProvider', name: 'aws' }, 'Normal', 'ZonesFound', '1 zone');
+  await s.writer.recordEvent(involved, 'Normal', 'Synced', 'records written');
+  await s.writer.recordEvent({ kind: 'GlobalDNSProvider', name: 'aws' }, 'Normal', 'ZonesFound', '1 zone');
   events = s.fake.list('Event') as typeof events;
   t.is(events.length, 3);
   t.true(events.some((e) => e.metadata.namespace === 'default' && e.involvedObject.kind === 'GlobalDNSProvider'));
 
   // After the window, a new Event.
   s.clockOffset.ms = 11 * 60_000;
-  await s.source.recordEvent(involved, 'Warning', 'ChangeRejected', 'Route53 rejected UPSERT shop.example.com A');
+  await s.writer.recordEvent(involved, 'Warning', 'ChangeRejected', 'Route53 rejected UPSERT shop.example.com A');
   events = s.fake.list('Event') as typeof events;
   t.is(events.filter((e) => e.reason === 'ChangeRejected').length, 2);
 
   // An Event that expired on the server is written again; a failure is reported, not thrown.
   for (const e of s.fake.list('Event') as { metadata: { name: string; namespace: string } }[]) s.fake.remove('Event', e.metadata.namespace, e.metadata.name);
-  t.true(await s.source.recordEvent(involved, 'Warning', 'ChangeRejected', 'Route53 rejected UPSERT shop.example.com A'));
+  t.true(await s.writer.recordEvent(involved, 'Warning', 'ChangeRejected', 'Route53 rejected UPSERT shop.example.com A'));
   t.is(s.fake.list('Event').length, 1);
   s.fake.failNext(403, 1, { method: 'POST' });
-  t.false(await s.source.recordEvent(involved, 'Normal', 'Other', 'x'));
+  t.false(await s.writer.recordEvent(involved, 'Normal', 'Other', 'x'));
   t.true(s.lines.some((l) => l.includes('recording event Other on GlobalDNS shop/web failed: 403 Forbidden')));
 });
 
