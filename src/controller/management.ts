@@ -1,4 +1,4 @@
-import type { Logger } from '../kernel/index.js';
+import { systemClock, type Clock, type Logger, type TimerHandle } from '../kernel/index.js';
 import type { GlobalDnsEntry } from '../model/index.js';
 import { PROVIDER_FINALIZER } from '../sources/index.js';
 import type { ConditionUpdate, EntryStatusUpdate, ManagedProvider, ManagementView, ManagementWriter, ProviderStatusUpdate, ResourceProblem } from '../sources/index.js';
@@ -39,6 +39,8 @@ export interface ManagementRuntimeOptions {
   logger: Logger;
   /** Quiet time before statuses are computed and written (default 250 ms). */
   statusDebounceMs?: number;
+  /** Timers of the status debounce and of the status and finalizer retries (default systemClock). */
+  clock?: Clock;
 }
 
 function condition(type: string, ok: boolean | 'Unknown', reason: string, message: string, observedGeneration: number): ConditionUpdate {
@@ -91,14 +93,17 @@ export class ManagementRuntime {
   private readonly written = new Map<string, string>();
   /** Warning Events raised, by name, so each is raised once per change of state. */
   private readonly warned = new Map<string, string>();
-  private statusTimer?: NodeJS.Timeout;
+  private statusTimer?: TimerHandle;
   private statusRunning: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void)[] = [];
   private readonly entryListeners = new Set<(entries: GlobalDnsEntry[]) => void>();
   private entriesSent = '';
 
+  private readonly clock: Clock;
+
   constructor(opts: ManagementRuntimeOptions) {
     this.opts = opts;
+    this.clock = opts.clock ?? systemClock;
   }
 
   /** The source's change listener. */
@@ -168,7 +173,7 @@ export class ManagementRuntime {
    * for "already scheduled", so a cleared but remembered one silenced every later status.
    */
   private cancelStatusTimer(): void {
-    clearTimeout(this.statusTimer);
+    this.statusTimer?.cancel();
     this.statusTimer = undefined;
   }
 
@@ -249,7 +254,7 @@ export class ManagementRuntime {
         this.opts.logger.warn({ provider: l.name, err: (e as Error).message }, 'management: provider finalizer not updated; retrying');
       }
     }
-    if (failed && !this.stopped) setTimeout(() => this.reconcile(), 1000).unref();
+    if (failed && !this.stopped) this.clock.setTimeout(() => this.reconcile(), 1000);
   }
 
   // ---- external providers ----
@@ -300,12 +305,17 @@ export class ManagementRuntime {
 
   private statusSoon(): void {
     if (!this.started || this.stopped || this.statusTimer) return;
-    this.statusTimer = setTimeout(() => {
-      this.statusTimer = undefined;
-      this.statusRunning = this.statusRunning.then(() => this.writeStatuses()).catch((e: unknown) => {
-        this.opts.logger.error({ err: (e as Error).stack ?? String(e) }, 'management: status write-back failed');
-      });
-    }, this.opts.statusDebounceMs ?? 250);
+    // Held open, as before: a status write is due (stop() cancels it).
+    this.statusTimer = this.clock.setTimeout(
+      () => {
+        this.statusTimer = undefined;
+        this.statusRunning = this.statusRunning.then(() => this.writeStatuses()).catch((e: unknown) => {
+          this.opts.logger.error({ err: (e as Error).stack ?? String(e) }, 'management: status write-back failed');
+        });
+      },
+      this.opts.statusDebounceMs ?? 250,
+      { keepAlive: true },
+    );
   }
 
   private async writeStatuses(): Promise<void> {
@@ -373,7 +383,7 @@ export class ManagementRuntime {
       }
     }
     for (const k of this.written.keys()) if (!live.has(k)) this.written.delete(k);
-    if (again && !this.stopped) setTimeout(() => this.statusSoon(), 500).unref();
+    if (again && !this.stopped) this.clock.setTimeout(() => this.statusSoon(), 500);
   }
 
   /** The provider is bound and has not finished a pass since this replica leads: its statuses wait. */

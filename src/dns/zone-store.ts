@@ -3,7 +3,7 @@
  * in one assignment. The store owns SOA serials: a zone's serial grows on every change of its
  * content, and survives restarts through the state-directory snapshot.
  */
-import type { Logger } from '../kernel/index.js';
+import { systemClock, type Clock, type Logger, type TimerHandle } from '../kernel/index.js';
 import type { ZoneContent } from '../model/index.js';
 import { normalizeName } from '../model/index.js';
 import { readSnapshot, writeSnapshot } from './snapshot-file.js';
@@ -12,8 +12,8 @@ import { ZoneSnapshot, type NameChanges } from './zone.js';
 export interface ZoneStoreOptions {
   /** Where zones.json is kept; no persistence without it. */
   stateDir?: string;
-  /** Milliseconds since the epoch; injected for tests. */
-  clock?: () => number;
+  /** Time (serials: `now()` as epoch milliseconds) and the persist timer; default systemClock. */
+  clock?: Clock;
   /** Delay before a change is written to disk; changes within it are coalesced. */
   persistDelayMs?: number;
   logger?: Logger;
@@ -25,14 +25,14 @@ export type ZoneChangeListener = (apex: string, structural: boolean) => void;
 export class ZoneStore {
   private readonly zones = new Map<string, ZoneSnapshot>();
   private readonly listeners: ZoneChangeListener[] = [];
-  private readonly clock: () => number;
-  private persistTimer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private persistTimer: TimerHandle | undefined;
   private persisting: Promise<void> = Promise.resolve();
   /** Length in labels of the deepest apex, so lookups stop walking early. */
   private maxApexLabels = 0;
 
   constructor(private readonly opts: ZoneStoreOptions = {}) {
-    this.clock = opts.clock ?? Date.now;
+    this.clock = opts.clock ?? systemClock;
   }
 
   /** Serves the zones of the last snapshot, if any, with their serials. */
@@ -61,7 +61,7 @@ export class ZoneStore {
   setZone(content: ZoneContent): boolean {
     const apex = normalizeName(content.apex);
     const previous = this.zones.get(apex);
-    const now = Math.floor(this.clock() / 1000);
+    const now = Math.floor(this.clock.now() / 1000);
     const snapshot = ZoneSnapshot.build({ ...content, apex }, previous, (changed) => previous && !changed ? previous.serial : Math.max(previous ? previous.serial + 1 : 0, content.soa.serial, now));
     if (!snapshot.changed) return false;
     this.install(snapshot);
@@ -76,7 +76,7 @@ export class ZoneStore {
   patchZone(apex: string, changes: NameChanges): boolean {
     const previous = this.zones.get(normalizeName(apex));
     if (!previous) return false;
-    const now = Math.floor(this.clock() / 1000);
+    const now = Math.floor(this.clock.now() / 1000);
     const snapshot = ZoneSnapshot.patch(previous, changes, (changed) => (changed ? Math.max(previous.serial + 1, now) : previous.serial));
     if (!snapshot.changed) return false;
     this.install(snapshot);
@@ -126,7 +126,7 @@ export class ZoneStore {
   /** Writes the pending snapshot now. */
   async flush(): Promise<void> {
     if (this.persistTimer) {
-      clearTimeout(this.persistTimer);
+      this.persistTimer.cancel();
       this.persistTimer = undefined;
       this.persist();
     }
@@ -154,11 +154,11 @@ export class ZoneStore {
 
   private schedulePersist(): void {
     if (!this.opts.stateDir || this.persistTimer) return;
-    this.persistTimer = setTimeout(() => {
+    // Not kept alive: a shutdown flushes it (flush()).
+    this.persistTimer = this.clock.setTimeout(() => {
       this.persistTimer = undefined;
       this.persist();
     }, this.opts.persistDelayMs ?? 1000);
-    this.persistTimer.unref();
   }
 
   private persist(): void {

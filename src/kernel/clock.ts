@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+
 /**
  * The service's one clock type (src/kernel): every timer that a test must control goes through it.
  * Time and randomness, injected so that backoff, watchdog and grace-period tests run fast
@@ -18,6 +20,13 @@ export interface TimerOptions {
 export interface Clock {
   /** Milliseconds, monotonic enough for durations. */
   now(): number;
+  /**
+   * Milliseconds from an arbitrary origin that never jump (`performance.now()` in systemClock,
+   * whose `now()` is wall time and steps with NTP). For durations a safety argument rests on,
+   * such as lease expiry; read through `monotonicNow(clock)`, which falls back to `now()` for
+   * clocks without it (a test's manual clock is monotonic anyway).
+   */
+  monotonic?(): number;
   setTimeout(fn: () => void, ms: number, opts?: TimerOptions): TimerHandle;
 }
 
@@ -27,6 +36,7 @@ export type Random = () => number;
 export const systemClock: Clock = {
   // Wall-clock time, so a state's `since` means something to a person reading a status page.
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout(fn, ms, opts) {
     const t = setTimeout(fn, ms);
     // Background timers never keep the process alive on their own: the servers do that.
@@ -34,6 +44,11 @@ export const systemClock: Clock = {
     return { cancel: () => clearTimeout(t) };
   },
 };
+
+/** The clock's monotonic reading if it has one, else its `now()`. */
+export function monotonicNow(clock: Clock): number {
+  return clock.monotonic ? clock.monotonic() : clock.now();
+}
 
 /**
  * Resolves after `ms` on `clock`; as soon as `signal` aborts, rejects with its reason and

@@ -1,4 +1,4 @@
-export { sleep, systemClock } from './clock.js';
+export { monotonicNow, sleep, systemClock } from './clock.js';
 export type { Clock, Random, TimerHandle, TimerOptions } from './clock.js';
 export { Backoff, backoffDelay } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';

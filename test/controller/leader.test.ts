@@ -1,58 +1,25 @@
 import test from 'ava';
-import { LeaderElector, MemoryLeaseApi, NotLeaderError, type ElectorTimers, type Lease, type LeaseApi, type LeaseSpec, type LeaderElectorOptions } from '../../src/controller/leader/index.js';
+import { LeaderElector, MemoryLeaseApi, NotLeaderError, type Lease, type LeaseApi, type LeaseSpec, type LeaderElectorOptions } from '../../src/controller/leader/index.js';
+import { sleep, type Clock } from '../../src/kernel/index.js';
+import { ManualClock } from '../support/clock.js';
 import { seededRandom } from '../support/random.js';
 
 const NS = 'globaldns';
 const NAME = 'globaldns-leader';
 
-/** Virtual time: timers fire in order as `advance` moves the clock; promise chains settle between them. */
-class FakeTime {
-  t = 0;
-  private seq = 0;
-  private readonly pending = new Map<number, { at: number; seq: number; fn: () => void }>();
-  /** called after each timer callback has settled (to sample invariants) */
-  onStep: (() => void) | undefined;
-
-  readonly timers: ElectorTimers = {
-    setTimeout: (fn, ms) => {
-      const id = ++this.seq;
-      this.pending.set(id, { at: this.t + Math.max(0, ms), seq: id, fn });
-      return id;
-    },
-    clearTimeout: (h) => {
-      if (typeof h === 'number') this.pending.delete(h);
-    },
-  };
-
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.timers.setTimeout(resolve, ms));
-  }
-
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    await flush();
-    for (;;) {
-      let next: { id: number; at: number; seq: number; fn: () => void } | undefined;
-      for (const [id, e] of this.pending) {
-        if (e.at <= end && (!next || e.at < next.at || (e.at === next.at && e.seq < next.seq))) next = { id, ...e };
-      }
-      if (!next) break;
-      this.pending.delete(next.id);
-      this.t = next.at;
-      next.fn();
-      await flush();
-      this.onStep?.();
-    }
-    this.t = end;
-    await flush();
-  }
-}
-
-async function flush(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
-
 const rng = seededRandom;
+
+/**
+ * One replica's clock on the shared manual time: its timers, and local readings with arbitrary
+ * offsets (only differences on one clock may matter), monotonic and wall apart.
+ */
+function replicaClock(time: ManualClock, clockOffset = 0, wallOffset = 0): Clock {
+  return {
+    now: () => 1_700_000_000_000 + time.now() + wallOffset,
+    monotonic: () => time.now() + clockOffset,
+    setTimeout: (fn, ms) => time.setTimeout(fn, ms),
+  };
+}
 
 interface Tracked {
   elector: LeaderElector;
@@ -63,7 +30,7 @@ interface Tracked {
 }
 
 function elector(
-  time: FakeTime,
+  time: ManualClock,
   api: MemoryLeaseApi,
   identity: string,
   extra: Partial<LeaderElectorOptions> & { clockOffset?: number; wallOffset?: number } = {},
@@ -78,10 +45,7 @@ function elector(
     leaseDurationMs: 15_000,
     renewDeadlineMs: 10_000,
     retryPeriodMs: 2_000,
-    // Local clocks with arbitrary offsets: only differences on one clock may matter.
-    now: () => time.t + clockOffset,
-    wallClock: () => 1_700_000_000_000 + time.t + wallOffset,
-    timers: time.timers,
+    clock: replicaClock(time, clockOffset, wallOffset),
     random: () => 0.5,
     onStartedLeading: (signal) => {
       tracked.started++;
@@ -97,7 +61,7 @@ function elector(
 }
 
 test('acquires a missing lease, creates it, and renews it every retry period', async (t) => {
-  const time = new FakeTime();
+  const time = new ManualClock();
   const api = new MemoryLeaseApi();
   const a = elector(time, api, 'a');
   a.elector.start();
@@ -132,7 +96,7 @@ test('acquires a missing lease, creates it, and renews it every retry period', a
 });
 
 test('a leader that cannot renew keeps trying, then steps down exactly at the renew deadline', async (t) => {
-  const time = new FakeTime();
+  const time = new ManualClock();
   const api = new MemoryLeaseApi();
   const a = elector(time, api, 'a');
   a.elector.start();
@@ -164,7 +128,7 @@ test('a leader that cannot renew keeps trying, then steps down exactly at the re
 });
 
 test('isLeader turns false at the deadline even if the deadline timer has not run yet', async (t) => {
-  const time = new FakeTime();
+  const time = new ManualClock();
   const api = new MemoryLeaseApi();
   const a = elector(time, api, 'a');
   a.elector.start();
@@ -179,7 +143,7 @@ test('isLeader turns false at the deadline even if the deadline timer has not ru
 });
 
 test('a follower never takes over while the holder keeps renewing', async (t) => {
-  const time = new FakeTime();
+  const time = new ManualClock();
   const api = new MemoryLeaseApi();
   const a = elector(time, api, 'a');
   const b = elector(time, api, 'b');
@@ -203,7 +167,7 @@ for (
   ] as const
 ) {
   test(`takeover only after leaseDuration of local observation, with the remote renewTime ${skew}`, async (t) => {
-    const time = new FakeTime();
+    const time = new ManualClock();
     const api = new MemoryLeaseApi();
     time.t = 50_000;
     // A holder that died right after writing this; its wall clock was wrong.
@@ -224,8 +188,44 @@ for (
   });
 }
 
+test('expiry and deadlines run on the monotonic reading; a wall-clock step only shows in the Lease times', async (t) => {
+  const time = new ManualClock();
+  const api = new MemoryLeaseApi();
+  const step = { a: 0, b: 0 };
+  const stepped = (who: 'a' | 'b'): Clock => {
+    const base = replicaClock(time);
+    return { ...base, now: () => base.now() + step[who] };
+  };
+  const a = elector(time, api, 'a', { clock: stepped('a') });
+  const b = elector(time, api, 'b', { clock: stepped('b') });
+  a.elector.start();
+  await time.advance(0);
+  b.elector.start();
+  await time.advance(1_000);
+  // The leader's wall clock steps back an hour, the follower's forward a day (NTP, a VM resume).
+  step.a = -3_600_000;
+  step.b = 86_400_000;
+  await time.advance(60_000);
+  t.true(a.elector.isLeader(), 'the leader keeps its deadline');
+  t.is(a.stopped, 0);
+  t.false(b.elector.isLeader(), 'the follower does not see the lease expire');
+  t.is(b.started, 0);
+  const renewTime = Date.parse(api.get(NS, NAME)?.spec.renewTime ?? '');
+  t.true(renewTime <= 1_700_000_000_000 + time.t - 3_600_000 && renewTime > 1_700_000_000_000 + time.t - 3_600_000 - 2_000, 'renewTime is wall time');
+  // The leader crashes: the follower waits the lease duration on its monotonic reading.
+  await a.elector.stop();
+  const killedAt = time.t;
+  while (!b.elector.isLeader()) await time.advance(100);
+  const took = time.t - killedAt;
+  t.true(took >= 15_000 - 2_000 && took <= 15_000 + 2_000 * 1.2 + 100, `takeover after ${took} ms`);
+  const acquireTime = Date.parse(api.get(NS, NAME)?.spec.acquireTime ?? '');
+  const bWall = 1_700_000_000_000 + time.t + 86_400_000;
+  t.true(acquireTime <= bWall && acquireTime > bWall - 100, "acquireTime is the new holder's wall time");
+  await b.elector.stop();
+});
+
 test("each renewal seen restarts the follower's expiry clock, whatever renewTime says", async (t) => {
-  const time = new FakeTime();
+  const time = new ManualClock();
   const api = new MemoryLeaseApi();
   api.set(NS, NAME, { holderIdentity: 'other', leaseDurationSeconds: 15, renewTime: '2000-01-01T00:00:00.000000Z' });
   const b = elector(time, api, 'b');
@@ -244,7 +244,7 @@ test("each renewal seen restarts the follower's expiry clock, whatever renewTime
 });
 
 test('a holder announcing a longer lease than ours is waited for that long', async (t) => {
-  const time = new FakeTime();
+  const time = new ManualClock();
   const api = new MemoryLeaseApi();
   api.set(NS, NAME, { holderIdentity: 'old-config', leaseDurationSeconds: 60 });
   const b = elector(time, api, 'b');
@@ -257,7 +257,7 @@ test('a holder announcing a longer lease than ours is waited for that long', asy
 });
 
 test("stop({ release: true }) hands the lease over at the follower's next attempt", async (t) => {
-  const time = new FakeTime();
+  const time = new ManualClock();
   const api = new MemoryLeaseApi();
   const a = elector(time, api, 'a');
   const b = elector(time, api, 'b');
@@ -284,7 +284,7 @@ test("stop({ release: true }) hands the lease over at the follower's next attemp
 });
 
 test('stop() without release sends nothing more: the follower waits for expiry', async (t) => {
-  const time = new FakeTime();
+  const time = new ManualClock();
   const api = new MemoryLeaseApi();
   const a = elector(time, api, 'a');
   const b = elector(time, api, 'b');
@@ -304,14 +304,14 @@ test('stop() without release sends nothing more: the follower waits for expiry',
 });
 
 test('release waits for guarded writes, and skips the release if they outlast the timeout', async (t) => {
-  const time = new FakeTime();
+  const time = new ManualClock();
   const api = new MemoryLeaseApi();
   const a = elector(time, api, 'a');
   a.elector.start();
   await time.advance(0);
   let writeSawAbort = false;
   const write = a.elector.guard(async (signal) => {
-    await time.sleep(300);
+    await sleep(time, 300);
     writeSawAbort = signal.aborted;
     return 'done';
   });
@@ -337,7 +337,7 @@ test('release waits for guarded writes, and skips the release if they outlast th
 });
 
 test('two candidates racing on the same version: one wins, the other gets 409 and follows', async (t) => {
-  const time = new FakeTime();
+  const time = new ManualClock();
   const api = new MemoryLeaseApi();
   api.set(NS, NAME, { holderIdentity: '', leaseDurationSeconds: 1 });
   // Hold every read until both candidates have read: both then replace on the same version.
@@ -367,7 +367,7 @@ test('two candidates racing on the same version: one wins, the other gets 409 an
 });
 
 test('two candidates creating the missing lease at once: one create wins', async (t) => {
-  const time = new FakeTime();
+  const time = new ManualClock();
   const api = new MemoryLeaseApi();
   let reads = 0;
   let release: () => void = () => {};
@@ -391,7 +391,7 @@ test('two candidates creating the missing lease at once: one create wins', async
 });
 
 test('a renewal whose answer was lost but which landed: 409 on the next renewal, re-read, still ours', async (t) => {
-  const time = new FakeTime();
+  const time = new ManualClock();
   const api = new MemoryLeaseApi();
   const a = elector(time, api, 'a', { requestTimeoutMs: 3_000 });
   a.elector.start();
@@ -400,7 +400,7 @@ test('a renewal whose answer was lost but which landed: 409 on the next renewal,
   api.after = async (op) => {
     if (op === 'replace') {
       api.after = undefined;
-      await time.sleep(4_000);
+      await sleep(time, 4_000);
     }
   };
   await time.advance(2_000 + 3_000 + 2_000 * 1.2 + 10);
@@ -421,13 +421,13 @@ class Link implements LeaseApi {
   slowNextReadRequest = 0;
   constructor(
     private readonly inner: LeaseApi,
-    private readonly time: FakeTime,
+    private readonly time: ManualClock,
   ) {}
   async read(namespace: string, name: string): Promise<Lease | undefined> {
     if (this.partitioned) throw new Error('partitioned');
     const delay = this.slowNextReadRequest;
     this.slowNextReadRequest = 0;
-    if (delay > 0) await this.time.sleep(delay);
+    if (delay > 0) await sleep(this.time, delay);
     return this.inner.read(namespace, name);
   }
   async create(namespace: string, name: string, spec: LeaseSpec): Promise<Lease> {
@@ -439,13 +439,13 @@ class Link implements LeaseApi {
     const lease = await this.inner.replace(namespace, name, rv, spec);
     const delay = this.slowNextReplace;
     this.slowNextReplace = 0;
-    if (delay > 0) await this.time.sleep(delay);
+    if (delay > 0) await sleep(this.time, delay);
     return lease;
   }
 }
 
 test('the fence runs from when the renewal was sent, not when its slow answer arrived', async (t) => {
-  const time = new FakeTime();
+  const time = new ManualClock();
   const store = new MemoryLeaseApi();
   const linkA = new Link(store, time);
   const linkB = new Link(store, time);
@@ -475,7 +475,7 @@ test('the fence runs from when the renewal was sent, not when its slow answer ar
 });
 
 test('a follower counts expiry from when its read answered, not from when it asked', async (t) => {
-  const time = new FakeTime();
+  const time = new ManualClock();
   const store = new MemoryLeaseApi();
   const linkA = new Link(store, time);
   const linkB = new Link(store, time);
@@ -520,17 +520,17 @@ test('rejects settings without a safety margin', (t) => {
 for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) {
   const tight = seed % 2 === 1;
   test(`randomised schedule (seed ${seed}${tight ? ', 0.5 s margin' : ''}): never two leaders`, async (t) => {
-    const time = new FakeTime();
+    const time = new ManualClock();
     const api = new MemoryLeaseApi();
     const random = rng(seed);
     // Latency each way up to 400 ms, or 700 ms with the tight margin (more than the margin itself).
     const latency = tight ? 700 : 400;
     api.gate = async () => {
-      await time.sleep(Math.floor(random() * latency));
+      await sleep(time, Math.floor(random() * latency));
       if (random() < 0.15) throw new Error('injected transport error before the server');
     };
     api.after = async () => {
-      await time.sleep(Math.floor(random() * latency));
+      await sleep(time, Math.floor(random() * latency));
     };
     const live: Tracked[] = [];
     let n = 0;
@@ -593,7 +593,7 @@ for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) {
 
 test('with followerLead = one poll, a crashed leader is replaced within the lease duration, never before the renew deadline', async (t) => {
   for (const offset of [0, 300, 700, 1_100, 1_500, 1_900]) {
-    const time = new FakeTime();
+    const time = new ManualClock();
     const api = new MemoryLeaseApi();
     const lead = 2_000 * 1.2;
     const a = elector(time, api, 'a', { followerLeadMs: lead });

@@ -9,6 +9,7 @@ import { parseConfig } from '../../src/config/index.js';
 import { Controller, LeaderElector, managedProvider, ManagementRuntime, MemoryLeaseApi, ProviderRuntime, ROUTE53_ENDPOINT_ENV } from '../../src/controller/index.js';
 import type { ManagementRuntimeOptions } from '../../src/controller/index.js';
 import { TYPE, ZoneStore } from '../../src/dns/index.js';
+import { systemClock } from '../../src/kernel/index.js';
 import type { Endpoint } from '../../src/model/index.js';
 import { EndpointStore, ManagementSource, ManagementWriter } from '../../src/sources/index.js';
 import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
@@ -77,7 +78,7 @@ export async function startRuntimeWorld(o: RuntimeWorldOptions = {}): Promise<Ru
     name: 'globaldns',
     identity: 'replica-0',
     ...LEASE,
-    now: () => performance.now() + skewMs,
+    clock: { ...systemClock, monotonic: () => performance.now() + skewMs },
     logger,
     onStartedLeading: () => holder.runtime?.leadershipStarted(),
     onStoppedLeading: () => holder.runtime?.leadershipStopped(),

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EndpointStore, FolderSource, formatProblem } from '../../src/sources/index.js';
 import type { ManifestProblem } from '../../src/sources/index.js';
+import { ManualClock } from '../support/clock.js';
 
 const ingress = (name: string, host: string, ip: string) => `
 apiVersion: networking.k8s.io/v1
@@ -119,7 +120,8 @@ test('a folder missing at start is not synced until it appears', async (t) => {
   const dir = join(parent, 'east');
   const store = new EndpointStore();
   const problems: ManifestProblem[] = [];
-  const source = new FolderSource({ cluster: 'east', dir, store, report: (p) => problems.push(p), pollIntervalMs: 50 });
+  const clock = new ManualClock();
+  const source = new FolderSource({ cluster: 'east', dir, store, report: (p) => problems.push(p), pollIntervalMs: 50, clock });
   t.teardown(() => {
     source.stop();
     rmSync(parent, { recursive: true, force: true });
@@ -127,8 +129,13 @@ test('a folder missing at start is not synced until it appears', async (t) => {
   await source.start();
   t.false(source.synced);
   t.is(problems.length, 1);
+  t.deepEqual(clock.pending(), [50], 'the poll');
   mkdirSync(dir);
   writeFileSync(join(dir, 'shop.yaml'), ingress('shop', 'shop.example.test', '192.0.2.10'));
+  // Nothing watches a folder that was missing: only the poll finds it.
+  await clock.advance(49);
+  t.false(source.synced);
+  await clock.advance(1);
   await source.whenSynced();
   t.true(source.synced);
   t.deepEqual(targetsOf(store, 'shop.example.test'), ['192.0.2.10']);

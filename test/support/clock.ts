@@ -18,6 +18,8 @@ export class ManualClock implements Clock {
   t = 0;
   private timers: Timer[] = [];
   private seq = 0;
+  /** Called after each timer `advance` fires, once promise chains have settled (to sample invariants). */
+  onStep: (() => void) | undefined;
 
   now(): number {
     return this.t;
@@ -49,6 +51,7 @@ export class ManualClock implements Clock {
       next.cancelled = true;
       next.fn();
       await settle();
+      this.onStep?.();
     }
     this.t = end;
     this.timers = this.live();

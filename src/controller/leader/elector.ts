@@ -1,12 +1,5 @@
-import { performance } from 'node:perf_hooks';
-import { silentLogger, type Logger } from '../../kernel/index.js';
+import { monotonicNow, silentLogger, systemClock, type Clock, type Logger, type TimerHandle } from '../../kernel/index.js';
 import { LeaseConflictError, type Lease, type LeaseApi, type LeaseSpec } from './lease-api.js';
-
-/** Timer functions, injectable so tests can drive time. Handles are opaque. */
-export interface ElectorTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
 
 export interface LeaderElectorOptions {
   api: LeaseApi;
@@ -33,11 +26,13 @@ export interface LeaderElectorOptions {
   followerLeadMs?: number;
   /** Bound on one API call; a call still unanswered then counts as failed. */
   requestTimeoutMs?: number;
-  /** Monotonic milliseconds: every expiry decision is made on this clock. */
-  now?: () => number;
-  /** Epoch milliseconds for the Lease's acquireTime/renewTime, which are informational only. */
-  wallClock?: () => number;
-  timers?: ElectorTimers;
+  /**
+   * Timers and time (default systemClock). Every expiry decision is made on its monotonic reading
+   * (`monotonicNow(clock)`: `performance.now()` on systemClock, so a wall-clock step never
+   * shortens or stretches a lease); the Lease's acquireTime/renewTime, informational only, are
+   * written from its `now()` (wall time on systemClock).
+   */
+  clock?: Clock;
   random?: () => number;
   /** Called on each start of leadership with a signal aborted when it ends. */
   onStartedLeading?: (signal: AbortSignal) => void;
@@ -79,10 +74,8 @@ interface Observation {
   key: string;
 }
 
-const defaultTimers: ElectorTimers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
+/** The elector's timers hold the process open, as they always did: someone waits on each (the loop until stop()). */
+const KEEP_ALIVE = { keepAlive: true };
 
 /** `2024-05-01T10:00:00.123000Z`: the MicroTime form the API server uses. */
 function microTime(epochMs: number): string {
@@ -110,9 +103,7 @@ export class LeaderElector {
   private readonly jitter: number;
   private readonly followerLeadMs: number;
   private readonly requestTimeoutMs: number;
-  private readonly now: () => number;
-  private readonly wallClock: () => number;
-  private readonly timers: ElectorTimers;
+  private readonly clock: Clock;
   private readonly random: () => number;
   private readonly opts: LeaderElectorOptions;
   private readonly log: Logger;
@@ -124,8 +115,8 @@ export class LeaderElector {
   private leadership: AbortController | undefined;
   private observed: Observation | undefined;
   private reportedLeader = '';
-  private timer: unknown;
-  private deadlineTimer: unknown;
+  private timer: TimerHandle | undefined;
+  private deadlineTimer: TimerHandle | undefined;
   private inflight: Promise<void> | undefined;
   private readonly guarded = new Set<Promise<unknown>>();
   private failing = false;
@@ -142,9 +133,7 @@ export class LeaderElector {
     this.jitter = opts.jitter ?? 0.2;
     this.followerLeadMs = opts.followerLeadMs ?? 0;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? Math.max(this.retryPeriodMs, this.renewDeadlineMs / 2);
-    this.now = opts.now ?? (() => performance.now());
-    this.wallClock = opts.wallClock ?? (() => Date.now());
-    this.timers = opts.timers ?? defaultTimers;
+    this.clock = opts.clock ?? systemClock;
     this.random = opts.random ?? Math.random;
     this.log = opts.logger ?? silentLogger;
     if (!opts.identity) throw new Error('leader election: identity must not be empty');
@@ -218,7 +207,7 @@ export class LeaderElector {
     if (this.phase === 'stopped') return;
     const wasRunning = this.phase === 'running';
     this.phase = 'stopped';
-    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    if (this.timer !== undefined) this.timer.cancel();
     this.timer = undefined;
     this.stepDown('stopping');
     if (!options.release || !wasRunning) return;
@@ -242,16 +231,30 @@ export class LeaderElector {
 
   // ---- the loop ----------------------------------------------------------------------------
 
+  /** Monotonic milliseconds: every expiry and deadline decision is made on this reading. */
+  private now(): number {
+    return monotonicNow(this.clock);
+  }
+
+  /** Epoch milliseconds, for the Lease's informational acquireTime/renewTime only. */
+  private wallTime(): number {
+    return this.clock.now();
+  }
+
   private where(): string {
     return `${this.namespace}/${this.name}`;
   }
 
   private schedule(delayMs: number): void {
-    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
-    this.timer = this.timers.setTimeout(() => {
-      this.timer = undefined;
-      void this.tick();
-    }, Math.max(0, delayMs));
+    if (this.timer !== undefined) this.timer.cancel();
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        void this.tick();
+      },
+      Math.max(0, delayMs),
+      KEEP_ALIVE,
+    );
   }
 
   private async tick(): Promise<void> {
@@ -349,17 +352,18 @@ export class LeaderElector {
   /** Bound a call: an unanswered call counts as failed (if it lands later, the version check catches it). */
   private call<T>(p: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const t = this.timers.setTimeout(
+      const t = this.clock.setTimeout(
         () => reject(new Error(`lease ${this.where()}: no answer within ${this.requestTimeoutMs} ms`)),
         this.requestTimeoutMs,
+        KEEP_ALIVE,
       );
       p.then(
         (v) => {
-          this.timers.clearTimeout(t);
+          t.cancel();
           resolve(v);
         },
         (e: unknown) => {
-          this.timers.clearTimeout(t);
+          t.cancel();
           reject(e);
         },
       );
@@ -367,13 +371,13 @@ export class LeaderElector {
   }
 
   private async settle(ps: Promise<unknown>[], deadline: number): Promise<boolean> {
-    let timer: unknown;
+    let timer: TimerHandle | undefined;
     const timeout = new Promise<boolean>((resolve) => {
-      timer = this.timers.setTimeout(() => resolve(false), Math.max(0, deadline - this.now()));
+      timer = this.clock.setTimeout(() => resolve(false), Math.max(0, deadline - this.now()), KEEP_ALIVE);
     });
     const all = Promise.allSettled(ps).then(() => true);
     const done = await Promise.race([all, timeout]);
-    this.timers.clearTimeout(timer);
+    timer?.cancel();
     return done;
   }
 
@@ -420,7 +424,7 @@ export class LeaderElector {
   // ---- specs ------------------------------------------------------------------------------
 
   private acquiredSpec(previous: LeaseSpec | undefined): LeaseSpec {
-    const t = microTime(this.wallClock());
+    const t = microTime(this.wallTime());
     const transitions = previous?.leaseTransitions ?? 0;
     return {
       holderIdentity: this.identity,
@@ -432,7 +436,7 @@ export class LeaderElector {
   }
 
   private renewedSpec(previous: LeaseSpec): LeaseSpec {
-    const t = microTime(this.wallClock());
+    const t = microTime(this.wallTime());
     return {
       ...previous,
       holderIdentity: this.identity,
@@ -466,11 +470,15 @@ export class LeaderElector {
   }
 
   private armDeadline(): void {
-    if (this.deadlineTimer !== undefined) this.timers.clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = this.timers.setTimeout(() => {
-      this.deadlineTimer = undefined;
-      this.checkDeadline();
-    }, Math.max(0, this.validUntil - this.now()));
+    if (this.deadlineTimer !== undefined) this.deadlineTimer.cancel();
+    this.deadlineTimer = this.clock.setTimeout(
+      () => {
+        this.deadlineTimer = undefined;
+        this.checkDeadline();
+      },
+      Math.max(0, this.validUntil - this.now()),
+      KEEP_ALIVE,
+    );
   }
 
   private checkDeadline(): void {
@@ -480,7 +488,7 @@ export class LeaderElector {
   }
 
   private stepDown(reason: string): void {
-    if (this.deadlineTimer !== undefined) this.timers.clearTimeout(this.deadlineTimer);
+    if (this.deadlineTimer !== undefined) this.deadlineTimer.cancel();
     this.deadlineTimer = undefined;
     this.validUntil = Number.NEGATIVE_INFINITY;
     if (!this.leading) return;
@@ -506,7 +514,7 @@ export class LeaderElector {
         lease = await this.call(this.api.read(this.namespace, this.name));
         if (!lease || (lease.spec.holderIdentity ?? '') !== this.identity) return;
       }
-      const t = microTime(this.wallClock());
+      const t = microTime(this.wallTime());
       const spec: LeaseSpec = { ...lease.spec, leaseDurationSeconds: 1, renewTime: t, acquireTime: t };
       delete spec.holderIdentity;
       try {

@@ -1,5 +1,5 @@
 export { LeaderElector, NotLeaderError } from './elector.js';
-export type { ElectorTimers, LeaderElectorOptions, LeadershipFence, StopOptions } from './elector.js';
+export type { LeaderElectorOptions, LeadershipFence, StopOptions } from './elector.js';
 export { kubeLeaseApi, LeaseConflictError } from './lease-api.js';
 export type { Lease, LeaseApi, LeaseSpec } from './lease-api.js';
 export { MemoryLeaseApi } from './memory-lease-api.js';

@@ -4,6 +4,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { systemClock, type Clock, type TimerHandle } from '../../kernel/index.js';
 import { bundleFromPem, type CertificateBundle } from './bundle.js';
 
 export interface FileCertificateOptions {
@@ -14,6 +15,8 @@ export interface FileCertificateOptions {
   onError(err: Error): void;
   /** wait this long after the last change before reading (writers touch cert and key apart) */
   debounceMs?: number;
+  /** The debounce timer's clock (default systemClock). */
+  clock?: Clock;
 }
 
 export async function loadCertificateFiles(certFile: string, keyFile: string): Promise<CertificateBundle> {
@@ -29,7 +32,7 @@ export async function loadCertificateFiles(certFile: string, keyFile: string): P
 
 export class FileCertificateWatcher {
   private watchers: FSWatcher[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private lastCertPem: string | undefined;
   private stopped = false;
 
@@ -55,14 +58,15 @@ export class FileCertificateWatcher {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     for (const w of this.watchers) w.close();
     this.watchers = [];
   }
 
   private schedule(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.reload(), this.opts.debounceMs ?? 200);
+    this.timer?.cancel();
+    // Kept alive, as before: a reload is due.
+    this.timer = (this.opts.clock ?? systemClock).setTimeout(() => void this.reload(), this.opts.debounceMs ?? 200, { keepAlive: true });
   }
 
   private async reload(): Promise<void> {

@@ -8,7 +8,7 @@
 // serving the last good certificate and records the error in `status()`.
 import cron, { type ScheduledTask } from 'node-cron';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Logger } from '../../kernel/index.js';
+import { systemClock, type Clock, type Logger } from '../../kernel/index.js';
 import { CertificateStore } from './store.js';
 import { bundleFromPem, normaliseName, readCertificate, type CertificateBundle } from './bundle.js';
 import { FileCertificateWatcher } from './files.js';
@@ -59,8 +59,12 @@ export interface TlsManagerOptions {
    * certificates it stores in the shared Secrets.
    */
   ordering?: boolean;
-  /** injected for tests of the renewal schedule */
-  clock?: () => Date;
+  /**
+   * Time (`now()`: whether a certificate is due for renewal) and the timers of the Secret polls
+   * and the certificate files' debounce (default systemClock). The renewal check's schedule itself
+   * is node-cron's, on the wall clock.
+   */
+  clock?: Clock;
   fileDebounceMs?: number;
 }
 
@@ -94,6 +98,20 @@ interface Source {
   secret?: SecretRef;
 }
 
+/** Calls `fn` every `ms` on `clock` (not kept alive) until the returned stop is called. */
+function every(clock: Clock, ms: number, fn: () => void): () => void {
+  let stopped = false;
+  let timer = clock.setTimeout(function tick() {
+    if (stopped) return;
+    timer = clock.setTimeout(tick, ms);
+    fn();
+  }, ms);
+  return () => {
+    stopped = true;
+    timer.cancel();
+  };
+}
+
 export class TlsManager {
   readonly challenges: AcmeChallenges;
   /** TLS-ALPN-01 certificates while they are validated (the HTTPS listener's peek asks it) */
@@ -104,7 +122,7 @@ export class TlsManager {
   private readonly issuer: AcmeIssuer | undefined;
   private readonly storage: AcmeStorage;
   private readonly secretReader: TlsSecretReader | undefined;
-  private readonly clock: () => Date;
+  private readonly clock: Clock;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly inQueue = new Map<string, Promise<RenewalResult>>();
   private cronTask: ScheduledTask | undefined;
@@ -114,7 +132,7 @@ export class TlsManager {
   constructor(private readonly opts: TlsManagerOptions) {
     this.challenges = this.responder;
     this.alpnChallenges = this.alpnResponder;
-    this.clock = opts.clock ?? (() => new Date());
+    this.clock = opts.clock ?? systemClock;
     this.ordering = opts.ordering ?? true;
     this.storage = opts.kube ? new SecretAcmeStorage(opts.kube.kubeConfig, opts.kube.namespace) : new FileAcmeStorage(opts.stateDir);
     if (opts.kube) this.secretReader = new TlsSecretReader(opts.kube.kubeConfig);
@@ -254,6 +272,7 @@ export class TlsManager {
       const watcher = new FileCertificateWatcher({
         ...src.file,
         debounceMs: this.opts.fileDebounceMs,
+        clock: this.clock,
         onBundle: (b) => this.apply(src, b),
         onError: (err) => this.fail(src, err),
       });
@@ -271,18 +290,14 @@ export class TlsManager {
           this.fail(src, err as Error);
         }
       };
-      const timer = setInterval(() => void poll(), this.opts.kube?.secretPollMs ?? 30_000);
-      timer.unref();
-      src.stop = () => clearInterval(timer);
+      src.stop = every(this.clock, this.opts.kube?.secretPollMs ?? 30_000, () => void poll());
       await poll();
     } else if (src.kind === 'acme') {
       await this.loadStored(src);
       if (this.ordering && (!src.bundle || this.isDue(src.bundle))) void this.enqueue(src);
       if (this.opts.kube) {
         // Another replica may renew into the shared Secret: pick its certificate up.
-        const timer = setInterval(() => void this.loadStored(src), this.opts.kube.secretPollMs ?? 30_000);
-        timer.unref();
-        src.stop = () => clearInterval(timer);
+        src.stop = every(this.clock, this.opts.kube.secretPollMs ?? 30_000, () => void this.loadStored(src));
       }
     }
   }
@@ -330,7 +345,7 @@ export class TlsManager {
 
   private isDue(bundle: CertificateBundle): boolean {
     const facts = readCertificate(bundle.certPem);
-    return renewalDue(facts, this.clock(), this.opts.acme?.renewBeforeDays ?? 30);
+    return renewalDue(facts, new Date(this.clock.now()), this.opts.acme?.renewBeforeDays ?? 30);
   }
 
   private apply(src: Source, bundle: CertificateBundle): void {

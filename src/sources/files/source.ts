@@ -2,6 +2,7 @@ import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { systemClock, type Clock, type TimerHandle } from '../../kernel/index.js';
 import type { EndpointStore } from '../store.js';
 import { endpointsFromObjects } from './endpoints.js';
 import { parseManifestText } from './manifests.js';
@@ -26,6 +27,8 @@ export interface FolderSourceOptions {
    * Unchanged files are not re-parsed, so this is cheap. 0 turns it off.
    */
   pollIntervalMs?: number;
+  /** Timers of the poll and the debounce (default systemClock). */
+  clock?: Clock;
 }
 
 /**
@@ -34,14 +37,15 @@ export interface FolderSourceOptions {
  * out right however the editor wrote the file.
  */
 export class FolderSource {
-  private readonly opts: Required<FolderSourceOptions>;
+  private readonly opts: Required<Omit<FolderSourceOptions, 'clock'>>;
+  private readonly clock: Clock;
   /** Parsed files by path, kept with their text so an unchanged file is not parsed again. */
   private readonly cache = new Map<string, { text: string; parsed: ParsedFile }>();
   /** Problems already reported, so each is told once while it lasts. */
   private reported = new Set<string>();
   private watcher: FSWatcher | undefined;
-  private debounce: NodeJS.Timeout | undefined;
-  private poll: NodeJS.Timeout | undefined;
+  private debounce: TimerHandle | undefined;
+  private poll: TimerHandle | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -50,7 +54,9 @@ export class FolderSource {
   private markSynced: () => void = () => {};
 
   constructor(opts: FolderSourceOptions) {
-    this.opts = { debounceMs: 50, pollIntervalMs: 5000, ...opts };
+    const { clock, ...rest } = opts;
+    this.opts = { debounceMs: 50, pollIntervalMs: 5000, ...rest };
+    this.clock = clock ?? systemClock;
     this.firstSync = new Promise((resolve) => (this.markSynced = resolve));
   }
 
@@ -72,23 +78,27 @@ export class FolderSource {
   async start(): Promise<void> {
     this.stopped = false;
     this.startWatching();
-    if (this.opts.pollIntervalMs > 0) {
-      this.poll = setInterval(() => {
-        // The folder may have appeared, or come back, since the watcher failed.
-        if (!this.watcher) this.startWatching();
-        void this.sync();
-      }, this.opts.pollIntervalMs);
-      this.poll.unref();
-    }
+    if (this.opts.pollIntervalMs > 0) this.schedulePoll();
     await this.sync();
+  }
+
+  /** Every pollIntervalMs, whether or not the last sync has finished (sync() coalesces); not kept alive. */
+  private schedulePoll(): void {
+    this.poll = this.clock.setTimeout(() => {
+      if (this.stopped) return;
+      this.schedulePoll();
+      // The folder may have appeared, or come back, since the watcher failed.
+      if (!this.watcher) this.startWatching();
+      void this.sync();
+    }, this.opts.pollIntervalMs);
   }
 
   stop(): void {
     this.stopped = true;
     this.watcher?.close();
     this.watcher = undefined;
-    if (this.debounce) clearTimeout(this.debounce);
-    if (this.poll) clearInterval(this.poll);
+    this.debounce?.cancel();
+    this.poll?.cancel();
     this.debounce = this.poll = undefined;
   }
 
@@ -131,11 +141,16 @@ export class FolderSource {
 
   private schedule(): void {
     if (this.stopped) return;
-    if (this.debounce) clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => {
-      this.debounce = undefined;
-      void this.sync();
-    }, this.opts.debounceMs);
+    this.debounce?.cancel();
+    // Kept alive, as before: a re-read is due.
+    this.debounce = this.clock.setTimeout(
+      () => {
+        this.debounce = undefined;
+        void this.sync();
+      },
+      this.opts.debounceMs,
+      { keepAlive: true },
+    );
   }
 
   private async readOnce(): Promise<void> {

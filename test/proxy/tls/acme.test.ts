@@ -2,7 +2,7 @@
 // and verified by curl against pebble's root, storage in the state directory, renewal on the
 // schedule under load, and a failed challenge that keeps the old certificate.
 import test from 'ava';
-import type { Logger } from '../../../src/kernel/index.js';
+import { systemClock, type Logger } from '../../../src/kernel/index.js';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -114,7 +114,7 @@ test.serial('renewal on the schedule replaces the certificate (new serial) with 
   const r = await rig(t);
   let offsetMs = 0;
   const { manager, store, https } = r.manager({
-    clock: () => new Date(Date.now() + offsetMs),
+    clock: { ...systemClock, now: () => Date.now() + offsetMs },
     acme: { directoryUrl: r.pebble.directoryUrl, caBundlePem: r.pebble.serverCaPem, schedule: '* * * * * *', renewBeforeDays: 30 },
   });
   manager.want([{ host: A, tls: { acme: true } }]);

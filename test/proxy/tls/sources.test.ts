@@ -12,6 +12,7 @@ import { certificateSecretName, ACCOUNT_SECRET } from '../../../src/proxy/acme/i
 import { startFakeKube } from '../../support/fake-kube/index.js';
 import { startPebble } from '../../support/pebble.js';
 import { freePort } from '../../support/ports.js';
+import { ManualClock } from '../../support/clock.js';
 import { makeTestCa, type Leaf, type TestCa } from './test-ca.js';
 import { startChallengeServer, startHttpsServer } from './servers.js';
 import { curlHttps, servedSerial, waitFor } from './clients.js';
@@ -102,7 +103,8 @@ test('Secrets (cluster mode): a kubernetes.io/tls Secret named on the entry is s
 
   const logs: string[] = [];
   const store = new CertificateStore();
-  const manager = new TlsManager({ stateDir: '/nonexistent', store, logger: captureLogger(logs), kube: { kubeConfig, namespace: 'globaldns', secretPollMs: 200 } });
+  const clock = new ManualClock();
+  const manager = new TlsManager({ stateDir: '/nonexistent', store, logger: captureLogger(logs), kube: { kubeConfig, namespace: 'globaldns', secretPollMs: 200 }, clock });
   manager.want([
     { host: 'shop.example.test', tls: { secretName: 'shop-tls' } },
     { host: 'odd.example.test', tls: { secretName: 'globaldns/opaque' } },
@@ -122,8 +124,13 @@ test('Secrets (cluster mode): a kubernetes.io/tls Secret named on the entry is s
   t.is(errors['globaldns/missing'], 'secret globaldns/missing: HTTP 404 not found');
   t.false(logs.some((l) => l.includes('PRIVATE KEY') || l.includes(Buffer.from(first.keyPem).toString('base64').slice(0, 40))));
 
+  // One poll timer per Secret; the rotation is seen at the next poll, not before.
+  t.deepEqual(clock.pending(), [200, 200, 200]);
   const second = await ca.issue(['shop.example.test']);
   fake.apply(tlsSecret('shop-tls', second));
+  await clock.advance(199);
+  t.is(store.lookup('shop.example.test')?.certPem, first.certPem);
+  await clock.advance(1);
   await waitFor(() => store.lookup('shop.example.test')?.certPem === second.certPem, 10_000, 'the rotated Secret');
   t.is(await servedSerial('shop.example.test', server.port), serialOf(second));
 });
