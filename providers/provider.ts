@@ -95,6 +95,22 @@ export interface ProviderFactoryInput<S> {
   /** A secret value by key (a Secret's data key, or the YAML provider's secret file / env); undefined when absent. */
   secret: (key: string) => string | undefined;
   observe?: ProviderCallObserver;
+  /**
+   * Who wrote the settings: 'config' (the operator's YAML file, default) or 'resource' (a
+   * GlobalDNSProvider, written by whoever may create one). A factory then takes what would
+   * send the credentials to another server (Route53's endpoint) from the operator's
+   * environment only; `resourceSettings` has already refused it in the settings.
+   */
+  origin?: SettingsOrigin;
+  /** The environment for such operator overrides (default `process.env`). */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export type SettingsOrigin = 'config' | 'resource';
+
+/** What a settings schema needs to offer: zod's `safeParse`. */
+export interface SettingsSchema<S> {
+  safeParse(v: unknown): { success: true; data: S } | { success: false; error: { issues: { path: (string | number)[]; message: string }[] } };
 }
 
 /**
@@ -106,7 +122,12 @@ export interface ProviderFactoryInput<S> {
 export interface ProviderFactory<S = unknown> {
   type: string;
   /** zod schema of the settings block (`rfc2136: {...}`); `parse` must throw ZodError or return S. */
-  settings: { safeParse(v: unknown): { success: true; data: S } | { success: false; error: { issues: { path: (string | number)[]; message: string }[] } } };
+  settings: SettingsSchema<S>;
+  /**
+   * The settings a GlobalDNSProvider resource may give, when narrower than `settings` (the same
+   * schema refusing the fields only the operator may set); `settings` when absent.
+   */
+  resourceSettings?: SettingsSchema<S>;
   /** Secret keys read, e.g. ['tsig-secret'] or ['api-token', 'api-key', 'email']. */
   secretKeys: readonly string[];
   create(input: ProviderFactoryInput<S>): DnsProvider;

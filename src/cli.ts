@@ -141,7 +141,7 @@ async function validate(flags: { config?: string; resources?: string[] }): Promi
     const config = readConfig(flags.config);
     problems.push(...fileProblems(config), ...(await yamlProviderProblems(config)));
   }
-  for (const file of flags.resources ?? []) problems.push(...resourceProblems(file));
+  for (const file of flags.resources ?? []) problems.push(...(await resourceProblems(file)));
   if (problems.length > 0) failConfig(new ConfigError(problems), flags.config ?? flags.resources?.join(', ') ?? '');
   process.stdout.write('ok\n');
 }

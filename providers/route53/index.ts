@@ -5,3 +5,6 @@ export { ROUTE53_LIMITS } from './batches.js';
 export type { BatchLimits } from './batches.js';
 export { ALB_CLB_ZONE_IDS, NLB_ZONE_IDS, parseElbHostname } from './alias.js';
 export { quoteTxt, unquoteTxt } from './wire.js';
+export { route53Factory } from './factory.js';
+export { route53Settings, route53ResourceSettings, ROUTE53_SECRET_KEYS, ROUTE53_SECRET_SPELLINGS, ROUTE53_PATTERNS, ROUTE53_ENDPOINT_ENV, STS_ENDPOINT_ENV } from './settings.js';
+export type { Route53Settings } from './settings.js';

@@ -36,16 +36,6 @@ export interface SecretRef {
   namespace: string;
 }
 
-export interface Route53Settings {
-  region: string;
-  zoneType: 'public' | 'private';
-  hostedZoneIds: string[];
-  /** Zones are picked by these names (the zone itself or a parent) when no ids are given. */
-  domainFilters: string[];
-  roleArn?: string;
-  secretRef?: SecretRef;
-}
-
 /** A `GlobalDNSProvider` as globaldns uses it. */
 export interface ProviderSpec {
   name: string;
@@ -57,9 +47,8 @@ export interface ProviderSpec {
   allowedNamespaces: string[];
   /** external-dns owner ids whose records this provider takes over (opt-in migration). */
   adoptFrom: string[];
-  route53?: Route53Settings;
   /**
-   * The settings block of the other types (`cloudflare`, `rfc2136`, `powerdns`, `alidns`), as
+   * The settings block of its type (`route53`, `cloudflare`, `rfc2136`, `powerdns`, `alidns`), as
    * written, secretRef left out; the provider's factory (providers/registry.ts) checks it.
    */
   settings?: Record<string, unknown>;
@@ -196,35 +185,12 @@ function rejectInlineCredentials(block: string) {
   };
 }
 
-const awsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'not an AWS region (like eu-west-1)');
-const hostedZoneId = z
-  .string()
-  .transform((s) => s.replace(/^\/?hostedzone\//, ''))
-  .pipe(z.string().regex(/^[A-Z0-9]{1,32}$/, 'not a Route53 hosted zone id (like Z0123456789ABCDEFGHIJ)'));
-const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'not an IAM role ARN (like arn:aws:iam::123456789012:role/globaldns)');
-const domainName = z
-  .string()
-  .refine((s) => isValidHostname(s, { allowWildcard: false }), { message: 'not a valid domain name' })
-  .transform(normalizeName);
-
-const route53Schema = z
-  .unknown()
-  .superRefine(rejectInlineCredentials('route53'))
-  .pipe(
-    z
-      .object({
-        region: awsRegion,
-        zoneType: z.enum(['public', 'private'], { errorMap: () => ({ message: 'must be public or private' }) }).default('public'),
-        hostedZoneIds: z.array(hostedZoneId).default([]),
-        domainFilters: z.array(domainName).default([]),
-        roleArn: roleArn.optional(),
-        secretRef: secretRefSchema.optional(),
-      })
-      .strict(),
-  );
-
-/** Settings of the provider types issue 5 adds: any object, with a checked secretRef and no inline credentials. */
-const otherSettingsSchema = (block: string) =>
+/**
+ * A provider's settings block: any object, with a checked secretRef and no inline credentials.
+ * The rest is the provider's own schema's (providers/<type>/, through providers/registry.ts):
+ * the management runtime checks it when it builds the provider, `globaldns validate` at once.
+ */
+const settingsBlockSchema = (block: string) =>
   z
     .unknown()
     .superRefine(rejectInlineCredentials(block))
@@ -342,11 +308,11 @@ export const globalDnsSpecSchema = z
 export const globalDnsProviderSpecSchema = z
   .object({
     type: z.enum(PROVIDER_TYPES, { errorMap: () => ({ message: `unknown provider type; one of ${PROVIDER_TYPES.join(', ')}` }) }),
-    route53: route53Schema.optional(),
-    cloudflare: otherSettingsSchema('cloudflare').optional(),
-    rfc2136: otherSettingsSchema('rfc2136').optional(),
-    powerdns: otherSettingsSchema('powerdns').optional(),
-    alidns: otherSettingsSchema('alidns').optional(),
+    route53: settingsBlockSchema('route53').optional(),
+    cloudflare: settingsBlockSchema('cloudflare').optional(),
+    rfc2136: settingsBlockSchema('rfc2136').optional(),
+    powerdns: settingsBlockSchema('powerdns').optional(),
+    alidns: settingsBlockSchema('alidns').optional(),
     ownerId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_", ":" or "-"').optional(),
     policy: z.enum(PROVIDER_POLICIES, { errorMap: () => ({ message: `must be one of ${PROVIDER_POLICIES.join(', ')}` }) }).default('sync'),
     allowedNamespaces: z.array(dns1123Label).default([]),
@@ -359,9 +325,6 @@ export const globalDnsProviderSpecSchema = z
       if (spec[b] !== undefined && spec.type !== b) {
         ctx.addIssue({ code: z.ZodIssueCode.custom, path: [b], message: `settings for ${b}, but the type is ${spec.type}` });
       }
-    }
-    if (spec.type === 'route53' && spec.route53 === undefined) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['route53'], message: 'required for type route53 (region at least)' });
     }
   });
 
@@ -396,12 +359,7 @@ export function parseGlobalDnsProvider(obj: unknown): CrdResult<ProviderSpec> {
     allowedNamespaces: spec.allowedNamespaces,
     adoptFrom: spec.adoptFrom,
   };
-  if (spec.route53) {
-    const { secretRef, roleArn: arn, ...rest } = spec.route53;
-    out.route53 = { ...rest, ...(arn !== undefined ? { roleArn: arn } : {}), ...(secretRef ? { secretRef } : {}) };
-    if (secretRef) out.secretRef = secretRef;
-  }
-  for (const b of ['cloudflare', 'rfc2136', 'powerdns', 'alidns'] as const) {
+  for (const b of ['route53', 'cloudflare', 'rfc2136', 'powerdns', 'alidns'] as const) {
     const settings = spec[b];
     if (settings) {
       const { secretRef, ...rest } = settings;

@@ -412,7 +412,6 @@ function checkProviders(items: unknown[] | undefined, problems: string[]): Provi
     if (!parsed) return;
     let p: ProviderConfig;
     if (parsed.type === 'embedded') p = parsed;
-    else if (parsed.type === 'route53') p = { ...parsed, ownerId: parsed.ownerId ?? parsed.name };
     else {
       const { name, type, secretFile, ownerId, policy, adoptFrom } = parsed;
       const settings = (parsed as unknown as Record<string, Record<string, unknown>>)[type];

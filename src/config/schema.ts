@@ -204,27 +204,15 @@ export const clusterSecretsSchema = z
   })
   .strict();
 
-const route53SettingsSchema = z
-  .object({
-    region: z.string().min(1).default('us-east-1'),
-    zoneType: z.enum(['public', 'private']).optional(),
-    hostedZoneIds: z.array(z.string().regex(/^(\/hostedzone\/)?Z[A-Z0-9]+$/, 'not a hosted zone id (like Z0123456789ABC)')).default([]),
-    domainFilters: z.array(hostname({ allowWildcard: false })).default([]),
-    endpoint: z.string().url().optional(),
-    rateLimitPerSecond: z.number().positive().max(1000).default(5),
-    /** Assume this role (STS) with the default chain's credentials. */
-    roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'not an IAM role ARN (arn:aws:iam::<account>:role/<name>)').optional(),
-  })
-  .strict();
-
 /** The provider types whose settings block their own factory checks (providers/registry.ts). */
-export const FACTORY_PROVIDER_TYPES = ['rfc2136', 'powerdns', 'cloudflare', 'alidns'] as const;
+export const FACTORY_PROVIDER_TYPES = ['rfc2136', 'powerdns', 'cloudflare', 'alidns', 'route53'] as const;
 
 const ownerIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_", ":" or "-"');
 
 /**
- * An rfc2136/powerdns/cloudflare/alidns provider. Its settings block is checked by the
- * provider's own schema when the config is loaded by the CLI; credentials never sit inline:
+ * An external provider (rfc2136, powerdns, cloudflare, alidns, route53). Its settings block is
+ * checked by the provider's own schema (providers/<type>/) when the CLI loads the config, before
+ * `serve`, `plan` and `validate` go on; credentials never sit inline:
  * they come from `secretFile` (a YAML map of secret key → value, like a Secret's stringData)
  * or from GLOBALDNS_SECRET_<NAME>_<KEY> environment variables.
  */
@@ -250,16 +238,7 @@ export const providerSchema = z.discriminatedUnion('type', [
   factoryProviderSchema('powerdns'),
   factoryProviderSchema('cloudflare'),
   factoryProviderSchema('alidns'),
-  z
-    .object({
-      name: objectName,
-      type: z.literal('route53'),
-      route53: route53SettingsSchema.default({}),
-      ownerId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_", ":" or "-"').optional(),
-      policy: z.enum(['sync', 'upsert-only', 'create-only']).default('sync'),
-      adoptFrom: z.array(z.string().min(1)).default([]),
-    })
-    .strict(),
+  factoryProviderSchema('route53'),
 ]);
 
 /** node-cron's own check, so a bad schedule is a config error rather than a crash at start. */

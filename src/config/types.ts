@@ -94,32 +94,14 @@ export interface EmbeddedProviderConfig {
   type: 'embedded';
 }
 
-/** Route53 in standalone mode: credentials from the AWS SDK's default chain (env, profile, role). */
-export interface Route53ProviderConfig {
-  name: string;
-  type: 'route53';
-  route53: {
-    region: string;
-    zoneType?: 'public' | 'private';
-    hostedZoneIds: string[];
-    domainFilters: string[];
-    /** An AWS-compatible endpoint instead of AWS's own (LocalStack, a simulator). */
-    endpoint?: string;
-    rateLimitPerSecond: number;
-    roleArn?: string;
-  };
-  ownerId: string;
-  policy: 'sync' | 'upsert-only' | 'create-only';
-  adoptFrom: string[];
-}
-
 /**
- * An RFC 2136, PowerDNS, Cloudflare or Alidns provider: its settings block as written (the
- * provider's factory checks it), credentials from `secretFile` or the environment.
+ * An external provider (RFC 2136, PowerDNS, Cloudflare, Alidns, Route53): its settings block as
+ * written (the provider's factory checks it), credentials from `secretFile` or the environment
+ * (Route53 without them: the AWS SDK's default chain).
  */
 export interface FactoryProviderConfig {
   name: string;
-  type: 'rfc2136' | 'powerdns' | 'cloudflare' | 'alidns';
+  type: 'rfc2136' | 'powerdns' | 'cloudflare' | 'alidns' | 'route53';
   settings: Record<string, unknown>;
   /** YAML map of secret key → value (like a Secret's stringData); read at start, never logged. */
   secretFile?: string;
@@ -128,7 +110,7 @@ export interface FactoryProviderConfig {
   adoptFrom: string[];
 }
 
-export type ProviderConfig = EmbeddedProviderConfig | Route53ProviderConfig | FactoryProviderConfig;
+export type ProviderConfig = EmbeddedProviderConfig | FactoryProviderConfig;
 
 /** How changes reach external providers. */
 export interface SyncConfig {

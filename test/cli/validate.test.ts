@@ -51,3 +51,28 @@ test('bad resources: problems per document with paths; inline credentials refuse
   t.false(r.stderr.includes('hunter2'), 'the secret value is never echoed');
   t.false(r.stderr.includes('document 2'), 'other kinds are not ours to check');
 });
+
+test('a settings block is checked by its provider schema, named the same way in the config and in a resource', async (t) => {
+  const cfg = join(dir, 'providers.yaml');
+  writeFileSync(
+    cfg,
+    'zones: [{ apex: example.test }]\nproviders:\n  - { name: r53, type: route53, route53: { region: Ireland, hostedZoneIds: [z123] } }\n  - { name: pdns, type: powerdns, powerdns: { batchSize: 1 } }\n',
+  );
+  const res = join(dir, 'providers-res.yaml');
+  writeFileSync(
+    res,
+    [
+      'apiVersion: globaldns.io/v1alpha1\nkind: GlobalDNSProvider\nmetadata: { name: r53 }\nspec: { type: route53, route53: { region: Ireland, hostedZoneIds: [z123] } }',
+      'apiVersion: globaldns.io/v1alpha1\nkind: GlobalDNSProvider\nmetadata: { name: pdns }\nspec: { type: powerdns, powerdns: { batchSize: 1 } }',
+    ].join('\n---\n'),
+  );
+  const r = await validate('--config', cfg, '--resources', res);
+  t.is(r.code, 1);
+  for (const [config, resource] of [['providers[0].route53', 'document 1 (GlobalDNSProvider r53): spec.route53'], ['providers[1].powerdns', 'document 2 (GlobalDNSProvider pdns): spec.powerdns']]) {
+    const fields = (prefix: string) => r.stderr.split('\n').filter((l) => l.includes(prefix)).map((l) => l.slice(l.indexOf(prefix) + prefix.length));
+    t.true(fields(config).length > 0, r.stderr);
+    t.deepEqual(fields(resource), fields(config), r.stderr);
+  }
+  t.regex(r.stderr, /^providers\[0\]\.route53\.region: not an AWS region/m);
+  t.regex(r.stderr, /^providers\[0\]\.route53\.hostedZoneIds\[0\]: not a Route53 hosted zone id/m);
+});

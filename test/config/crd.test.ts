@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { entryProviderProblem, parseGlobalDns, parseGlobalDnsProvider, setCondition } from '../../src/config/index.js';
 import type { CrdResult } from '../../src/config/index.js';
+import { providerSettingsProblems } from '../../src/app/validate.js';
+import { route53Factory, route53Settings, ROUTE53_PATTERNS } from '../../providers/route53/index.js';
 
 function ok<T>(t: { fail(m: string): void }, r: CrdResult<T>): T {
   if (!r.ok) {
@@ -19,7 +21,7 @@ function problems<T>(r: CrdResult<T>): string[] {
 const provider = (spec: unknown, name = 'aws') => ({ apiVersion: 'globaldns.io/v1alpha1', kind: 'GlobalDNSProvider', metadata: { name, generation: 3 }, spec });
 const entry = (spec: unknown, namespace = 'shop', name = 'web') => ({ apiVersion: 'globaldns.io/v1alpha1', kind: 'GlobalDNS', metadata: { name, namespace, generation: 2 }, spec });
 
-test('a Route53 provider with defaults', (t) => {
+test('a Route53 provider: the settings block as written, checked and defaulted by the factory', async (t) => {
   const p = ok(t, parseGlobalDnsProvider(provider({ type: 'route53', route53: { region: 'eu-west-1', hostedZoneIds: ['/hostedzone/Z0123ABC'], secretRef: { name: 'creds', namespace: 'globaldns-system' } } })));
   t.deepEqual(p, {
     name: 'aws',
@@ -28,18 +30,24 @@ test('a Route53 provider with defaults', (t) => {
     policy: 'sync',
     allowedNamespaces: [],
     adoptFrom: [],
-    route53: { region: 'eu-west-1', zoneType: 'public', hostedZoneIds: ['Z0123ABC'], domainFilters: [], secretRef: { name: 'creds', namespace: 'globaldns-system' } },
+    settings: { region: 'eu-west-1', hostedZoneIds: ['/hostedzone/Z0123ABC'] },
     secretRef: { name: 'creds', namespace: 'globaldns-system' },
   });
+  t.deepEqual(await providerSettingsProblems(p), []);
+  const r = route53Factory.resourceSettings?.safeParse(p.settings);
+  t.deepEqual(r?.success ? r.data : r?.error.issues, { region: 'eu-west-1', hostedZoneIds: ['Z0123ABC'], domainFilters: [], rateLimitPerSecond: 5 });
+  // A type and nothing else: every zone the default chain's credentials see, us-east-1.
+  const bare = ok(t, parseGlobalDnsProvider(provider({ type: 'route53' })));
+  t.deepEqual(await providerSettingsProblems(bare), []);
 });
 
-test('provider settings: every field', (t) => {
+test('provider settings: every field', async (t) => {
   const p = ok(
     t,
     parseGlobalDnsProvider(
       provider({
         type: 'route53',
-        route53: { region: 'us-east-1', zoneType: 'private', domainFilters: ['Example.COM.'], roleArn: 'arn:aws:iam::123456789012:role/globaldns' },
+        route53: { region: 'us-east-1', zoneType: 'private', domainFilters: ['Example.COM.'], roleArn: 'arn:aws:iam::123456789012:role/globaldns', rateLimitPerSecond: 2 },
         ownerId: 'prod-1',
         policy: 'upsert-only',
         allowedNamespaces: ['shop', 'payments'],
@@ -51,9 +59,9 @@ test('provider settings: every field', (t) => {
   t.is(p.policy, 'upsert-only');
   t.deepEqual(p.allowedNamespaces, ['shop', 'payments']);
   t.deepEqual(p.adoptFrom, ['rancher']);
-  t.deepEqual(p.route53?.domainFilters, ['example.com']);
-  t.is(p.route53?.zoneType, 'private');
-  t.is(p.route53?.roleArn, 'arn:aws:iam::123456789012:role/globaldns');
+  t.deepEqual(await providerSettingsProblems(p), []);
+  const r = route53Factory.resourceSettings?.safeParse(p.settings);
+  t.like(r?.success ? r.data : {}, { domainFilters: ['example.com'], zoneType: 'private', roleArn: 'arn:aws:iam::123456789012:role/globaldns', rateLimitPerSecond: 2 });
   t.is(p.secretRef, undefined);
 });
 
@@ -82,16 +90,15 @@ test('inline credentials are refused without echoing them', (t) => {
   t.false(cf.join('\n').includes('cf-token-value'));
 });
 
-test('provider problems carry their paths', (t) => {
+test('provider problems carry their paths', async (t) => {
   t.deepEqual(problems(parseGlobalDnsProvider(provider({ type: 'bind9' }))), ['spec.type: unknown provider type; one of route53, embedded, cloudflare, rfc2136, powerdns, alidns']);
-  t.deepEqual(problems(parseGlobalDnsProvider(provider({ type: 'route53' }))), ['spec.route53: required for type route53 (region at least)']);
   t.deepEqual(problems(parseGlobalDnsProvider(provider({ type: 'embedded', route53: { region: 'eu-west-1' } }))), ['spec.route53: settings for route53, but the type is embedded']);
   t.deepEqual(
     problems(
       parseGlobalDnsProvider(
         provider({
           type: 'route53',
-          route53: { region: 'Ireland', zoneType: 'secret', hostedZoneIds: ['nope'], roleArn: 'root', secretRef: { name: 'x' } },
+          route53: { region: 'eu-west-1', secretRef: { name: 'x' } },
           policy: 'always',
           allowedNamespaces: ['Bad_NS'],
           color: 'blue',
@@ -99,18 +106,25 @@ test('provider problems carry their paths', (t) => {
       ),
     ),
     [
-      'spec.route53.region: not an AWS region (like eu-west-1)',
-      'spec.route53.zoneType: must be public or private',
-      'spec.route53.hostedZoneIds[0]: not a Route53 hosted zone id (like Z0123456789ABCDEFGHIJ)',
-      'spec.route53.roleArn: not an IAM role ARN (like arn:aws:iam::123456789012:role/globaldns)',
       'spec.route53.secretRef.namespace: required',
       'spec.policy: must be one of sync, upsert-only, create-only',
       'spec.allowedNamespaces[0]: must be a DNS-1123 label (lower case letters, digits and "-", at most 63)',
       'spec: unknown key "color"',
     ],
   );
-  t.deepEqual(problems(parseGlobalDnsProvider({ metadata: {}, spec: { type: 'embedded' } })), ['metadata.name: required']);
-  t.deepEqual(problems(parseGlobalDnsProvider({ metadata: { name: 'x' } })), ['spec: required']);
+  // The settings block: the factory's schema (as the management runtime and `globaldns validate` check it).
+  const p = ok(t, parseGlobalDnsProvider(provider({ type: 'route53', route53: { region: 'Ireland', zoneType: 'secret', hostedZoneIds: ['nope'], roleArn: 'root', endpoint: 'http://evil.example:80' } })));
+  t.deepEqual(await providerSettingsProblems(p), [
+    'spec.route53.region: not an AWS region (like eu-west-1)',
+    'spec.route53.zoneType: must be public or private',
+    'spec.route53.hostedZoneIds[0]: not a Route53 hosted zone id (like Z0123456789ABCDEFGHIJ)',
+    "spec.route53.endpoint: not allowed in a resource (it would send the Secret's keys elsewhere); the operator sets GLOBALDNS_ROUTE53_ENDPOINT",
+    'spec.route53.roleArn: not an IAM role ARN (like arn:aws:iam::123456789012:role/globaldns)',
+  ]);
+  const evil = ok(t, parseGlobalDnsProvider(provider({ type: 'route53', route53: { endpoint: 'http://evil.example:80' } })));
+  t.deepEqual(await providerSettingsProblems(evil), [
+    "spec.route53.endpoint: not allowed in a resource (it would send the Secret's keys elsewhere); the operator sets GLOBALDNS_ROUTE53_ENDPOINT",
+  ]);
 });
 
 test('an entry becomes the model entry, with defaults and Rancher project targets', (t) => {
@@ -254,6 +268,13 @@ test('the CRDs declare the fields the schemas read', (t) => {
   t.deepEqual(pv.subresources, { status: {} });
   const specProps = pv.schema.openAPIV3Schema.properties.spec.properties;
   t.deepEqual(Object.keys(specProps).sort(), ['adoptFrom', 'alidns', 'allowedNamespaces', 'cloudflare', 'ownerId', 'policy', 'powerdns', 'rfc2136', 'route53', 'type']);
-  t.deepEqual(Object.keys(specProps.route53.properties ?? {}).sort(), ['domainFilters', 'hostedZoneIds', 'region', 'roleArn', 'secretRef', 'zoneType']);
+  // The Route53 factory's settings but endpoint (the operator's), plus secretRef; patterns as the factory's.
+  const r53 = specProps.route53.properties as Record<string, { pattern?: string; enum?: string[]; default?: unknown; items?: { pattern?: string } }>;
+  t.deepEqual(Object.keys(r53).sort(), [...Object.keys(route53Settings.shape).filter((k) => k !== 'endpoint'), 'secretRef'].sort());
+  t.is(r53.region.pattern, ROUTE53_PATTERNS.region.source);
+  t.is(r53.hostedZoneIds.items?.pattern, ROUTE53_PATTERNS.hostedZoneId.source.replace(/\\\//g, '/'));
+  t.is(r53.roleArn.pattern, ROUTE53_PATTERNS.roleArn.source.replace(/\\\//g, '/'));
+  t.deepEqual(r53.zoneType.enum, ['public', 'private']);
+  t.is(r53.zoneType.default, undefined, 'no zoneType: both kinds, as in the YAML config');
   t.deepEqual(Object.keys(pv.schema.openAPIV3Schema.properties.status.properties).sort(), ['conditions', 'entries', 'observedGeneration', 'zones']);
 });

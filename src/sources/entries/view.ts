@@ -49,10 +49,14 @@ export interface ManagementView {
   lifecycle?: ProviderLifecycle[];
 }
 
-/** Keys a Route53 Secret must have, each with the spellings accepted (ours, the AWS environment's, Rancher's). */
+/**
+ * Keys a Route53 Secret must have, each with the spellings accepted: the spellings the Route53
+ * factory reads (providers/route53/settings.ts, ROUTE53_SECRET_SPELLINGS; a test keeps the two
+ * alike), named in messages by the first.
+ */
 export const ROUTE53_SECRET_KEYS: readonly (readonly string[])[] = [
-  ['accessKeyId', 'AWS_ACCESS_KEY_ID', 'accessKey'],
-  ['secretAccessKey', 'AWS_SECRET_ACCESS_KEY', 'secretKey'],
+  ['accessKeyId', 'access-key-id', 'AWS_ACCESS_KEY_ID', 'accessKey'],
+  ['secretAccessKey', 'secret-access-key', 'AWS_SECRET_ACCESS_KEY', 'secretKey'],
 ];
 
 function isObj(v: unknown): v is Record<string, unknown> {
@@ -77,7 +81,7 @@ function byKey<T>(key: (t: T) => string): (a: T, b: T) => number {
 }
 
 function secretPath(spec: ProviderSpec): string {
-  return spec.route53?.secretRef ? 'spec.route53.secretRef' : `spec.${spec.type}.secretRef`;
+  return `spec.${spec.type}.secretRef`;
 }
 
 /**
