@@ -4,6 +4,7 @@ import type { Plan, RecordSet } from '../model/index.js';
 import { canonicalName, parseOwnershipName, plan as diff, recordSetKey } from '../planner/index.js';
 import type { AliasHostnames, PlanConflict, Policy } from '../planner/index.js';
 import type { DesiredState } from '../desired/index.js';
+import type { Clock, TimerHandle } from '../kernel/index.js';
 import { describeChange, planChanges, ZoneNotListableError, type ChangeResult, type DnsProvider, type Zone } from '../../providers/provider.js';
 import type { ControllerLogger } from './controller.js';
 
@@ -55,7 +56,18 @@ export interface ExternalControllerOptions {
    * does not answer never holds back another's.
    */
   onPass?: (provider: string) => void;
+  /** Time and timers of the debounce, the maximum delay and the retry backoff (default: Node's own, which keep the process alive). */
+  clock?: Clock;
 }
+
+/** Node's timers as they are: unlike systemClock's, a pending batch or retry keeps the process alive. */
+const nodeClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    return { cancel: () => clearTimeout(t) };
+  },
+};
 
 interface ProviderState {
   binding: ProviderBinding;
@@ -76,11 +88,11 @@ interface ProviderState {
    * against an empty current state under upsert-only, so nothing there is ever deleted.
    */
   unlistable: Map<string, string>;
-  timer?: NodeJS.Timeout;
+  timer?: TimerHandle;
   firstDirtyAt?: number;
   running: Promise<void>;
   failures: number;
-  retryTimer?: NodeJS.Timeout;
+  retryTimer?: TimerHandle;
   /** Wall time (ms) the provider was last read, or written without a failure. */
   lastSyncAt?: number;
   lastError?: string;
@@ -108,6 +120,7 @@ export interface ProviderSyncState {
  */
 export class ExternalController {
   private readonly opts: ExternalControllerOptions;
+  private readonly clock: Clock;
   private readonly states = new Map<string, ProviderState>();
   /** Desired record sets per name (names of bound entries only). */
   private readonly desired = new Map<string, readonly RecordSet[]>();
@@ -119,6 +132,7 @@ export class ExternalController {
 
   constructor(opts: ExternalControllerOptions) {
     this.opts = opts;
+    this.clock = opts.clock ?? nodeClock;
     for (const binding of opts.bindings) this.states.set(binding.name, newState(binding));
   }
 
@@ -200,8 +214,8 @@ export class ExternalController {
    */
   private retire(s: ProviderState): void {
     s.retired = true;
-    clearTimeout(s.timer);
-    clearTimeout(s.retryTimer);
+    s.timer?.cancel();
+    s.retryTimer?.cancel();
     s.abort.abort(new Error(`provider ${s.binding.name}: stopped`));
   }
 
@@ -294,16 +308,16 @@ export class ExternalController {
 
   private schedule(s: ProviderState): void {
     if (this.stopped || s.retired) return;
-    const now = Date.now();
+    const now = this.clock.now();
     s.firstDirtyAt ??= now;
-    clearTimeout(s.timer);
+    s.timer?.cancel();
     const quiet = this.opts.debounceMs ?? 200;
     const wait = Math.max(0, Math.min(quiet, s.firstDirtyAt + (this.opts.maxDelayMs ?? 1000) - now));
-    s.timer = setTimeout(() => void this.runNow(s), wait);
+    s.timer = this.clock.setTimeout(() => void this.runNow(s), wait);
   }
 
   private runNow(s: ProviderState, whole = false): Promise<void> {
-    clearTimeout(s.timer);
+    s.timer?.cancel();
     s.timer = undefined;
     s.firstDirtyAt = undefined;
     return this.enqueue(s, () => this.sync(s, whole));
@@ -317,7 +331,7 @@ export class ExternalController {
       for (const z of zones) current.set(z.id, await this.readZone(s, z));
       s.zones = zones;
       s.current = current;
-      s.lastSyncAt = Date.now();
+      s.lastSyncAt = this.clock.now();
     } catch (e) {
       if (s.retired) return; // cancelled: stopping, or replaced
       s.lastError = `read: ${(e as Error).message}`;
@@ -434,7 +448,7 @@ export class ExternalController {
     if (failed) this.retryLater(s);
     else {
       s.failures = 0;
-      s.lastSyncAt = Date.now();
+      s.lastSyncAt = this.clock.now();
     }
   }
 
@@ -470,8 +484,8 @@ export class ExternalController {
     s.failures++;
     const base = this.opts.retryInitialMs ?? 1000;
     const delay = Math.min(this.opts.retryMaxMs ?? 60_000, base * 2 ** (s.failures - 1)) * (0.5 + Math.random() / 2);
-    clearTimeout(s.retryTimer);
-    s.retryTimer = setTimeout(() => void this.runNow(s), delay);
+    s.retryTimer?.cancel();
+    s.retryTimer = this.clock.setTimeout(() => void this.runNow(s), delay);
   }
 
   private report(s: ProviderState, fqdn: string, st: Omit<EntrySyncStatus, 'fqdn' | 'provider'>): void {
