@@ -4,9 +4,9 @@ import type { Plan, RecordSet } from '../model/index.js';
 import { canonicalName, parseOwnershipName, plan as diff, recordSetKey } from '../planner/index.js';
 import type { AliasHostnames, PlanConflict, Policy } from '../planner/index.js';
 import type { DesiredState } from '../desired/index.js';
-import type { Logger } from '../kernel/index.js';
+import type { Clock, Logger, TimerHandle } from '../kernel/index.js';
 import { describeChange, planChanges, ZoneNotListableError, type ChangeResult, type DnsProvider, type Zone } from '../../providers/provider.js';
-import { backoffDelay } from '../kernel/index.js';
+import { backoffDelay, systemClock } from '../kernel/index.js';
 
 /** An external provider as the controller drives it. */
 export interface ProviderBinding {
@@ -56,6 +56,8 @@ export interface ExternalControllerOptions {
    * does not answer never holds back another's.
    */
   onPass?: (provider: string) => void;
+  /** Time and timers of the debounce, the maximum delay and the retry backoff (default systemClock; the timers keep the process alive). */
+  clock?: Clock;
 }
 
 interface ProviderState {
@@ -77,11 +79,11 @@ interface ProviderState {
    * against an empty current state under upsert-only, so nothing there is ever deleted.
    */
   unlistable: Map<string, string>;
-  timer?: NodeJS.Timeout;
+  timer?: TimerHandle;
   firstDirtyAt?: number;
   running: Promise<void>;
   failures: number;
-  retryTimer?: NodeJS.Timeout;
+  retryTimer?: TimerHandle;
   /** Wall time (ms) the provider was last read, or written without a failure. */
   lastSyncAt?: number;
   lastError?: string;
@@ -109,6 +111,7 @@ export interface ProviderSyncState {
  */
 export class ExternalController {
   private readonly opts: ExternalControllerOptions;
+  private readonly clock: Clock;
   private readonly states = new Map<string, ProviderState>();
   /** Desired record sets per name (names of bound entries only). */
   private readonly desired = new Map<string, readonly RecordSet[]>();
@@ -120,6 +123,7 @@ export class ExternalController {
 
   constructor(opts: ExternalControllerOptions) {
     this.opts = opts;
+    this.clock = opts.clock ?? systemClock;
     for (const binding of opts.bindings) this.states.set(binding.name, newState(binding));
   }
 
@@ -201,8 +205,8 @@ export class ExternalController {
    */
   private retire(s: ProviderState): void {
     s.retired = true;
-    clearTimeout(s.timer);
-    clearTimeout(s.retryTimer);
+    s.timer?.cancel();
+    s.retryTimer?.cancel();
     s.abort.abort(new Error(`provider ${s.binding.name}: stopped`));
   }
 
@@ -295,16 +299,16 @@ export class ExternalController {
 
   private schedule(s: ProviderState): void {
     if (this.stopped || s.retired) return;
-    const now = Date.now();
+    const now = this.clock.now();
     s.firstDirtyAt ??= now;
-    clearTimeout(s.timer);
+    s.timer?.cancel();
     const quiet = this.opts.debounceMs ?? 200;
     const wait = Math.max(0, Math.min(quiet, s.firstDirtyAt + (this.opts.maxDelayMs ?? 1000) - now));
-    s.timer = setTimeout(() => void this.runNow(s), wait);
+    s.timer = this.clock.setTimeout(() => void this.runNow(s), wait, { keepAlive: true });
   }
 
   private runNow(s: ProviderState, whole = false): Promise<void> {
-    clearTimeout(s.timer);
+    s.timer?.cancel();
     s.timer = undefined;
     s.firstDirtyAt = undefined;
     return this.enqueue(s, () => this.sync(s, whole));
@@ -318,7 +322,7 @@ export class ExternalController {
       for (const z of zones) current.set(z.id, await this.readZone(s, z));
       s.zones = zones;
       s.current = current;
-      s.lastSyncAt = Date.now();
+      s.lastSyncAt = this.clock.now();
     } catch (e) {
       if (s.retired) return; // cancelled: stopping, or replaced
       s.lastError = `read: ${(e as Error).message}`;
@@ -435,7 +439,7 @@ export class ExternalController {
     if (failed) this.retryLater(s);
     else {
       s.failures = 0;
-      s.lastSyncAt = Date.now();
+      s.lastSyncAt = this.clock.now();
     }
   }
 
@@ -470,8 +474,8 @@ export class ExternalController {
     if (this.stopped || s.retired) return;
     s.failures++;
     const delay = backoffDelay(s.failures, { initialMs: this.opts.retryInitialMs ?? 1000, maxMs: this.opts.retryMaxMs ?? 60_000, jitter: 0.5 }, Math.random);
-    clearTimeout(s.retryTimer);
-    s.retryTimer = setTimeout(() => void this.runNow(s), delay);
+    s.retryTimer?.cancel();
+    s.retryTimer = this.clock.setTimeout(() => void this.runNow(s), delay, { keepAlive: true });
   }
 
   private report(s: ProviderState, fqdn: string, st: Omit<EntrySyncStatus, 'fqdn' | 'provider'>): void {

@@ -10,6 +10,7 @@ import { EndpointStore } from '../../src/sources/index.js';
 import { Route53Provider } from '../../providers/route53/index.js';
 import { startRoute53Sim, type Route53Sim } from '../support/route53-sim/index.js';
 import { desiredFor } from '../support/desired.js';
+import { ManualClock } from '../support/clock.js';
 
 const LB = 'my-lb-123.us-east-1.elb.amazonaws.com';
 const LB_WEST = 'net-lb-456.elb.us-west-2.amazonaws.com';
@@ -27,27 +28,29 @@ async function setup(t: { teardown(f: () => Promise<void>): void }) {
     zoneIds: [zoneId],
   });
   const store = new EndpointStore();
+  const clock = new ManualClock();
   const controller = new ExternalController({
-    desired: desiredFor({ entries, store, lookup: async () => ({ v4: ['192.0.2.50'], v6: [] }) }),
+    desired: desiredFor({ entries, store, lookup: async () => ({ v4: ['192.0.2.50'], v6: [] }), clock }),
     // No aliasHostnames on the binding: the provider's own capability is used.
     bindings: [{ name: 'r53', provider, ownerId: 'gdns-test', policy: 'sync' }],
     logger: silent,
     resync: false,
     debounceMs: 10,
     maxDelayMs: 50,
+    clock,
   });
   t.teardown(async () => {
     await controller.stop();
     await sim.stop();
   });
-  return { sim, zoneId, store, controller };
+  return { sim, zoneId, store, controller, clock };
 }
 
 const changeCalls = (sim: Route53Sim) => sim.calls.filter((c) => c.op === 'ChangeResourceRecordSets').length;
 const at = (sim: Route53Sim, zoneId: string, type: string) => sim.records(zoneId).filter((r) => r.name === 'shop.example.org.' && r.type === type);
 
 test('a load-balancer hostname becomes an alias; a resync changes nothing; an IP target replaces it', async (t) => {
-  const { sim, zoneId, store, controller } = await setup(t);
+  const { sim, zoneId, store, controller, clock } = await setup(t);
   store.upsert(ingress('east', [LB]));
   await controller.start();
   t.deepEqual(at(sim, zoneId, 'A'), [
@@ -62,7 +65,7 @@ test('a load-balancer hostname becomes an alias; a resync changes nothing; an IP
   t.is(changeCalls(sim), before, 'the alias read back (TTL 0) is what we want: no change calls');
 
   store.upsert(ingress('east', ['192.0.2.9']));
-  await new Promise((r) => setTimeout(r, 100));
+  await clock.advance(100);
   await controller.flush();
   t.deepEqual(at(sim, zoneId, 'A'), [{ name: 'shop.example.org.', type: 'A', ttl: 60, values: ['192.0.2.9'] }]);
   const after = changeCalls(sim);
@@ -82,7 +85,7 @@ test('an alias Route53 spells with dualstack. and a trailing dot is not churned'
 });
 
 test('two clusters behind two balancers: weighted aliases with companions, stable on resync', async (t) => {
-  const { sim, zoneId, store, controller } = await setup(t);
+  const { sim, zoneId, store, controller, clock } = await setup(t);
   store.upsert(ingress('east', [LB]));
   store.upsert(ingress('west', [LB_WEST]));
   await controller.start();
@@ -100,7 +103,7 @@ test('two clusters behind two balancers: weighted aliases with companions, stabl
 
   // West goes away: back to one unweighted alias.
   store.remove('west/default/Ingress/web');
-  await new Promise((r) => setTimeout(r, 100));
+  await clock.advance(100);
   await controller.flush();
   t.deepEqual(at(sim, zoneId, 'A').map((r) => [r.setIdentifier, r.alias?.dnsName]), [[undefined, `${LB}.`]]);
 });

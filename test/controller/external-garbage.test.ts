@@ -8,6 +8,7 @@ import { EndpointStore } from '../../src/sources/index.js';
 import { Route53Provider } from '../../providers/route53/index.js';
 import { startRoute53Sim } from '../support/route53-sim/index.js';
 import { desiredFor } from '../support/desired.js';
+import { ManualClock } from '../support/clock.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -16,7 +17,6 @@ const entries: GlobalDnsEntry[] = [
   { fqdn: 'api.example.org', ttl: 60, provider: 'r53', targets: [{ cluster: 'east' }] },
 ];
 const ingress = (name: string, ip: string): Endpoint => ({ cluster: 'east', namespace: 'default', kind: 'Ingress', name, hostnames: [`${name}.example.org`], targets: [ip] });
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('garbage answers: nothing crashes, nothing kept is deleted, sane answers converge', async (t) => {
   const sim = await startRoute53Sim({ seed: 5 });
@@ -36,8 +36,9 @@ test('garbage answers: nothing crashes, nothing kept is deleted, sane answers co
   const store = new EndpointStore();
   store.upsert(ingress('shop', '192.0.2.1'));
   store.upsert(ingress('api', '192.0.2.2'));
+  const clock = new ManualClock();
   const controller = new ExternalController({
-    desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }) }),
+    desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }), clock }),
     bindings: [{ name: 'r53', provider, ownerId: 'gdns', policy: 'sync' }],
     logger,
     resync: false,
@@ -45,6 +46,7 @@ test('garbage answers: nothing crashes, nothing kept is deleted, sane answers co
     maxDelayMs: 50,
     retryInitialMs: 20,
     retryMaxMs: 50,
+    clock,
   });
   t.teardown(async () => {
     await controller.stop();
@@ -57,13 +59,15 @@ test('garbage answers: nothing crashes, nothing kept is deleted, sane answers co
   sim.faults({ garbageShare: 1 });
   store.upsert(ingress('shop', '192.0.2.9'));
   await controller.resync(); // reads fail: the last known state is kept, nothing is planned from an empty read
-  await wait(200);
+  // The debounce and the retries of the failed apply, then what is in flight has ended.
+  await clock.advance(200);
+  await controller.flush();
   t.true(errors.length > 0, 'the failures are reported');
   t.deepEqual(values('api'), ['192.0.2.2'], 'a record we still want is never deleted on a garbage read');
   t.deepEqual(values('shop'), ['192.0.2.1'], 'garbage answers applied nothing');
 
   sim.faults({});
-  await wait(300);
+  await clock.advance(300);
   await controller.resync();
   t.deepEqual(values('shop'), ['192.0.2.9'], 'converged once answers are sane');
   t.deepEqual(values('api'), ['192.0.2.2']);

@@ -9,6 +9,7 @@ import { EndpointStore } from '../../src/sources/index.js';
 import { Route53Provider } from '../../providers/route53/index.js';
 import { startRoute53Sim, type Route53Sim, type SimRecordSet } from '../support/route53-sim/index.js';
 import { desiredFor } from '../support/desired.js';
+import { ManualClock } from '../support/clock.js';
 
 // The SDK warns once per process about Node 20; the tests run on 20 on purpose.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -41,19 +42,21 @@ async function run(policy: Policy, adoptFrom: string[] = []) {
   const provider = new Route53Provider({ endpoint: sim.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }, zoneIds: [zoneId], rateLimitPerSecond: 1000 });
   const store = new EndpointStore();
   for (const [i, fqdn] of names.entries()) store.upsert(ingress(fqdn, `192.0.2.${i + 1}`));
+  const clock = new ManualClock();
   const controller = new ExternalController({
-    desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }) }),
+    desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }), clock }),
     bindings: [{ name: 'r53', provider, ownerId: 'gdns', policy, adoptFrom }],
     logger: silent,
     resync: false,
     debounceMs: 10,
     maxDelayMs: 50,
+    clock,
   });
   await controller.start();
   // A change and a removal after the first sync, so updates and deletes are exercised too.
   store.upsert(ingress('shop.example.org', '192.0.2.100'));
   store.remove('east/default/Ingress/api');
-  await new Promise((r) => setTimeout(r, 100));
+  await clock.advance(100);
   await controller.flush();
   await controller.resync();
   await controller.stop();

@@ -9,6 +9,7 @@ import type { Endpoint, GlobalDnsEntry } from '../../src/model/index.js';
 import { EndpointStore } from '../../src/sources/index.js';
 import { startRfc2136World } from '../providers/rfc2136/backend.js';
 import { desiredFor } from '../support/desired.js';
+import { ManualClock } from '../support/clock.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const ingress = (name: string, ip: string): Endpoint => ({ cluster: 'east', namespace: 'default', kind: 'Ingress', name, hostnames: [`${name}.example.org`], targets: [ip] });
@@ -25,8 +26,9 @@ test('no AXFR rights: upsert-only under a sync policy, foreign records kept, sta
   store.upsert(ingress('api', '192.0.2.2'));
   store.upsert(ingress('blog', '192.0.2.3'));
   const statuses = new Map<string, EntrySyncStatus>();
+  const clock = new ManualClock();
   const controller = new ExternalController({
-    desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }) }),
+    desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }), clock }),
     bindings: [{ name: 'knot', provider: w.provider, ownerId: 'gdns', policy: 'sync' }],
     logger: silent,
     resync: false,
@@ -34,6 +36,7 @@ test('no AXFR rights: upsert-only under a sync policy, foreign records kept, sta
     maxDelayMs: 50,
     retryInitialMs: 60_000,
     onStatus: (s) => statuses.set(s.fqdn, s),
+    clock,
   });
   t.teardown(() => controller.stop());
   await controller.start();
@@ -49,7 +52,7 @@ test('no AXFR rights: upsert-only under a sync policy, foreign records kept, sta
   // An update goes through; a removal deletes nothing.
   store.upsert(ingress('blog', '192.0.2.30'));
   store.remove('east/default/Ingress/shop');
-  await new Promise((r) => setTimeout(r, 100));
+  await clock.advance(100);
   await controller.flush();
   t.deepEqual((await find('blog.example.org'))?.values, ['192.0.2.30'], 'updated');
   t.deepEqual((await find('shop.example.org'))?.values, ['192.0.2.1'], 'never deleted: the zone cannot be listed, so nothing is proven ours');

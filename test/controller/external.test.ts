@@ -8,6 +8,7 @@ import type { Endpoint, GlobalDnsEntry } from '../../src/model/index.js';
 import { EndpointStore } from '../../src/sources/index.js';
 import { InMemoryProvider } from '../../providers/inmemory/index.js';
 import { desiredFor } from '../support/desired.js';
+import { ManualClock } from '../support/clock.js';
 
 const entries: GlobalDnsEntry[] = [
   { fqdn: 'shop.example.test', ttl: 60, provider: 'r53', targets: [{ cluster: 'east' }, { cluster: 'west' }] },
@@ -24,8 +25,10 @@ function setup(opts: { leader?: () => boolean } = {}) {
   provider.seed('Z1', { name: 'shop.example.test', type: 'MX', ttl: 300, values: ['10 mail.example.test'] });
   const store = new EndpointStore();
   const statuses: EntrySyncStatus[] = [];
+  // The stage's debounce, the controller's debounce and maximum delay: all on one manual clock.
+  const clock = new ManualClock();
   const controller = new ExternalController({
-    desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }) }),
+    desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }), clock }),
     bindings: [{ name: 'r53', provider, ownerId: 'gdns-test', policy: 'sync' }],
     logger: silent,
     debounceMs: 20,
@@ -33,11 +36,11 @@ function setup(opts: { leader?: () => boolean } = {}) {
     resync: false,
     canWrite: opts.leader,
     onStatus: (s) => statuses.push(s),
+    clock,
   });
-  return { provider, store, controller, statuses };
+  return { provider, store, controller, statuses, clock };
 }
 
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const show = (p: InMemoryProvider) => p.snapshot('Z1').map((r) => `${r.name} ${r.type} ${r.values.join(',')}`);
 
 test('desired records and their ownership companions are written; foreign records stay', async (t) => {
@@ -67,17 +70,20 @@ test('a name held by someone else is a conflict, reported and never overwritten'
 });
 
 test('a burst of changes is applied in one batch after the quiet period; deletes remove companions', async (t) => {
-  const { provider, store, controller } = setup();
+  const { provider, store, controller, clock } = setup();
   await controller.start();
   const before = provider.calls.filter((c) => c.op === 'apply').length;
+  const applies = () => provider.calls.filter((c) => c.op === 'apply').length - before;
   for (let i = 0; i < 50; i++) store.upsert(ep('east', 'web', ['shop.example.test'], [`192.0.2.${i + 1}`]));
-  await wait(150);
+  await clock.advance(15);
+  t.is(applies(), 0, 'nothing is applied within the quiet period (20 ms)');
+  await clock.advance(135);
+  t.is(applies(), 1, 'the quiet period over, the batch is applied without a flush');
   await controller.flush();
-  const applies = provider.calls.filter((c) => c.op === 'apply').length - before;
-  t.is(applies, 1, 'fifty events, one apply');
+  t.is(applies(), 1, 'fifty events, one apply');
   t.true(show(provider).includes('shop.example.test A 192.0.2.50'));
   store.remove('east/default/Ingress/web');
-  await wait(150);
+  await clock.advance(150);
   await controller.flush();
   t.deepEqual(show(provider).filter((r) => r.includes('shop.example.test') && !r.includes(' MX ')), []);
   t.is(provider.calls.filter((c) => c.op === 'records').length, 1, 'the provider is read at start only, not per change');
@@ -86,10 +92,10 @@ test('a burst of changes is applied in one batch after the quiet period; deletes
 
 test('a follower never writes; once it leads, it writes what is pending', async (t) => {
   let leader = false;
-  const { provider, store, controller } = setup({ leader: () => leader });
+  const { provider, store, controller, clock } = setup({ leader: () => leader });
   store.upsert(ep('east', 'web', ['shop.example.test'], ['192.0.2.1']));
   await controller.start();
-  await wait(50);
+  await clock.advance(50);
   t.is(provider.calls.filter((c) => c.op === 'apply').length, 0);
   leader = true;
   await controller.flush();
@@ -129,8 +135,9 @@ test('a lost answer (applied, reported failed) is healed by reading the zone aga
   };
   const store = new EndpointStore();
   const statuses: EntrySyncStatus[] = [];
+  const clock = new ManualClock();
   const controller = new ExternalController({
-    desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }) }),
+    desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }), clock }),
     bindings: [{ name: 'r53', provider: lossy, ownerId: 'gdns-test', policy: 'sync' }],
     logger: silent,
     debounceMs: 10,
@@ -139,12 +146,13 @@ test('a lost answer (applied, reported failed) is healed by reading the zone aga
     retryInitialMs: 20,
     retryMaxMs: 40,
     onStatus: (s) => statuses.push(s),
+    clock,
   });
   store.upsert(ep('east', 'web', ['shop.example.test'], ['192.0.2.1']));
   await controller.start();
   loseNext = true;
   store.upsert(ep('east', 'web', ['shop.example.test'], ['192.0.2.2']));
-  await wait(400);
+  await clock.advance(400);
   await controller.flush();
   t.true(show(inner).includes('shop.example.test A 192.0.2.2'));
   const applies = inner.calls.filter((c) => c.op === 'apply').length;

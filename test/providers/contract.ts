@@ -13,6 +13,7 @@ import type { Zone } from '../../providers/index.js';
 
 import { CONTRACT_ZONE, TTL, TTL2, type ContractBackend, type ContractWorld } from './world.js';
 import { desiredFor } from '../support/desired.js';
+import { ManualClock } from '../support/clock.js';
 
 export { CONTRACT_ZONE, TTL, TTL2 };
 export type { ContractBackend, ContractWorld };
@@ -173,21 +174,23 @@ export function providerContract(backend: ContractBackend): void {
     const store = new EndpointStore();
     for (const [i, fqdn] of names.entries()) store.upsert(ingress(fqdn, `192.0.2.${i + 1}`));
     const statuses: string[] = [];
+    const clock = new ManualClock();
     const controller = new ExternalController({
-      desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }) }),
+      desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }), clock }),
       bindings: [{ name: 'p', provider: w.provider, ownerId: 'contract', policy }],
       logger: silent,
       resync: false,
       debounceMs: 10,
       maxDelayMs: 50,
       onStatus: (s) => statuses.push(`${s.fqdn} ${s.reason}`),
+      clock,
     });
     await controller.start();
     const first = await w.read();
     // A change and a removal after the first sync: updates and deletes under each policy.
     store.upsert(ingress('old.example.org', '192.0.2.100'));
     store.remove('east/default/Ingress/shop');
-    await new Promise((r) => setTimeout(r, 100));
+    await clock.advance(100);
     await controller.flush();
     await controller.resync();
     await controller.stop();

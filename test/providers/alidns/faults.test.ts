@@ -8,6 +8,7 @@ import type { ProviderCall } from '../../../providers/index.js';
 import { countCalls, EMPTY, lines, provider, readSets, rr, seedSets, SIM_KEY, withSim, ZONE } from './fixture.js';
 import { InstantClock } from '../../support/clock.js';
 import { desiredFor } from '../../support/desired.js';
+import { ManualClock } from '../../support/clock.js';
 
 test('a wrong AccessKey secret: SignatureDoesNotMatch, said to be an authentication failure, secret never shown', async (t) => {
   await withSim({}, async (sim) => {
@@ -138,7 +139,6 @@ test('a reply of the wrong shape is refused before it is trusted', async (t) => 
 
 const entries: GlobalDnsEntry[] = ['shop', 'api'].map((n) => ({ fqdn: `${n}.${ZONE}`, ttl: 600, provider: 'ali', targets: [{ cluster: 'east' }] }));
 const ingress = (name: string, ip: string): Endpoint => ({ cluster: 'east', namespace: 'default', kind: 'Ingress', name, hostnames: [`${name}.${ZONE}`], targets: [ip] });
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('through the controller: garbage never crashes it nor deletes a kept record; sane answers converge', async (t) => {
   await withSim({ seed: 5 }, async (sim) => {
@@ -148,8 +148,9 @@ test('through the controller: garbage never crashes it nor deletes a kept record
     const store = new EndpointStore();
     store.upsert(ingress('shop', '192.0.2.1'));
     store.upsert(ingress('api', '192.0.2.2'));
+    const clock = new ManualClock();
     const controller = new ExternalController({
-      desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }) }),
+      desired: desiredFor({ entries, store, lookup: async () => ({ v4: [], v6: [] }), clock }),
       bindings: [{ name: 'ali', provider: p, ownerId: 'gdns', policy: 'sync' }],
       logger,
       resync: false,
@@ -157,6 +158,7 @@ test('through the controller: garbage never crashes it nor deletes a kept record
       maxDelayMs: 50,
       retryInitialMs: 20,
       retryMaxMs: 50,
+      clock,
     });
     t.teardown(() => controller.stop());
     await controller.start();
@@ -166,13 +168,15 @@ test('through the controller: garbage never crashes it nor deletes a kept record
     sim.faults({ garbageShare: 1 });
     store.upsert(ingress('shop', '192.0.2.9'));
     await controller.resync();
-    await wait(200);
+    // The debounce and the retries of the failed apply, then what is in flight has ended.
+    await clock.advance(200);
+    await controller.flush();
     t.true(errors.length > 0, 'the failures are reported');
     t.deepEqual(values('api'), ['192.0.2.2'], 'a record still wanted is never deleted on a garbage read');
     t.deepEqual(values('shop'), ['192.0.2.1'], 'garbage answers applied nothing');
 
     sim.faults({});
-    await wait(300);
+    await clock.advance(300);
     await controller.resync();
     t.deepEqual(values('shop'), ['192.0.2.9'], 'converged once answers are sane');
     t.deepEqual(values('api'), ['192.0.2.2']);

@@ -264,7 +264,8 @@ export async function startAlidnsSim(options: AlidnsSimOptions = {}): Promise<Al
     const call: AlidnsSimCall = { action, method, path: url.pathname, time: Date.now(), status: 200, throttled: false };
     calls.push(call);
     const requestId = `5A1D0C5E-0000-4000-8000-${String(++requestCounter).padStart(12, '0')}`;
-    if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
+    // Unref'd: a latency still pending when the simulator stops never holds the test process open.
+    if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs).unref());
     let out: string;
     try {
       if (method !== 'GET' && method !== 'POST') throw new SimApiError(403, 'UnsupportedHTTPMethod', 'This http method is not supported.');

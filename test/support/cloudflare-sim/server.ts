@@ -319,7 +319,8 @@ export async function startCloudflareSim(options: CfSimOptions = {}): Promise<Cl
     const r = route(method, url.pathname);
     const call: CfSimCall = { op: r.op, method, path: url.pathname + url.search, status: 200, throttled: false, auth: 'none', time: Date.now() };
     calls.push(call);
-    if (faults.latencyMs) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
+    // Unref'd: a latency still pending when the simulator stops never holds the test process open.
+    if (faults.latencyMs) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs).unref());
     let status = 200;
     let payload: unknown;
     let headers: Record<string, string> = {};

@@ -403,7 +403,9 @@ export async function startRoute53Sim(options: Route53SimOptions = {}): Promise<
     requestCounter++;
     const requestId = `sim-${String(requestCounter).padStart(8, '0')}`;
     const f = faults;
-    if (f.latencyMs) await new Promise((resolve) => setTimeout(resolve, f.latencyMs));
+    // Unref'd: a latency still pending when the simulator stops (60 s in test/observe/shutdown)
+    // never holds the test process open.
+    if (f.latencyMs) await new Promise((resolve) => setTimeout(resolve, f.latencyMs).unref());
     if (f.garbageShare && random() < f.garbageShare) {
       call.code = 'Garbage';
       const junk = '<?xml version="1.0"?>\n<ListResourceRecordSetsResponse><ResourceRecordSets><ResourceRecordSet><Name>\u0000\u00ff';
