@@ -14,102 +14,109 @@ import type { AlpnChallengeLookup, ChallengeLookup } from './server.js';
 import { CertificateStore } from './tls/index.js';
 import type { AlpnChallengeCertificate } from './tls/index.js';
 
-const certificates = new CertificateStore();
-let proxy: ProxyProcess | undefined;
-let pendingRoutes: RouteTable | undefined;
-/** Counts go to the primary's metrics once a second: one message, whatever the request rate. */
-const COUNTS_EVERY_MS = 1000;
-const countsTimer = setInterval(sendCounts, COUNTS_EVERY_MS);
-countsTimer.unref();
+/**
+ * The worker's state lives in this call, not in the module: one worker process, one run.
+ */
+function runWorker(): void {
+  const certificates = new CertificateStore();
+  let proxy: ProxyProcess | undefined;
+  let pendingRoutes: RouteTable | undefined;
+  /** Counts go to the primary's metrics once a second: one message, whatever the request rate. */
+  const COUNTS_EVERY_MS = 1000;
+  const countsTimer = setInterval(sendCounts, COUNTS_EVERY_MS);
+  countsTimer.unref();
 
-function sendCounts(done?: () => void): void {
-  const counts = proxy?.tally.drain();
-  if (counts && process.connected) process.send!({ type: 'counts', counts } satisfies FromWorker, undefined, {}, () => done?.());
-  else done?.();
-}
-
-/** Questions to the primary (it runs ACME), answered by id; unanswered ones give up after 5 s. */
-const waits = new Map<number, (answer: unknown) => void>();
-let nextQuestion = 1;
-
-function send(m: FromWorker): void {
-  process.send?.(m);
-}
-
-function ask<T>(question: (id: number) => FromWorker): Promise<T | undefined> {
-  const id = nextQuestion++;
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      waits.delete(id);
-      resolve(undefined);
-    }, 5000);
-    waits.set(id, (answer) => {
-      clearTimeout(timer);
-      resolve(answer as T | undefined);
-    });
-    send(question(id));
-  });
-}
-
-function answered(id: number, answer: unknown): void {
-  waits.get(id)?.(answer);
-  waits.delete(id);
-}
-
-/** HTTP-01 answers live in the primary. */
-const askChallenge: ChallengeLookup = (host, path) => ask<string>((id) => ({ type: 'challenge', id, host, path }));
-
-/** TLS-ALPN-01 certificates too. */
-const askAlpnChallenge: AlpnChallengeLookup = (servername) => ask<AlpnChallengeCertificate>((id) => ({ type: 'alpn-challenge', id, servername }));
-
-process.on('message', (m: unknown) => {
-  if (!isMessage<ToWorker>(m)) return;
-  switch (m.type) {
-    case 'proxy-config': {
-      if (proxy) return;
-      const logger = createLogger(m.logLevel).child({ module: 'proxy', worker: process.pid });
-      proxy = new ProxyProcess(m.config, certificates, logger, askChallenge, m.alpnChallenges ? askAlpnChallenge : undefined);
-      if (pendingRoutes) proxy.setRoutes(pendingRoutes);
-      proxy.start().then(
-        (l) => send({ type: 'listening', ...l.addresses() }),
-        (e: Error) => {
-          send({ type: 'listen-failed', error: e.message });
-          process.exit(1);
-        },
-      );
-      return;
-    }
-    case 'routes':
-      if (proxy) proxy.setRoutes(m.table);
-      else pendingRoutes = m.table;
-      return;
-    case 'routes-patch':
-      // Patches follow the full table a worker is sent at start, in order (one IPC channel).
-      if (proxy) proxy.patchRoutes(m.set, m.removed);
-      else if (pendingRoutes) pendingRoutes = patchTable(pendingRoutes, m.set, m.removed);
-      return;
-    case 'cert':
-      certificates.set(m.bundle);
-      return;
-    case 'cert-removed':
-      certificates.remove(m.names);
-      return;
-    case 'challenge-answer':
-      answered(m.id, m.body ?? undefined);
-      return;
-    case 'alpn-challenge-answer':
-      answered(m.id, m.certificate ?? undefined);
-      return;
-    case 'stop':
-      clearInterval(countsTimer);
-      void (proxy?.stop() ?? Promise.resolve()).finally(() => sendCounts(() => process.exit(0)));
-      return;
+  function sendCounts(done?: () => void): void {
+    const counts = proxy?.tally.drain();
+    if (counts && process.connected) process.send!({ type: 'counts', counts } satisfies FromWorker, undefined, {}, () => done?.());
+    else done?.();
   }
-});
 
-send({ type: 'ready' });
+  /** Questions to the primary (it runs ACME), answered by id; unanswered ones give up after 5 s. */
+  const waits = new Map<number, (answer: unknown) => void>();
+  let nextQuestion = 1;
 
-// The primary going away takes the worker with it.
-process.on('disconnect', () => process.exit(0));
-process.on('SIGTERM', () => {});
-process.on('SIGINT', () => {});
+  function send(m: FromWorker): void {
+    process.send?.(m);
+  }
+
+  function ask<T>(question: (id: number) => FromWorker): Promise<T | undefined> {
+    const id = nextQuestion++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        waits.delete(id);
+        resolve(undefined);
+      }, 5000);
+      waits.set(id, (answer) => {
+        clearTimeout(timer);
+        resolve(answer as T | undefined);
+      });
+      send(question(id));
+    });
+  }
+
+  function answered(id: number, answer: unknown): void {
+    waits.get(id)?.(answer);
+    waits.delete(id);
+  }
+
+  /** HTTP-01 answers live in the primary. */
+  const askChallenge: ChallengeLookup = (host, path) => ask<string>((id) => ({ type: 'challenge', id, host, path }));
+
+  /** TLS-ALPN-01 certificates too. */
+  const askAlpnChallenge: AlpnChallengeLookup = (servername) => ask<AlpnChallengeCertificate>((id) => ({ type: 'alpn-challenge', id, servername }));
+
+  process.on('message', (m: unknown) => {
+    if (!isMessage<ToWorker>(m)) return;
+    switch (m.type) {
+      case 'proxy-config': {
+        if (proxy) return;
+        const logger = createLogger(m.logLevel).child({ module: 'proxy', worker: process.pid });
+        proxy = new ProxyProcess(m.config, certificates, logger, askChallenge, m.alpnChallenges ? askAlpnChallenge : undefined);
+        if (pendingRoutes) proxy.setRoutes(pendingRoutes);
+        proxy.start().then(
+          (l) => send({ type: 'listening', ...l.addresses() }),
+          (e: Error) => {
+            send({ type: 'listen-failed', error: e.message });
+            process.exit(1);
+          },
+        );
+        return;
+      }
+      case 'routes':
+        if (proxy) proxy.setRoutes(m.table);
+        else pendingRoutes = m.table;
+        return;
+      case 'routes-patch':
+        // Patches follow the full table a worker is sent at start, in order (one IPC channel).
+        if (proxy) proxy.patchRoutes(m.set, m.removed);
+        else if (pendingRoutes) pendingRoutes = patchTable(pendingRoutes, m.set, m.removed);
+        return;
+      case 'cert':
+        certificates.set(m.bundle);
+        return;
+      case 'cert-removed':
+        certificates.remove(m.names);
+        return;
+      case 'challenge-answer':
+        answered(m.id, m.body ?? undefined);
+        return;
+      case 'alpn-challenge-answer':
+        answered(m.id, m.certificate ?? undefined);
+        return;
+      case 'stop':
+        clearInterval(countsTimer);
+        void (proxy?.stop() ?? Promise.resolve()).finally(() => sendCounts(() => process.exit(0)));
+        return;
+    }
+  });
+
+  send({ type: 'ready' });
+
+  // The primary going away takes the worker with it.
+  process.on('disconnect', () => process.exit(0));
+  process.on('SIGTERM', () => {});
+  process.on('SIGINT', () => {});
+}
+
+runWorker();
