@@ -3,7 +3,6 @@ export type { NamePlan, PlanNameOptions } from './name.js';
 export { ALIAS_WEIGHT } from './name.js';
 export { canonicalAliasTarget, isAliasSet } from './alias.js';
 export type { AliasHostnames } from './alias.js';
-export { desiredRecords } from './desired.js';
 export { zoneContent, mergeRecords } from './zone.js';
 export { indexEntries, findEntry, mergeEntries, projectMatches, claimRejection } from './entries.js';
 export type { EntryIndex } from './entries.js';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { desiredRecords, findEntry, indexEntries, planName, projectMatches, targetHostnames } from '../../src/planner/index.js';
+import { findEntry, indexEntries, planName, projectMatches, targetHostnames } from '../../src/planner/index.js';
 import type { ResolvedAddresses } from '../../src/planner/index.js';
 import { appsWildcardEntry, eastShop, eastShopViaLb, ingress, northShop, shopEntry, westShopInProject, westShopNoProject, westShopOtherProject } from './fixtures.js';
 
@@ -87,21 +87,4 @@ test('wildcard entries govern names below them; project ids match in either Ranc
   t.true(projectMatches('p-xyz34', 'c-abc12:p-xyz34'));
   t.false(projectMatches('c-abc12:p-xyz34', 'c-other:p-xyz34'));
   t.false(projectMatches('c-abc12:p-xyz34', 'p-other'));
-});
-
-test('desiredRecords plans every claimed name and collects rejections', (t) => {
-  const blog = ingress({ cluster: 'east', name: 'blog', hostnames: ['blog.apps.example.test'], targets: ['192.0.2.30'] });
-  const stray = ingress({ cluster: 'east', name: 'stray', hostnames: ['stray.example.test'], targets: ['192.0.2.31'] });
-  const byName = new Map([
-    ['shop.example.test', [eastShop, northShop]],
-    ['blog.apps.example.test', [blog]],
-    ['stray.example.test', [stray]],
-  ]);
-  const { records, rejected } = desiredRecords([shopEntry, appsWildcardEntry], byName, none);
-  t.deepEqual(records, [
-    { name: 'blog.apps.example.test', type: 'A', ttl: 120, values: ['192.0.2.30'] },
-    { name: 'shop.example.test', type: 'A', ttl: 300, values: ['192.0.2.10'] },
-    { name: 'shop.example.test', type: 'AAAA', ttl: 300, values: ['2001:db8::10'] },
-  ]);
-  t.deepEqual(rejected.map((r) => `${r.key} ${r.fqdn}`), ['north/shop/Ingress/web shop.example.test', 'east/shop/Ingress/stray stray.example.test']);
 });

@@ -3,7 +3,7 @@ import test from 'ava';
 import { parseLabelSelector } from '../../src/config/selector.js';
 import type { CrdEntryTarget } from '../../src/config/index.js';
 import type { GlobalDnsEntry } from '../../src/model/index.js';
-import { claimRejection, desiredRecords, planName } from '../../src/planner/index.js';
+import { claimRejection, planName } from '../../src/planner/index.js';
 import { ingress } from './fixtures.js';
 
 function entry(targets: CrdEntryTarget[]): GlobalDnsEntry {
@@ -57,7 +57,4 @@ test('the plan publishes the accepted claims only and lists the rejected ones wi
     ['east/loose/Ingress/bare', 'east/sandbox/Ingress/dev'],
   );
   t.true(plan.rejected.every((r) => r.reason.includes('namespaceSelector "env=prod"')));
-  const desired = desiredRecords([e], new Map([['shop.example.test', [web, dev, bare]]]), new Map());
-  t.deepEqual(desired.records.flatMap((r) => r.values), ['192.0.2.10']);
-  t.is(desired.rejected.length, 2);
 });
