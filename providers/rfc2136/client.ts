@@ -3,6 +3,7 @@
 // over UDP when it fits 512 octets and TCP otherwise or on TC, the reply's TSIG verified,
 // and observed once per message sent.
 import { randomInt } from 'node:crypto';
+import type { Clock } from '../../src/kernel/index.js';
 import type { ProviderCallObserver } from '../provider.js';
 import { NetworkError, tcpExchange, udpExchange, type ServerAddress } from './transport.js';
 import { signMessage, TsigError, TsigReplyVerifier, type TsigKey } from './tsig.js';
@@ -19,6 +20,8 @@ export interface DnsClientOptions {
   servers: readonly ServerAddress[];
   key?: TsigKey;
   timeoutMs: number;
+  /** The UDP reply timeout's timer. */
+  clock: Clock;
   /** milliseconds since the epoch (TSIG time signed) */
   now: () => number;
   observe?: ProviderCallObserver;
@@ -103,7 +106,7 @@ export class DnsClient {
       let reply: Reply | undefined;
       const udp = !stream && first.message.length <= UDP_LIMIT;
       if (udp) {
-        const message = await udpExchange(server, first.message, this.o.timeoutMs, (m) => m.length >= 12 && m.readUInt16BE(0) === first.id && (m[2] & 0x80) !== 0);
+        const message = await udpExchange(server, first.message, this.o.timeoutMs, (m) => m.length >= 12 && m.readUInt16BE(0) === first.id && (m[2] & 0x80) !== 0, this.o.clock);
         // Too big for UDP: ask again over TCP. A truncated reply is not used, so its signature is not checked.
         if (message.length >= 12 && (message[2] & 0x02) === 0) reply = this.check(message, first, server, prefix, operation);
       }

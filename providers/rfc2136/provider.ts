@@ -1,3 +1,5 @@
+import { systemClock } from '../../src/kernel/index.js';
+import type { Clock } from '../../src/kernel/index.js';
 import { normalizeName } from '../../src/model/index.js';
 import type { Plan, RecordSet } from '../../src/model/index.js';
 import { applyResult, planChanges, ZoneNotListableError, type ApplyResult, type ChangeResult, type DnsProvider, type ProviderCallObserver, type Zone } from '../provider.js';
@@ -25,7 +27,9 @@ export interface Rfc2136ProviderOptions {
   transfer?: boolean;
   /** Most octets of prerequisites and updates in one UPDATE message (default 60,000: TCP carries 65,535 with header and TSIG). */
   maxMessageBytes?: number;
-  /** milliseconds since the epoch, for TSIG times (default Date.now) */
+  /** The reply timeout over UDP (default systemClock). */
+  clock?: Clock;
+  /** milliseconds since the epoch, for TSIG times (default: the clock's `now()`, wall time on systemClock) */
   now?: () => number;
   observe?: ProviderCallObserver;
 }
@@ -86,7 +90,8 @@ export class Rfc2136Provider implements DnsProvider {
     if (!(this.maxMessageBytes >= 512 && this.maxMessageBytes <= 65_000)) throw new Error(`${this.label}: maxMessageBytes must be 512..65000`);
     const timeoutMs = o.timeoutMs ?? 5000;
     if (!(timeoutMs > 0)) throw new Error(`${this.label}: timeoutMs must be positive`);
-    this.client = new DnsClient({ label: this.label, provider: this.name, servers: this.servers, key, timeoutMs, now: o.now ?? Date.now, observe: o.observe });
+    const clock = o.clock ?? systemClock;
+    this.client = new DnsClient({ label: this.label, provider: this.name, servers: this.servers, key, timeoutMs, clock, now: o.now ?? (() => clock.now()), observe: o.observe });
   }
 
   /** The configured zones (after domain filters); no request is sent. */

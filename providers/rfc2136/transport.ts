@@ -4,6 +4,8 @@
 import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
+import { systemClock } from '../../src/kernel/index.js';
+import type { Clock } from '../../src/kernel/index.js';
 
 /** A server as configured: '127.0.0.1:5300', '[::1]:53', '::1', 'ns2.example.org' (port 53). */
 export interface ServerAddress {
@@ -53,9 +55,10 @@ async function resolve(server: ServerAddress): Promise<{ address: string; family
 
 /**
  * One datagram out, the first datagram back that `accept` takes (a reply with our id from
- * that address); others are ignored, as a stray or spoofed reply must not end the wait.
+ * that address); others are ignored, as a stray or spoofed reply must not end the wait. The
+ * wait is timed on `clock` (default systemClock; kept alive, the request awaits it).
  */
-export async function udpExchange(server: ServerAddress, message: Buffer, timeoutMs: number, accept: (reply: Buffer) => boolean): Promise<Buffer> {
+export async function udpExchange(server: ServerAddress, message: Buffer, timeoutMs: number, accept: (reply: Buffer) => boolean, clock: Clock = systemClock): Promise<Buffer> {
   const { address, family } = await resolve(server);
   return new Promise((resolvePromise, reject) => {
     const sock = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
@@ -63,12 +66,12 @@ export async function udpExchange(server: ServerAddress, message: Buffer, timeou
     const finish = (err: Error | undefined, reply?: Buffer) => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      timer.cancel();
       sock.close();
       if (err) reject(err);
       else resolvePromise(reply!);
     };
-    const timer = setTimeout(() => finish(new NetworkError(`no reply over UDP within ${timeoutMs} ms (timed out)`)), timeoutMs);
+    const timer = clock.setTimeout(() => finish(new NetworkError(`no reply over UDP within ${timeoutMs} ms (timed out)`)), timeoutMs, { keepAlive: true });
     sock.on('message', (msg, rinfo) => {
       if (rinfo.address === address && rinfo.port === server.port && accept(msg)) finish(undefined, msg);
     });
@@ -83,7 +86,8 @@ export async function udpExchange(server: ServerAddress, message: Buffer, timeou
 /**
  * One framed message out over a new TCP connection; every framed reply goes to `onReply`
  * until it returns 'done'. `timeoutMs` bounds the connect and each wait for more bytes, so a
- * long zone transfer that keeps flowing is not cut off.
+ * long zone transfer that keeps flowing is not cut off: the socket's own inactivity timer
+ * (`socket.setTimeout`, reset by Node on every byte), not a kernel clock timer.
  */
 export async function tcpExchange(server: ServerAddress, message: Buffer, timeoutMs: number, onReply: (reply: Buffer) => 'more' | 'done'): Promise<void> {
   if (message.length > 0xffff) throw new Error(`message of ${message.length} bytes is larger than TCP allows (65535)`);

@@ -4,6 +4,7 @@ export type { ClusterRoute, HostRoute, RouteTable, RouteTableOptions, UpstreamRe
 export { Router, pickUpstream, hostName } from './router.js';
 export type { CompiledHost, Balancing } from './router.js';
 export { ProxyProcess } from './process.js';
+export type { ProxyProcessOptions } from './process.js';
 export { upstreamRequestHeaders, clientResponseHeaders, clientFacts } from './headers.js';
 export { startProxy } from './start.js';
 export type { ProxySources, RunningProxy, StartProxyOptions } from './start.js';

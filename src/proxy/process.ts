@@ -1,5 +1,6 @@
 import type { ProxyConfig } from '../config/index.js';
-import type { Logger } from '../kernel/index.js';
+import { systemClock } from '../kernel/index.js';
+import type { Clock, Logger } from '../kernel/index.js';
 import type { ForwardContext } from './forward.js';
 import type { HostRoute, RouteTable } from './route-table.js';
 import { upstreamsOfTable } from './route-table.js';
@@ -11,6 +12,15 @@ import type { CertificateStore } from './tls/index.js';
 import { UpstreamSet } from './upstreams.js';
 import { chooseEngine } from './engine.js';
 import type { Engine } from './engine.js';
+
+export interface ProxyProcessOptions {
+  /** HTTP-01 answers (a round trip to the primary in a worker). */
+  challenges?: ChallengeLookup;
+  /** TLS-ALPN-01 certificates: given, the HTTPS listener peeks at each ClientHello. */
+  alpnChallenges?: AlpnChallengeLookup;
+  /** Every timer of the process: timeouts' sweeps, health checks, handshake and stop timers (default systemClock). */
+  clock?: Clock;
+}
 
 /**
  * The proxy as one process runs it (a worker, or the main process with `workers: 0`):
@@ -26,6 +36,7 @@ export class ProxyProcess implements ForwardContext {
   readonly tally = new ProxyTally();
   private readonly upstreams: UpstreamSet;
   private listeners: Listeners | undefined;
+  private readonly clock: Clock;
   /** The HTTP/1.x engine; the primary decided and logged it (start.ts), `auto` is resolved here for a lone process. */
   readonly engine: Engine;
 
@@ -33,17 +44,22 @@ export class ProxyProcess implements ForwardContext {
     readonly config: ProxyConfig,
     private readonly certificates: CertificateStore,
     private readonly logger: Logger,
-    private readonly challenges?: ChallengeLookup,
-    private readonly alpnChallenges?: AlpnChallengeLookup,
+    private readonly o: ProxyProcessOptions = {},
   ) {
+    this.clock = o.clock ?? systemClock;
     this.engine = chooseEngine(config.engine).engine;
-    this.upstreams = new UpstreamSet(config, (u, healthy) => {
-      if (healthy) logger.info({ upstream: u.origin }, `upstream ${u.origin} is back after a successful check`);
-      else {
-        this.tally.ejection(u.cluster, u.origin);
-        logger.warn({ upstream: u.origin, failures: u.failures }, `upstream ${u.origin} ejected after ${u.failures} consecutive failures`);
-      }
-    }, this.engine);
+    this.upstreams = new UpstreamSet(
+      config,
+      (u, healthy) => {
+        if (healthy) logger.info({ upstream: u.origin }, `upstream ${u.origin} is back after a successful check`);
+        else {
+          this.tally.ejection(u.cluster, u.origin);
+          logger.warn({ upstream: u.origin, failures: u.failures }, `upstream ${u.origin} ejected after ${u.failures} consecutive failures`);
+        }
+      },
+      this.engine,
+      this.clock,
+    );
     this.router = new Router({ hosts: [] }, this.upstreams, this.tally);
   }
 
@@ -53,9 +69,10 @@ export class ProxyProcess implements ForwardContext {
       engine: this.engine,
       ctx: this,
       certificates: this.certificates,
-      challenges: this.challenges,
-      alpnChallenges: this.alpnChallenges,
+      challenges: this.o.challenges,
+      alpnChallenges: this.o.alpnChallenges,
       logger: this.logger,
+      clock: this.clock,
     });
     return this.listeners;
   }

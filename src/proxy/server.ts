@@ -4,7 +4,8 @@ import type { Server as NetServer, Socket } from 'node:net';
 import tls from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import type { ProxyConfig, ProxyListen } from '../config/index.js';
-import type { Logger } from '../kernel/index.js';
+import { systemClock } from '../kernel/index.js';
+import type { Clock, Logger } from '../kernel/index.js';
 import { ACME_CHALLENGE_PREFIX, bundleCovers, redirectTarget } from './tls/index.js';
 import type { AlpnChallengeCertificate, CertificateStore } from './tls/index.js';
 import { CLIENT_HELLO_PEEK_LIMIT, parseClientHello } from './tls/client-hello.js';
@@ -34,6 +35,8 @@ export interface ListenerOptions {
   /** Given (ACME with tls-alpn-01): the HTTPS listener peeks at each ClientHello first. */
   alpnChallenges?: AlpnChallengeLookup;
   logger: Logger;
+  /** The client timeouts' sweep, the ClientHello and stop timers (default systemClock). */
+  clock?: Clock;
 }
 
 export interface Listeners {
@@ -55,7 +58,8 @@ export interface Listeners {
 export async function startListeners(o: ListenerOptions): Promise<Listeners> {
   const { config, ctx } = o;
   const t = config.timeouts;
-  const deadlines = new Deadlines(sweepInterval([t.clientHeadersMs, t.clientRequestMs, t.clientIdleMs]));
+  const clock = o.clock ?? systemClock;
+  const deadlines = new Deadlines(sweepInterval([t.clientHeadersMs, t.clientRequestMs, t.clientIdleMs]), clock);
   const h1 = (proto: 'http' | 'https', onRequest: (ex: ClientExchange) => void): ClientConnections =>
     clientConnections(
       o.engine,
@@ -92,7 +96,7 @@ export async function startListeners(o: ListenerOptions): Promise<Listeners> {
     const server = net.createServer((socket) => connections.handle(socket));
     await listen(server, config.http);
     result.http = server;
-    closers.push(() => closeServer(server, connections));
+    closers.push(() => closeServer(server, connections, clock));
   }
 
   if (config.https !== false) {
@@ -140,13 +144,13 @@ export async function startListeners(o: ListenerOptions): Promise<Listeners> {
     // not a challenge to the http2 server (which then never listens itself).
     const alpnChallenges = o.alpnChallenges;
     const listening = alpnChallenges
-      ? net.createServer((socket) => peekClientHello(socket, { lookup: alpnChallenges, logger: o.logger, timeoutMs: t.clientHeadersMs, tlsServer: server }))
+      ? net.createServer((socket) => peekClientHello(socket, { lookup: alpnChallenges, logger: o.logger, timeoutMs: t.clientHeadersMs, tlsServer: server, clock }))
       : server;
     await listen(listening, config.https);
     result.https = listening;
     httpsPort = addressOf(listening)?.port ?? 443;
     closers.push(() =>
-      closeServer(listening, connections, () => {
+      closeServer(listening, connections, clock, () => {
         for (const s of sessions) s.close();
       })
     );
@@ -209,6 +213,7 @@ async function answerChallenge(lookup: ChallengeLookup, ctx: ForwardContext, ex:
 }
 
 const ACME_TLS_ALPN = 'acme-tls/1';
+const KEEP_ALIVE = { keepAlive: true } as const;
 
 interface PeekOptions {
   lookup: AlpnChallengeLookup;
@@ -217,6 +222,7 @@ interface PeekOptions {
   timeoutMs: number;
   /** where every connection that is not a challenge goes, with its bytes put back */
   tlsServer: NetServer;
+  clock: Clock;
 }
 
 /**
@@ -230,10 +236,11 @@ function peekClientHello(socket: Socket, o: PeekOptions): void {
   const chunks: Buffer[] = [];
   let size = 0;
   const onError = (): void => {
-    clearTimeout(timer);
+    timer.cancel();
     socket.destroy();
   };
-  const timer = setTimeout(() => socket.destroy(), o.timeoutMs);
+  // Kept alive, as the plain timer was (the socket holds the process anyway).
+  const timer = o.clock.setTimeout(() => socket.destroy(), o.timeoutMs, KEEP_ALIVE);
   const onData = (chunk: Buffer): void => {
     chunks.push(chunk);
     size += chunk.length;
@@ -244,7 +251,7 @@ function peekClientHello(socket: Socket, o: PeekOptions): void {
     socket.off('data', onData);
     socket.off('error', onError);
     socket.off('end', onError);
-    clearTimeout(timer);
+    timer.cancel();
     if (typeof hello === 'object' && hello.servername !== undefined && hello.alpn.includes(ACME_TLS_ALPN)) {
       void answerAlpnChallenge(socket, peeked, hello.servername, o);
       return;
@@ -288,9 +295,9 @@ async function answerAlpnChallenge(socket: Socket, peeked: Buffer, servername: s
   }
   socket.unshift(peeked);
   const secure = new tls.TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: [ACME_TLS_ALPN] });
-  const timer = setTimeout(() => secure.destroy(), o.timeoutMs);
+  const timer = o.clock.setTimeout(() => secure.destroy(), o.timeoutMs, KEEP_ALIVE);
   secure.on('error', () => secure.destroy());
-  secure.on('close', () => clearTimeout(timer));
+  secure.on('close', () => timer.cancel());
   secure.once('secure', () => {
     o.logger.info({ servername, remote: socket.remoteAddress }, `acme: TLS-ALPN-01 challenge certificate for ${servername} served to ${socket.remoteAddress ?? '?'}`);
     secure.end();
@@ -319,15 +326,15 @@ function addressOf(server: NetServer | undefined): { host: string; port: number 
 }
 
 /** Stops accepting, lets requests in flight finish (up to 10 s), closes idle connections at once. */
-function closeServer(server: NetServer, connections: ClientConnections, closeSessions?: () => void): Promise<void> {
+function closeServer(server: NetServer, connections: ClientConnections, clock: Clock, closeSessions?: () => void): Promise<void> {
   return new Promise((resolve) => {
-    const force = setTimeout(() => {
+    // Not kept alive (as before): the server and its connections hold the process until then.
+    const force = clock.setTimeout(() => {
       connections.closeAll();
       resolve();
     }, 10_000);
-    force.unref();
     server.close(() => {
-      clearTimeout(force);
+      force.cancel();
       resolve();
     });
     connections.closeIdle();

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ProxyConfig } from '../config/index.js';
 import type { GlobalDnsEntry } from '../model/index.js';
-import { childLogger, type Logger } from '../kernel/index.js';
+import { childLogger, type Clock, type Logger } from '../kernel/index.js';
 import type { ProxyMetrics } from '../observe/index.js';
 import { startProxy } from './start.js';
 import type { ProxySources, RunningProxy } from './start.js';
@@ -18,6 +18,8 @@ export interface ProxyServiceOptions extends ProxySources {
   kube?: { kubeConfig: KubeConfig; namespace: string };
   /** Requests, upstream latency and ejections (the admin listener's /metrics). */
   metrics?: ProxyMetrics;
+  /** The TLS manager's and the proxy's timers (default systemClock; workers keep their own). */
+  clock?: Clock;
 }
 
 export interface ProxyService extends RunningProxy {
@@ -35,6 +37,7 @@ export async function startProxyService(o: ProxyServiceOptions): Promise<ProxySe
     stateDir: o.stateDir,
     store: certificates,
     logger: childLogger(o.logger, { module: 'tls' }),
+    clock: o.clock,
     ...(acme
       ? {
         acme: {
@@ -62,6 +65,7 @@ export async function startProxyService(o: ProxyServiceOptions): Promise<ProxySe
     logger: o.logger,
     logLevel: o.logLevel,
     metrics: o.metrics,
+    clock: o.clock,
   });
   // After the listeners: the CA validates through them (HTTP-01 on HTTP, TLS-ALPN-01 on HTTPS).
   await tls.start();

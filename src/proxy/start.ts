@@ -3,9 +3,11 @@ import type { Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { ProxyConfig } from '../config/index.js';
 import type { GlobalDnsEntry } from '../model/index.js';
-import type { Logger } from '../kernel/index.js';
+import { systemClock } from '../kernel/index.js';
+import type { Clock, Logger } from '../kernel/index.js';
 import type { ProxyMetrics } from '../observe/index.js';
 import type { DesiredState } from '../desired/index.js';
+import { every } from './every.js';
 import { isMessage } from './messages.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { ProxyProcess } from './process.js';
@@ -33,6 +35,12 @@ export interface StartProxyOptions extends ProxySources {
   logLevel: string;
   /** Where the request counts go (every second from each process, and at stop). */
   metrics?: ProxyMetrics;
+  /**
+   * The timers of this process (default systemClock): with `workers: 0` all of the proxy's
+   * (ProxyProcess); with workers the primary's own (counts, restart and stop timers), the
+   * workers running on their system clock.
+   */
+  clock?: Clock;
 }
 
 export interface RunningProxy {
@@ -74,9 +82,10 @@ export async function startProxy(o: StartProxyOptions): Promise<RunningProxy> {
   let stopWorkers: () => Promise<void>;
   const challenges: ChallengeLookup | undefined = o.challenges ? (host, path) => o.challenges!.respond(host, path) : undefined;
   const alpnChallenges: AlpnChallengeLookup | undefined = o.alpnChallenges ? (servername) => o.alpnChallenges!.certificate(servername) : undefined;
+  const clock = o.clock ?? systemClock;
 
   if (o.config.workers === 0) {
-    const proc = new ProxyProcess(o.config, o.certificates, o.logger, challenges, alpnChallenges);
+    const proc = new ProxyProcess(o.config, o.certificates, o.logger, { challenges, alpnChallenges, clock });
     proc.setRoutes(table());
     patch = (set, removed) => proc.patchRoutes(set, removed);
     await proc.start();
@@ -85,16 +94,15 @@ export async function startProxy(o: StartProxyOptions): Promise<RunningProxy> {
       const counts = proc.tally.drain();
       if (counts) o.metrics?.add(counts);
     };
-    const countsTimer = setInterval(flush, 1000);
-    countsTimer.unref();
+    const countsTimer = every(clock, 1000, flush);
     addresses = () => proc.addresses();
     stopWorkers = async () => {
-      clearInterval(countsTimer);
+      countsTimer.cancel();
       await proc.stop();
       flush();
     };
   } else {
-    const pool = await startWorkers(o, table);
+    const pool = await startWorkers(o, table, clock);
     patch = (set, removed) => pool.broadcast({ type: 'routes-patch', set, removed });
     addresses = () => pool.addresses;
     stopWorkers = () => pool.stop();
@@ -137,7 +145,7 @@ interface WorkerPool {
  * Forks the workers and keeps them fed: a new (or restarted) worker gets the config, the
  * current table and every certificate before it listens; certificate changes go to all.
  */
-async function startWorkers(o: StartProxyOptions, currentTable: () => RouteTable): Promise<WorkerPool> {
+async function startWorkers(o: StartProxyOptions, currentTable: () => RouteTable, clock: Clock): Promise<WorkerPool> {
   const log = o.logger;
   const here = fileURLToPath(import.meta.url);
   // Same extension as this file: .js when built, .ts when run through tsx.
@@ -157,9 +165,10 @@ async function startWorkers(o: StartProxyOptions, currentTable: () => RouteTable
         [...workers].map(
           (w) =>
             new Promise<void>((resolve) => {
-              const kill = setTimeout(() => w.process.kill('SIGKILL'), 12_000);
+              // Kept alive: the stop waits on it.
+              const kill = clock.setTimeout(() => w.process.kill('SIGKILL'), 12_000, { keepAlive: true });
               w.once('exit', () => {
-                clearTimeout(kill);
+                kill.cancel();
                 resolve();
               });
               if (w.isConnected()) w.send({ type: 'stop' } satisfies ToWorker);
@@ -206,7 +215,7 @@ async function startWorkers(o: StartProxyOptions, currentTable: () => RouteTable
         if (stopping) return;
         log.error({ pid: w.process.pid, code, signal }, 'proxy worker died; starting another');
         // A worker that cannot start at all would loop; one second apart keeps the log readable.
-        setTimeout(() => void fork().catch((e: Error) => log.error({ err: e.message }, e.message)), 1000).unref();
+        clock.setTimeout(() => void fork().catch((e: Error) => log.error({ err: e.message }, e.message)), 1000);
       });
     });
 

@@ -3,6 +3,8 @@ import tls from 'node:tls';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { ProxyConfig } from '../config/index.js';
+import { systemClock } from '../kernel/index.js';
+import type { Clock, TimerHandle } from '../kernel/index.js';
 import { Deadlines, sweepInterval } from './h1/index.js';
 import type { UpstreamPool } from './h1/index.js';
 import { upstreamPool } from './engine.js';
@@ -19,7 +21,8 @@ const UPSTREAM_IDLE_MS = 4000;
  * One upstream endpoint as a worker sees it: its keep-alive pool, the requests in flight, and
  * its health. An endpoint is ejected after `ejectAfter` consecutive failures and comes back
  * only after an active check succeeds, so a dead cluster costs one failed attempt per
- * `ejectAfter`, not one per request.
+ * `ejectAfter`, not one per request. The checks are timed on the kernel clock of its
+ * `Deadlines` (the pool's timeouts run on the same one).
  */
 export class Upstream {
   readonly key: string;
@@ -36,8 +39,9 @@ export class Upstream {
   served = 0;
   /** The cluster the route table names it for (metrics' label for its ejections). */
   cluster = '';
-  private checkTimer: NodeJS.Timeout | undefined;
+  private checkTimer: TimerHandle | undefined;
   private closed = false;
+  private readonly clock: Clock;
 
   constructor(
     ref: UpstreamRef,
@@ -53,6 +57,7 @@ export class Upstream {
     this.host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     this.secure = url.protocol === 'https:';
     this.port = Number(url.port) || (this.secure ? 443 : 80);
+    this.clock = deadlines.clock;
     const t = config.timeouts;
     this.pool = upstreamPool(
       engine,
@@ -92,25 +97,25 @@ export class Upstream {
   /** Closes the pool once its requests in flight have finished. */
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.checkTimer);
+    this.checkTimer?.cancel();
     await this.pool.close().catch(() => {});
   }
 
   /** Closes now, failing what is in flight. */
   async destroy(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.checkTimer);
+    this.checkTimer?.cancel();
     await this.pool.destroy().catch(() => {});
   }
 
   private scheduleCheck(): void {
     if (this.closed) return;
-    this.checkTimer = setTimeout(() => void this.check(), this.config.healthCheck.intervalMs);
-    this.checkTimer.unref();
+    // In the background: an ejected upstream does not keep the process alive.
+    this.checkTimer = this.clock.setTimeout(() => void this.check(), this.config.healthCheck.intervalMs);
   }
 
   private async check(): Promise<void> {
-    const ok = await probe(this, this.config.healthCheck);
+    const ok = await probe(this, this.config.healthCheck, this.clock);
     if (this.closed) return;
     if (ok) {
       this.ejected = false;
@@ -122,20 +127,25 @@ export class Upstream {
   }
 }
 
-/** One active check: a TCP (or TLS) connect, or a GET answering below 500. */
-export function probe(u: Pick<Upstream, 'host' | 'port' | 'secure' | 'servername'>, hc: ProxyConfig['healthCheck']): Promise<boolean> {
+/** One active check: a TCP (or TLS) connect, or a GET answering below 500, within `hc.timeoutMs` on `clock`. */
+export function probe(u: Pick<Upstream, 'host' | 'port' | 'secure' | 'servername'>, hc: ProxyConfig['healthCheck'], clock: Clock = systemClock): Promise<boolean> {
   return new Promise((resolve) => {
     let done = false;
     const finish = (ok: boolean): void => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      timer.cancel();
       resolve(ok);
     };
-    const timer = setTimeout(() => {
-      finish(false);
-      cleanup();
-    }, hc.timeoutMs);
+    // Kept alive, as before: the check is awaited.
+    const timer = clock.setTimeout(
+      () => {
+        finish(false);
+        cleanup();
+      },
+      hc.timeoutMs,
+      { keepAlive: true },
+    );
     let cleanup = (): void => {};
     if (hc.type === 'tcp') {
       const sock = u.secure
@@ -184,9 +194,11 @@ export class UpstreamSet {
     private readonly config: Pick<ProxyConfig, 'timeouts' | 'limits' | 'healthCheck'>,
     private readonly onHealth: (u: Upstream, healthy: boolean) => void = () => {},
     private readonly engine: Engine = 'llhttp',
+    /** The upstream timeouts' sweep and the health checks (default systemClock). */
+    clock: Clock = systemClock,
   ) {
     const t = config.timeouts;
-    this.deadlines = new Deadlines(sweepInterval([t.connectMs, t.headersMs, t.bodyMs]));
+    this.deadlines = new Deadlines(sweepInterval([t.connectMs, t.headersMs, t.bodyMs]), clock);
   }
 
   get(ref: UpstreamRef): Upstream {

@@ -4,7 +4,10 @@
  * certificates the primary pushes.
  */
 import process from 'node:process';
+import { systemClock } from '../kernel/index.js';
+import type { Clock } from '../kernel/index.js';
 import { createLogger } from '../observe/index.js';
+import { every } from './every.js';
 import { isMessage } from './messages.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { ProxyProcess } from './process.js';
@@ -15,16 +18,16 @@ import { CertificateStore } from './tls/index.js';
 import type { AlpnChallengeCertificate } from './tls/index.js';
 
 /**
- * The worker's state lives in this call, not in the module: one worker process, one run.
+ * The worker's state lives in this call, not in the module: one worker process, one run. Its
+ * timers (and its ProxyProcess's) are on `clock`: the system clock, a worker being a process of its own.
  */
-function runWorker(): void {
+function runWorker(clock: Clock = systemClock): void {
   const certificates = new CertificateStore();
   let proxy: ProxyProcess | undefined;
   let pendingRoutes: RouteTable | undefined;
   /** Counts go to the primary's metrics once a second: one message, whatever the request rate. */
   const COUNTS_EVERY_MS = 1000;
-  const countsTimer = setInterval(sendCounts, COUNTS_EVERY_MS);
-  countsTimer.unref();
+  const countsTimer = every(clock, COUNTS_EVERY_MS, () => sendCounts());
 
   function sendCounts(done?: () => void): void {
     const counts = proxy?.tally.drain();
@@ -43,12 +46,17 @@ function runWorker(): void {
   function ask<T>(question: (id: number) => FromWorker): Promise<T | undefined> {
     const id = nextQuestion++;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        waits.delete(id);
-        resolve(undefined);
-      }, 5000);
+      // Kept alive, as before: a request waits on the answer.
+      const timer = clock.setTimeout(
+        () => {
+          waits.delete(id);
+          resolve(undefined);
+        },
+        5000,
+        { keepAlive: true },
+      );
       waits.set(id, (answer) => {
-        clearTimeout(timer);
+        timer.cancel();
         resolve(answer as T | undefined);
       });
       send(question(id));
@@ -72,7 +80,7 @@ function runWorker(): void {
       case 'proxy-config': {
         if (proxy) return;
         const logger = createLogger(m.logLevel).child({ module: 'proxy', worker: process.pid });
-        proxy = new ProxyProcess(m.config, certificates, logger, askChallenge, m.alpnChallenges ? askAlpnChallenge : undefined);
+        proxy = new ProxyProcess(m.config, certificates, logger, { challenges: askChallenge, alpnChallenges: m.alpnChallenges ? askAlpnChallenge : undefined, clock });
         if (pendingRoutes) proxy.setRoutes(pendingRoutes);
         proxy.start().then(
           (l) => send({ type: 'listening', ...l.addresses() }),
@@ -105,7 +113,7 @@ function runWorker(): void {
         answered(m.id, m.certificate ?? undefined);
         return;
       case 'stop':
-        clearInterval(countsTimer);
+        countsTimer.cancel();
         void (proxy?.stop() ?? Promise.resolve()).finally(() => sendCounts(() => process.exit(0)));
         return;
     }

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { LAST_CHUNK, writeChunk } from './chunked.js';
 import type { BodySink, ClientConnections, ClientExchange, RequestBody } from './contract.js';
 import { BodyTooLargeError } from './contract.js';
+import type { Clock } from '../../kernel/index.js';
 import type { Deadlines, HasDeadline } from './deadlines.js';
 import { BODY, HttpParser, isParseError, methodName, pauseReading, resumeReading } from './http-parser.js';
 import type { ParseError } from './http-parser.js';
@@ -26,6 +27,7 @@ export interface H1Options {
   idleMs: number;
   /** Request bodies of unknown length are cut at this many bytes (413). */
   maxBodyBytes: number;
+  /** The client connections' timeouts, on its kernel clock (`deadlines.clock`). */
   deadlines: Deadlines;
   onRequest(ex: ClientExchange): void;
   onUpgrade(req: UpgradeRequest, head: Buffer): void;
@@ -39,8 +41,12 @@ export interface H1Options {
 export class H1Connections implements ClientConnections {
   readonly live = new Set<ClientConnection>();
   closing = false;
+  /** `o.deadlines.clock`: what the connections read the time from. */
+  readonly clock: Clock;
 
-  constructor(readonly o: H1Options) {}
+  constructor(readonly o: H1Options) {
+    this.clock = o.deadlines.clock;
+  }
 
   handle(socket: Socket): void {
     new ClientConnection(socket, this);
@@ -102,7 +108,7 @@ class ClientConnection implements HasDeadline {
     socket.once('close', () => this.onClose());
     // A new connection must send its first head in time, like any other.
     this.receiving = 'head';
-    this.startedAt = Date.now();
+    this.startedAt = server.clock.now();
     this.deadline = this.startedAt + o.headersMs;
     server.live.add(this);
     o.deadlines.add(this);
@@ -150,7 +156,7 @@ class ClientConnection implements HasDeadline {
     }
     this.reading = bodyLength !== 0 ? ex : null;
     // A head that came whole in one read starts its request now (a partial one started at its first bytes).
-    if (this.receiving !== 'head') this.startedAt = Date.now();
+    if (this.receiving !== 'head') this.startedAt = this.server.clock.now();
     if (bodyLength !== 0 && this.server.o.requestMs > 0) {
       this.receiving = 'body';
       this.deadline = this.startedAt + this.server.o.requestMs;
@@ -191,7 +197,7 @@ class ClientConnection implements HasDeadline {
     if (this.receiving === null && this.reading === null && r > 0 && this.isIdle()) {
       // The first bytes of a new request head.
       this.receiving = 'head';
-      this.startedAt = Date.now();
+      this.startedAt = this.server.clock.now();
       this.deadline = this.startedAt + this.server.o.headersMs;
     }
   }
@@ -226,7 +232,7 @@ class ClientConnection implements HasDeadline {
       this.start(next);
       return;
     }
-    if (this.receiving === null && this.reading === null) this.deadline = Date.now() + this.server.o.idleMs;
+    if (this.receiving === null && this.reading === null) this.deadline = this.server.clock.now() + this.server.o.idleMs;
   }
 
   pause(reason: number): void {

@@ -80,7 +80,7 @@ export class UpstreamConnection implements HasDeadline {
     this.socket.once(o.secure ? 'secureConnect' : 'connect', this.onConnected);
     this.socket.on('error', (err: NodeJS.ErrnoException) => (this.lastError = err));
     this.socket.once('close', this.onClose);
-    this.deadline = Date.now() + o.connectMs;
+    this.deadline = deadlines.clock.now() + o.connectMs;
     deadlines.add(this);
   }
 
@@ -132,7 +132,7 @@ export class UpstreamConnection implements HasDeadline {
     else if (req.bodyLength < 0) head += 'transfer-encoding: chunked\r\n\r\n';
     else head += '\r\n';
     this.phase = 'head';
-    this.deadline = Date.now() + this.o.headersMs;
+    this.deadline = this.deadlines.clock.now() + this.o.headersMs;
     this.socket.write(head, 'latin1');
     if (req.body) {
       this.bodyDone = false;
@@ -157,7 +157,7 @@ export class UpstreamConnection implements HasDeadline {
         if (chunked) socket.write(LAST_CHUNK, 'latin1');
         this.bodyDone = true;
         // The wait for the head starts once the request is all sent.
-        if (this.phase === 'head') this.deadline = Date.now() + this.o.headersMs;
+        if (this.phase === 'head') this.deadline = this.deadlines.clock.now() + this.o.headersMs;
       },
       fail: (err) => {
         if (current()) this.fail(err);
@@ -183,7 +183,7 @@ export class UpstreamConnection implements HasDeadline {
     this.responseStarted = true;
     this.keepAlive = keepAlive;
     this.phase = 'body';
-    this.deadline = Date.now() + this.o.bodyMs;
+    this.deadline = this.deadlines.clock.now() + this.o.bodyMs;
     handler.onHeaders(status, headers, this.resume, statusText);
     return this.skipBody ? NO_BODY : BODY;
   }
@@ -191,7 +191,7 @@ export class UpstreamConnection implements HasDeadline {
   private onBody(chunk: Buffer): void {
     const handler = this.handler;
     if (handler === null) return;
-    if (!this.paused) this.deadline = Date.now() + this.o.bodyMs;
+    if (!this.paused) this.deadline = this.deadlines.clock.now() + this.o.bodyMs;
     if (!handler.onData(chunk) && !this.paused) {
       // The client reads slower than the upstream sends: stop reading it (no timeout while we hold it).
       this.paused = true;
@@ -203,7 +203,7 @@ export class UpstreamConnection implements HasDeadline {
   private readonly resume = (): void => {
     if (!this.paused) return;
     this.paused = false;
-    if (this.phase === 'body') this.deadline = Date.now() + this.o.bodyMs;
+    if (this.phase === 'body') this.deadline = this.deadlines.clock.now() + this.o.bodyMs;
     resumeReading(this.socket);
   };
 
@@ -223,7 +223,7 @@ export class UpstreamConnection implements HasDeadline {
     handler.onComplete();
     if (reusable) {
       this.phase = 'idle';
-      this.deadline = Date.now() + this.o.idleMs;
+      this.deadline = this.deadlines.clock.now() + this.o.idleMs;
       this.owner.released(this);
     } else {
       this.socket.destroy();

@@ -135,7 +135,7 @@ class AgentExchange {
 
   private arm(phase: Phase, ms: number): void {
     this.phase = phase;
-    this.deadline = Date.now() + ms;
+    this.deadline = this.pool.deadlines.clock.now() + ms;
     this.pool.deadlines.add(this);
   }
 
@@ -163,7 +163,7 @@ class AgentExchange {
         creq.end();
         this.bodyDone = true;
         // The wait for the head starts once the request is all sent.
-        if (this.phase === 'head') this.deadline = Date.now() + this.pool.o.headersMs;
+        if (this.phase === 'head') this.deadline = this.pool.deadlines.clock.now() + this.pool.o.headersMs;
       },
       fail: (err) => {
         if (current()) this.fail(err);
@@ -182,12 +182,12 @@ class AgentExchange {
     const resume = (): void => {
       if (!this.paused || this.phase !== 'body') return;
       this.paused = false;
-      this.deadline = Date.now() + o.bodyMs;
+      this.deadline = this.pool.deadlines.clock.now() + o.bodyMs;
       res.resume();
     };
     res.on('data', (chunk: Buffer) => {
       if (this.phase !== 'body') return;
-      if (!this.paused) this.deadline = Date.now() + o.bodyMs;
+      if (!this.paused) this.deadline = this.pool.deadlines.clock.now() + o.bodyMs;
       if (!this.handler.onData(chunk) && !this.paused) {
         // The client reads slower than the upstream sends: stop reading it (no timeout while we hold it).
         this.paused = true;
