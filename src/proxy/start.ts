@@ -7,7 +7,7 @@ import { systemClock } from '../kernel/index.js';
 import type { Clock, Logger } from '../kernel/index.js';
 import type { ProxyMetrics } from '../observe/index.js';
 import type { DesiredState } from '../desired/index.js';
-import { every } from './every.js';
+import { every } from '../kernel/index.js';
 import { isMessage } from './messages.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { ProxyProcess } from './process.js';

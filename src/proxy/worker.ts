@@ -7,7 +7,7 @@ import process from 'node:process';
 import { systemClock } from '../kernel/index.js';
 import type { Clock } from '../kernel/index.js';
 import { createLogger } from '../observe/index.js';
-import { every } from './every.js';
+import { every } from '../kernel/index.js';
 import { isMessage } from './messages.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { ProxyProcess } from './process.js';

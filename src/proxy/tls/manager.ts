@@ -8,7 +8,7 @@
 // serving the last good certificate and records the error in `status()`.
 import cron, { type ScheduledTask } from 'node-cron';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { systemClock, type Clock, type Logger } from '../../kernel/index.js';
+import { every, systemClock, type Clock, type Logger } from '../../kernel/index.js';
 import { CertificateStore } from './store.js';
 import { bundleFromPem, normaliseName, readCertificate, type CertificateBundle } from './bundle.js';
 import { FileCertificateWatcher } from './files.js';
@@ -96,20 +96,6 @@ interface Source {
   stop?: () => void;
   file?: { certFile: string; keyFile: string };
   secret?: SecretRef;
-}
-
-/** Calls `fn` every `ms` on `clock` (not kept alive) until the returned stop is called. */
-function every(clock: Clock, ms: number, fn: () => void): () => void {
-  let stopped = false;
-  let timer = clock.setTimeout(function tick() {
-    if (stopped) return;
-    timer = clock.setTimeout(tick, ms);
-    fn();
-  }, ms);
-  return () => {
-    stopped = true;
-    timer.cancel();
-  };
 }
 
 export class TlsManager {
@@ -290,14 +276,16 @@ export class TlsManager {
           this.fail(src, err as Error);
         }
       };
-      src.stop = every(this.clock, this.opts.kube?.secretPollMs ?? 30_000, () => void poll());
+      const polling = every(this.clock, this.opts.kube?.secretPollMs ?? 30_000, () => void poll());
+      src.stop = () => polling.cancel();
       await poll();
     } else if (src.kind === 'acme') {
       await this.loadStored(src);
       if (this.ordering && (!src.bundle || this.isDue(src.bundle))) void this.enqueue(src);
       if (this.opts.kube) {
         // Another replica may renew into the shared Secret: pick its certificate up.
-        src.stop = every(this.clock, this.opts.kube.secretPollMs ?? 30_000, () => void this.loadStored(src));
+        const polling = every(this.clock, this.opts.kube.secretPollMs ?? 30_000, () => void this.loadStored(src));
+        src.stop = () => polling.cancel();
       }
     }
   }

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../kernel/index.js';
+import type { Clock, TimerHandle } from './clock.js';
 
 /**
  * Calls `fn` every `ms` on `clock` until the handle is cancelled: a timer re-armed before each
