@@ -1,13 +1,14 @@
 // One Cloudflare account's API, through the official SDK (auth headers, base URL, JSON): every
 // request passes the account's token bucket, is retried on 429 (after Retry-After) and 5xx with
 // backoff and jitter, is reported to the call observer, and fails with an error that names
-// the provider, the operation and Cloudflare's own codes and words.
+// the provider, the operation and Cloudflare's own codes and words. A caller's AbortSignal
+// cancels the request in flight (the SDK's `signal`), the bucket wait, the retries and the backoff.
 
-import Cloudflare, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'cloudflare';
+import Cloudflare, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'cloudflare';
 import type { ProviderCallObserver } from '../provider.js';
 import { sleep, systemClock } from '../../src/kernel/index.js';
 import type { Clock, Random } from '../../src/kernel/index.js';
-import { retryDelay, TokenBucket } from '../pacing.js';
+import { retryDelay, TokenBucket, untilAborted } from '../pacing.js';
 import type { CloudflareRecord, CloudflareRecordBody } from './wire.js';
 
 export const DEFAULT_BASE_URL = 'https://api.cloudflare.com/client/v4';
@@ -62,7 +63,7 @@ export class CloudflareApiError extends Error {
   override readonly name = 'CloudflareApiError';
   constructor(
     message: string,
-    readonly kind: 'auth' | 'rejected' | 'throttled' | 'server' | 'connection' | 'garbage',
+    readonly kind: 'auth' | 'rejected' | 'throttled' | 'server' | 'connection' | 'garbage' | 'aborted',
     readonly status: number | undefined,
     readonly codes: readonly number[],
   ) {
@@ -124,18 +125,18 @@ export class CloudflareApi {
     });
   }
 
-  async listZones(name: string | undefined, page: number, perPage: number): Promise<Page<CloudflareZoneInfo>> {
-    const p = await this.call('GET zones', () => this.sdk.zones.list({ name, page, per_page: perPage }));
+  async listZones(name: string | undefined, page: number, perPage: number, signal?: AbortSignal): Promise<Page<CloudflareZoneInfo>> {
+    const p = await this.call('GET zones', () => this.sdk.zones.list({ name, page, per_page: perPage }, { signal }), signal);
     return { items: p.result.map((z) => ({ id: z.id, name: z.name })), totalPages: totalPages(p.result_info, page, perPage, p.result.length) };
   }
 
-  async getZone(id: string): Promise<CloudflareZoneInfo> {
-    const z = await this.call('GET zone', () => this.sdk.zones.get({ zone_id: id }));
+  async getZone(id: string, signal?: AbortSignal): Promise<CloudflareZoneInfo> {
+    const z = await this.call('GET zone', () => this.sdk.zones.get({ zone_id: id }, { signal }), signal);
     return { id: z.id, name: z.name };
   }
 
-  async listRecords(zoneId: string, page: number, perPage: number): Promise<Page<CloudflareRecord>> {
-    const p = await this.call('GET dns_records', () => this.sdk.dns.records.list({ zone_id: zoneId, page, per_page: perPage }));
+  async listRecords(zoneId: string, page: number, perPage: number, signal?: AbortSignal): Promise<Page<CloudflareRecord>> {
+    const p = await this.call('GET dns_records', () => this.sdk.dns.records.list({ zone_id: zoneId, page, per_page: perPage }, { signal }), signal);
     const items = p.result as unknown as CloudflareRecord[];
     if (!Array.isArray(items) || items.some((r) => typeof r?.id !== 'string' || typeof r.name !== 'string' || typeof r.type !== 'string')) {
       throw new CloudflareApiError('answer is not a list of DNS records', 'garbage', 200, []);
@@ -144,33 +145,43 @@ export class CloudflareApi {
   }
 
   /** POST /zones/{id}/dns_records/batch: deletes, then patches, then posts, as one transaction. */
-  async batch(zoneId: string, ops: BatchOps): Promise<void> {
+  async batch(zoneId: string, ops: BatchOps, signal?: AbortSignal): Promise<void> {
     const params = { zone_id: zoneId, deletes: ops.deletes, patches: ops.patches, posts: ops.posts };
     // Our record bodies are the API's fields for the types globaldns writes; the SDK's
     // per-type unions add nothing the simulator or the API would not check.
-    const res = await this.call('POST dns_records/batch', () => this.sdk.dns.records.batch(params as unknown as Cloudflare.DNS.RecordBatchParams));
+    const res = await this.call('POST dns_records/batch', () => this.sdk.dns.records.batch(params as unknown as Cloudflare.DNS.RecordBatchParams, { signal }), signal);
     if (typeof res !== 'object' || res === null) throw new CloudflareApiError('batch answer has no result', 'garbage', 200, []);
   }
 
   /**
    * One API operation under the rate limit, retried on 429 (waiting at least Retry-After) and
    * on 5xx and refused connections. Never retried: an unreadable answer (a write may have
-   * happened) and anything the API refused on its merits.
+   * happened) and anything the API refused on its merits. Once `signal` aborts, the request in
+   * flight is cancelled and nothing more is sent or waited for: it fails as kind 'aborted'.
    */
-  private async call<T>(operation: string, send: () => PromiseLike<T>): Promise<T> {
+  private async call<T>(operation: string, send: () => PromiseLike<T>, signal?: AbortSignal): Promise<T> {
+    const aborted = () => new CloudflareApiError(`${this.o.name} ${this.baseUrl}: ${operation}: aborted: the controller stopped`, 'aborted', undefined, []);
     for (let attempt = 1;; attempt++) {
-      await this.bucket.take();
+      try {
+        await untilAborted(this.bucket.take(), signal);
+      } catch {
+        throw aborted();
+      }
       const started = this.clock.now();
       try {
         const out = await send();
         this.observe(operation, 'ok', started);
         return out;
       } catch (e) {
-        const err = this.describe(operation, e);
+        const err = signal?.aborted ? aborted() : this.describe(operation, e);
         this.observe(operation, err.kind === 'throttled' ? 'throttled' : 'error', started);
         const retryable = err.kind === 'throttled' || err.kind === 'server' || (err.kind === 'connection' && /ECONNREFUSED|ECONNRESET/.test(err.message));
         if (!retryable || attempt >= this.maxAttempts) throw err;
-        await sleep(this.clock, this.delay(attempt, e));
+        try {
+          await sleep(this.clock, this.delay(attempt, e), signal);
+        } catch {
+          throw aborted();
+        }
       }
     }
   }
@@ -197,6 +208,7 @@ export class CloudflareApi {
   describe(operation: string, e: unknown): CloudflareApiError {
     const where = `${this.o.name} ${this.baseUrl}: ${operation}`;
     if (e instanceof CloudflareApiError) return new CloudflareApiError(`${where}: ${e.message}`, e.kind, e.status, e.codes);
+    if (e instanceof APIUserAbortError) return new CloudflareApiError(`${where}: aborted: the controller stopped`, 'aborted', undefined, []);
     if (e instanceof APIConnectionTimeoutError) return new CloudflareApiError(`${where}: timed out (${causeChain(e)})`, 'connection', undefined, []);
     if (e instanceof APIConnectionError) return new CloudflareApiError(`${where}: cannot connect: ${causeChain(e)}`, 'connection', undefined, []);
     if (e instanceof APIError) {

@@ -79,15 +79,15 @@ export class CloudflareProvider implements DnsProvider {
     return set.proxied ?? this.proxiedFor(set.name, set.type);
   }
 
-  async zones(): Promise<Zone[]> {
+  async zones(signal?: AbortSignal): Promise<Zone[]> {
     const found: Zone[] = [];
     if (this.o.zoneIds !== undefined) {
-      for (const id of this.o.zoneIds) found.push(await this.api.getZone(id));
+      for (const id of this.o.zoneIds) found.push(await this.api.getZone(id, signal));
     }
     if (this.o.zones !== undefined) {
       for (const raw of this.o.zones) {
         const name = normalizeName(raw);
-        const page = await this.api.listZones(name, 1, 50);
+        const page = await this.api.listZones(name, 1, 50, signal);
         const zone = page.items.find((z) => normalizeName(z.name) === name);
         if (!zone) throw new CloudflareApiError(`${this.name} ${this.api.baseUrl}: zone ${name} not found (not in the account, or the token may not read it)`, 'rejected', 200, []);
         found.push(zone);
@@ -95,7 +95,7 @@ export class CloudflareProvider implements DnsProvider {
     }
     if (this.o.zoneIds === undefined && this.o.zones === undefined) {
       for (let page = 1, pages = 1; page <= pages; page++) {
-        const p = await this.api.listZones(undefined, page, 50);
+        const p = await this.api.listZones(undefined, page, 50, signal);
         found.push(...p.items);
         pages = p.totalPages;
       }
@@ -106,15 +106,15 @@ export class CloudflareProvider implements DnsProvider {
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  async records(zone: Zone): Promise<RecordSet[]> {
-    return toRecordSets(await this.listAll(zone));
+  async records(zone: Zone, signal?: AbortSignal): Promise<RecordSet[]> {
+    return toRecordSets(await this.listAll(zone, signal));
   }
 
   /** Every record of the zone, page by page (Cloudflare's own ids, one per value). */
-  async listAll(zone: Zone): Promise<CloudflareRecord[]> {
+  async listAll(zone: Zone, signal?: AbortSignal): Promise<CloudflareRecord[]> {
     const out: CloudflareRecord[] = [];
     for (let page = 1, pages = 1; page <= pages; page++) {
-      const p = await this.api.listRecords(zone.id, page, this.perPage);
+      const p = await this.api.listRecords(zone.id, page, this.perPage, signal);
       out.push(...p.items);
       pages = p.totalPages;
     }
@@ -124,15 +124,17 @@ export class CloudflareProvider implements DnsProvider {
   /**
    * Reads the zone once (record ids), turns each change into batch operations, and sends them
    * in batches of at most `batchSize` operations. A batch Cloudflare refuses on its merits is
-   * split in halves until the failing changes stand alone; the others are applied.
+   * split in halves until the failing changes stand alone; the others are applied. Once
+   * `signal` aborts, the batch in flight is cancelled and the changes not applied fail with
+   * `aborted: the controller stopped`.
    */
-  async apply(zone: Zone, plan: Plan): Promise<ApplyResult> {
+  async apply(zone: Zone, plan: Plan, signal?: AbortSignal): Promise<ApplyResult> {
     const changes = planChanges(plan);
     const results: ChangeResult[] = changes.map((change) => ({ change, ok: false }));
     if (changes.length === 0) return applyResult(results);
     let current: CloudflareRecord[];
     try {
-      current = await this.listAll(zone);
+      current = await this.listAll(zone, signal);
     } catch (e) {
       const error = `read ${zone.name} before applying: ${(e as Error).message}`;
       return applyResult(results.map((r) => ({ ...r, error })));
@@ -156,20 +158,25 @@ export class CloudflareProvider implements DnsProvider {
       }
     }
     units.sort((a, b) => SEND_ORDER[changes[a.index].action] - SEND_ORDER[changes[b.index].action] || a.index - b.index);
-    for (const batch of packBatches(units, this.batchSize)) await this.submit(zone, batch, results);
+    for (const batch of packBatches(units, this.batchSize)) {
+      // Stopped: the batches not sent stay failed, and the zone is read again next time.
+      if (signal?.aborted) break;
+      await this.submit(zone, batch, results, signal);
+    }
+    for (const r of results) if (!r.ok && r.error === undefined) r.error = 'aborted: the controller stopped';
     return applyResult(results);
   }
 
-  private async submit(zone: Zone, batch: Unit[], results: ChangeResult[]): Promise<void> {
+  private async submit(zone: Zone, batch: Unit[], results: ChangeResult[], signal?: AbortSignal): Promise<void> {
     try {
-      await this.api.batch(zone.id, mergeOps(batch));
+      await this.api.batch(zone.id, mergeOps(batch), signal);
       for (const u of batch) results[u.index] = { change: results[u.index].change, ok: true };
     } catch (e) {
       const err = e instanceof CloudflareApiError ? e : this.api.describe('POST dns_records/batch', e);
-      if (err.kind === 'rejected' && batch.length > 1) {
+      if (err.kind === 'rejected' && batch.length > 1 && !signal?.aborted) {
         const half = Math.ceil(batch.length / 2);
-        await this.submit(zone, batch.slice(0, half), results);
-        await this.submit(zone, batch.slice(half), results);
+        await this.submit(zone, batch.slice(0, half), results, signal);
+        await this.submit(zone, batch.slice(half), results, signal);
         return;
       }
       // An unreadable answer leaves the batch's fate unknown: say so; the next read tells.
