@@ -1,12 +1,13 @@
 // One signed Alidns RPC call: common parameters, signature, the account's rate limit, retries
 // with backoff on throttling, 5xx and refused connections, and a reply checked against the
-// shape the caller expects before anything is trusted.
+// shape the caller expects before anything is trusted. A caller's AbortSignal cancels the
+// request in flight, the bucket wait, the retries and the backoff.
 import { randomUUID } from 'node:crypto';
 import { fetch } from 'undici';
 import type { ZodType, ZodTypeDef } from 'zod';
 import { sleep, systemClock } from '../../src/kernel/index.js';
 import type { Clock, Random } from '../../src/kernel/index.js';
-import { retryDelay, TokenBucket } from '../pacing.js';
+import { retryDelay, TokenBucket, untilAborted } from '../pacing.js';
 import type { ProviderCallObserver } from '../provider.js';
 import { canonicalQuery, percentEncode, rpcSignature, rpcTimestamp } from './signer.js';
 
@@ -52,7 +53,7 @@ export class AlidnsApiError extends Error {
   override readonly name = 'AlidnsApiError';
   constructor(
     message: string,
-    /** Alidns's Code ('DomainRecordDuplicate', 'Throttling.User'), or 'UnreadableReply', 'ECONNREFUSED', 'Timeout'. */
+    /** Alidns's Code ('DomainRecordDuplicate', 'Throttling.User'), or 'UnreadableReply', 'ECONNREFUSED', 'Timeout', 'Aborted'. */
     readonly code: string,
     /** HTTP status; 0 when no answer came. */
     readonly status: number,
@@ -117,20 +118,28 @@ export class AlidnsClient {
 
   /**
    * Calls `action`, retrying throttling, 5xx and refused connections (and, for Describe*
-   * actions, timeouts and unreadable replies) up to maxAttempts. Throws AlidnsApiError.
+   * actions, timeouts and unreadable replies) up to maxAttempts. Throws AlidnsApiError. Once
+   * `signal` aborts, the request in flight is cancelled and nothing more is sent or waited
+   * for: the call fails with code 'Aborted'.
    */
-  async call<T>(action: string, params: Record<string, string>, shape: ZodType<T, ZodTypeDef, unknown>): Promise<T> {
+  async call<T>(action: string, params: Record<string, string>, shape: ZodType<T, ZodTypeDef, unknown>, signal?: AbortSignal): Promise<T> {
     const readOnly = action.startsWith('Describe');
+    const aborted = (attempt: number) => new AlidnsApiError(`${this.host}: aborted: the controller stopped`, 'Aborted', 0, undefined, attempt);
     for (let attempt = 1;; attempt++) {
-      await this.o.bucket.take();
+      try {
+        await untilAborted(this.o.bucket.take(), signal);
+      } catch {
+        return this.fail(aborted(attempt));
+      }
       const started = this.clock.now();
-      const result = await this.attempt(action, params, readOnly);
+      const result = await this.attempt(action, params, readOnly, signal);
       const outcome = result.error ? (result.throttled ? 'throttled' : 'error') : 'ok';
       try {
         this.o.observe?.({ provider: this.o.providerName, operation: action, outcome, ms: this.clock.now() - started });
       } catch {
         /* an observer must not break a call */
       }
+      if (signal?.aborted && result.error) return this.fail(aborted(attempt));
       if (!result.error) {
         const parsed = shape.safeParse(result.body);
         if (parsed.success) return parsed.data;
@@ -143,7 +152,11 @@ export class AlidnsClient {
         return this.fail(new AlidnsApiError(e.message, e.code, e.status, e.requestId, attempt));
       }
       const backoff = retryDelay(attempt, this.o.baseDelayMs, this.o.maxDelayMs, this.random);
-      await sleep(this.clock, Math.min(this.o.maxDelayMs, Math.max(backoff, result.retryAfterMs ?? 0)));
+      try {
+        await sleep(this.clock, Math.min(this.o.maxDelayMs, Math.max(backoff, result.retryAfterMs ?? 0)), signal);
+      } catch {
+        return this.fail(aborted(attempt));
+      }
     }
   }
 
@@ -171,12 +184,13 @@ export class AlidnsClient {
     return `${url.origin}/?${canonicalQuery(all)}&Signature=${percentEncode(signature)}`;
   }
 
-  private async attempt(action: string, params: Record<string, string>, readOnly: boolean): Promise<Attempt> {
+  private async attempt(action: string, params: Record<string, string>, readOnly: boolean, signal: AbortSignal | undefined): Promise<Attempt> {
     let status: number;
     let text: string;
     let retryAfter: string | null;
     try {
-      const res = await fetch(this.signedUrl(action, params), { method: 'GET', signal: AbortSignal.timeout(this.o.timeoutMs) });
+      const timeout = AbortSignal.timeout(this.o.timeoutMs);
+      const res = await fetch(this.signedUrl(action, params), { method: 'GET', signal: signal ? AbortSignal.any([timeout, signal]) : timeout });
       status = res.status;
       retryAfter = res.headers.get('retry-after');
       text = await res.text();

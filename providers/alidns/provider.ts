@@ -144,10 +144,10 @@ export class AlidnsProvider implements DnsProvider {
     });
   }
 
-  async zones(): Promise<Zone[]> {
+  async zones(signal?: AbortSignal): Promise<Zone[]> {
     const found: Zone[] = [];
     for (let page = 1; page <= MAX_PAGES; page++) {
-      const reply = await this.read(`list domains (page ${page})`, 'DescribeDomains', { PageNumber: String(page), PageSize: String(DOMAINS_PAGE) }, domainsReply);
+      const reply = await this.read(`list domains (page ${page})`, 'DescribeDomains', { PageNumber: String(page), PageSize: String(DOMAINS_PAGE) }, domainsReply, signal);
       const domains = reply.Domains.Domain;
       found.push(...domains.map((d): Zone => ({ id: d.DomainId, name: normalizeName(d.DomainName) })));
       if (domains.length === 0 || found.length >= reply.TotalCount) break;
@@ -160,8 +160,8 @@ export class AlidnsProvider implements DnsProvider {
   }
 
   /** Every record set of the domain on the default line, enabled, of a type the model knows. */
-  async records(zone: Zone): Promise<RecordSet[]> {
-    const listed = await this.list(zone, {});
+  async records(zone: Zone, signal?: AbortSignal): Promise<RecordSet[]> {
+    const listed = await this.list(zone, {}, signal);
     const { sets, ids } = groupRecords(listed, zone.name);
     this.known.set(zone.name, { sets: ids, unsure: new Set() });
     return sets;
@@ -169,22 +169,24 @@ export class AlidnsProvider implements DnsProvider {
 
   /**
    * One call per record (Alidns has no batch write). Each change gets its own result; a change
-   * whose TTL the edition refuses fails before any call, and the others still apply.
+   * whose TTL the edition refuses fails before any call, and the others still apply. Once
+   * `signal` aborts, the calls in flight are cancelled and the changes not applied fail with
+   * `aborted: the controller stopped`.
    */
-  async apply(zone: Zone, plan: Plan): Promise<ApplyResult> {
+  async apply(zone: Zone, plan: Plan, signal?: AbortSignal): Promise<ApplyResult> {
     const changes = planChanges(plan);
     const results: ChangeResult[] = changes.map((change) => ({ change, ok: false }));
     if (!this.known.has(zone.name) && changes.some((c) => c.action !== 'create')) {
       // Updates and deletes need record ids: one read of the zone (500 records a call) costs
       // less than a lookup per set.
-      await this.records(zone).catch(() => {
+      await this.records(zone, signal).catch(() => {
         // Each set is then looked up on its own, and a failure is reported on its change.
       });
     }
     for (const action of SEND_ORDER) {
       const indices = changes.flatMap((c, i) => (c.action === action ? [i] : []));
       await eachLimit(indices, this.concurrency, async (i) => {
-        const error = await this.applyOne(zone, changes[i]).catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
+        const error = await this.applyOne(zone, changes[i], signal).catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
         results[i] = error === undefined ? { change: changes[i], ok: true } : { change: changes[i], ok: false, error };
       });
     }
@@ -192,7 +194,8 @@ export class AlidnsProvider implements DnsProvider {
   }
 
   /** undefined when applied, else why not. */
-  private async applyOne(zone: Zone, c: PlanChange): Promise<string | undefined> {
+  private async applyOne(zone: Zone, c: PlanChange, signal: AbortSignal | undefined): Promise<string | undefined> {
+    if (signal?.aborted) return 'aborted: the controller stopped';
     const target = c.action === 'update' ? c.to : c.record;
     if (c.action !== 'delete') {
       const problem = ttlProblem(target.ttl, this.edition);
@@ -202,23 +205,24 @@ export class AlidnsProvider implements DnsProvider {
     const values = target.values.map((v) => toWireValue(target.type, v));
     switch (c.action) {
       case 'create':
-        return this.create(zone, rr, c.record, values);
+        return this.create(zone, rr, c.record, values, signal);
       case 'delete':
-        return this.remove(zone, rr, c.record, values);
+        return this.remove(zone, rr, c.record, values, signal);
       case 'update':
-        return this.update(zone, rr, c.from, c.to, values);
+        return this.update(zone, rr, c.from, c.to, values, signal);
     }
   }
 
-  private async create(zone: Zone, rr: string, set: RecordSet, values: WireValue[]): Promise<string | undefined> {
+  private async create(zone: Zone, rr: string, set: RecordSet, values: WireValue[], signal: AbortSignal | undefined): Promise<string | undefined> {
     const prior = this.peek(zone, set);
     const added: AlidnsRecord[] = [];
     for (const v of values) {
       try {
-        added.push(await this.add(zone, rr, set.type, set.ttl, v));
+        added.push(await this.add(zone, rr, set.type, set.ttl, v, signal));
       } catch (e) {
-        // All values or none: take back what this change added, so a half set is never left behind.
-        const undone = await this.undo(zone, added);
+        // All values or none: take back what this change added, so a half set is never left
+        // behind (not once stopped: the next read shows what was left).
+        const undone = await this.undo(zone, added, signal);
         this.forget(zone, set);
         return `AddDomainRecord ${rr} ${set.type} ${v.Value}: ${this.words(e)}${added.length ? ` (${undone} of ${added.length} values added before it taken back)` : ''}`;
       }
@@ -227,15 +231,15 @@ export class AlidnsProvider implements DnsProvider {
     return undefined;
   }
 
-  private async remove(zone: Zone, rr: string, set: RecordSet, values: WireValue[]): Promise<string | undefined> {
-    const existing = await this.current(zone, rr, set);
+  private async remove(zone: Zone, rr: string, set: RecordSet, values: WireValue[], signal: AbortSignal | undefined): Promise<string | undefined> {
+    const existing = await this.current(zone, rr, set, signal);
     const planned = new Set(values.map(wireKey));
     // Only the values the plan read: a value someone added since is not ours to take.
     const doomed = existing.filter((r) => planned.has(wireKey(r)));
     const left = existing.filter((r) => !planned.has(wireKey(r)));
     for (const [n, r] of doomed.entries()) {
       try {
-        await this.client.call('DeleteDomainRecord', { RecordId: r.RecordId }, recordIdReply);
+        await this.client.call('DeleteDomainRecord', { RecordId: r.RecordId }, recordIdReply, signal);
       } catch (e) {
         this.forget(zone, set);
         return `DeleteDomainRecord ${rr} ${set.type} ${r.Value} (${r.RecordId}): ${this.words(e)}${n > 0 ? ` (${n} of ${doomed.length} values deleted before it)` : ''}`;
@@ -250,8 +254,8 @@ export class AlidnsProvider implements DnsProvider {
    * is rewritten in place into one that comes (UpdateDomainRecord) while both remain; the rest
    * are added or deleted. Adds before deletes, so the name never answers nothing.
    */
-  private async update(zone: Zone, rr: string, from: RecordSet, to: RecordSet, values: WireValue[]): Promise<string | undefined> {
-    const existing = await this.current(zone, rr, from);
+  private async update(zone: Zone, rr: string, from: RecordSet, to: RecordSet, values: WireValue[], signal: AbortSignal | undefined): Promise<string | undefined> {
+    const existing = await this.current(zone, rr, from, signal);
     const wanted = new Map(values.map((v) => [wireKey(v), v]));
     const readBefore = new Set(from.values.map((v) => wireKey(toWireValue(from.type, v))));
     const kept = existing.filter((r) => wanted.has(wireKey(r)));
@@ -268,7 +272,7 @@ export class AlidnsProvider implements DnsProvider {
         run: async () => {
           const params: Record<string, string> = { RecordId: r.RecordId, RR: rr, Type: to.type, Value: v.Value, TTL: String(to.ttl), Line: DEFAULT_LINE };
           if (v.Priority !== undefined) params.Priority = String(v.Priority);
-          await this.client.call('UpdateDomainRecord', params, recordIdReply);
+          await this.client.call('UpdateDomainRecord', params, recordIdReply, signal);
           after.push({ ...r, RR: rr, Type: to.type, Value: v.Value, Priority: v.Priority, TTL: to.ttl });
         },
       });
@@ -279,12 +283,12 @@ export class AlidnsProvider implements DnsProvider {
     const pairs = Math.min(going.length, coming.length);
     for (let i = 0; i < pairs; i++) rewrite(going[i], coming[i]);
     for (const v of coming.slice(pairs)) {
-      steps.push({ what: `AddDomainRecord ${rr} ${to.type} ${v.Value}`, run: async () => void after.push(await this.add(zone, rr, to.type, to.ttl, v)) });
+      steps.push({ what: `AddDomainRecord ${rr} ${to.type} ${v.Value}`, run: async () => void after.push(await this.add(zone, rr, to.type, to.ttl, v, signal)) });
     }
     for (const r of going.slice(pairs)) {
       steps.push({
         what: `DeleteDomainRecord ${rr} ${to.type} ${r.Value} (${r.RecordId})`,
-        run: async () => void (await this.client.call('DeleteDomainRecord', { RecordId: r.RecordId }, recordIdReply)),
+        run: async () => void (await this.client.call('DeleteDomainRecord', { RecordId: r.RecordId }, recordIdReply, signal)),
       });
     }
     for (const [n, step] of steps.entries()) {
@@ -299,19 +303,19 @@ export class AlidnsProvider implements DnsProvider {
     return undefined;
   }
 
-  private async add(zone: Zone, rr: string, type: string, ttl: number, v: WireValue): Promise<AlidnsRecord> {
+  private async add(zone: Zone, rr: string, type: string, ttl: number, v: WireValue, signal: AbortSignal | undefined): Promise<AlidnsRecord> {
     const params: Record<string, string> = { DomainName: zone.name, RR: rr, Type: type, Value: v.Value, TTL: String(ttl), Line: DEFAULT_LINE };
     if (v.Priority !== undefined) params.Priority = String(v.Priority);
-    const reply = await this.client.call('AddDomainRecord', params, recordIdReply);
+    const reply = await this.client.call('AddDomainRecord', params, recordIdReply, signal);
     return { RecordId: reply.RecordId, RR: rr, Type: type, Value: v.Value, Priority: v.Priority, TTL: ttl, Line: DEFAULT_LINE, Status: 'ENABLE' };
   }
 
   /** Deletes records this change added; returns how many went. */
-  private async undo(zone: Zone, added: readonly AlidnsRecord[]): Promise<number> {
+  private async undo(zone: Zone, added: readonly AlidnsRecord[], signal: AbortSignal | undefined): Promise<number> {
     let undone = 0;
     for (const r of added) {
       try {
-        await this.client.call('DeleteDomainRecord', { RecordId: r.RecordId }, recordIdReply);
+        await this.client.call('DeleteDomainRecord', { RecordId: r.RecordId }, recordIdReply, signal);
         undone++;
       } catch {
         // Left in place; the next read shows it and the next plan sees the set as it is.
@@ -324,11 +328,11 @@ export class AlidnsProvider implements DnsProvider {
    * The default-line records of one set with their ids: from the last read when it is known,
    * else (no read of this zone yet, or a write to this set failed since) asked of Alidns.
    */
-  private async current(zone: Zone, rr: string, set: RecordSet): Promise<AlidnsRecord[]> {
+  private async current(zone: Zone, rr: string, set: RecordSet, signal: AbortSignal | undefined): Promise<AlidnsRecord[]> {
     const key = setKey(set.name, set.type);
     const k = this.known.get(zone.name);
     if (k && !k.unsure.has(key)) return k.sets.get(key) ?? [];
-    const listed = await this.list(zone, { RRKeyWord: rr, TypeKeyWord: set.type });
+    const listed = await this.list(zone, { RRKeyWord: rr, TypeKeyWord: set.type }, signal);
     // RRKeyWord matches parts of names: keep the exact name only.
     const mine = listed.filter((r) => r.RR.toLowerCase() === rr && r.Type.toUpperCase() === set.type && isOurs(r));
     if (k) {
@@ -357,15 +361,21 @@ export class AlidnsProvider implements DnsProvider {
     this.known.get(zone.name)?.unsure.add(setKey(set.name, set.type));
   }
 
-  private async list(zone: Zone, filter: Record<string, string>): Promise<AlidnsRecord[]> {
+  private async list(zone: Zone, filter: Record<string, string>, signal?: AbortSignal): Promise<AlidnsRecord[]> {
     const out: AlidnsRecord[] = [];
     for (let page = 1; page <= MAX_PAGES; page++) {
-      const reply = await this.read(`list records of ${zone.name} (page ${page})`, 'DescribeDomainRecords', {
-        DomainName: zone.name,
-        PageNumber: String(page),
-        PageSize: String(RECORDS_PAGE),
-        ...filter,
-      }, recordsReply);
+      const reply = await this.read(
+        `list records of ${zone.name} (page ${page})`,
+        'DescribeDomainRecords',
+        {
+          DomainName: zone.name,
+          PageNumber: String(page),
+          PageSize: String(RECORDS_PAGE),
+          ...filter,
+        },
+        recordsReply,
+        signal,
+      );
       const records = reply.DomainRecords.Record;
       out.push(...records);
       if (records.length === 0 || out.length >= reply.TotalCount) break;
@@ -374,9 +384,9 @@ export class AlidnsProvider implements DnsProvider {
   }
 
   /** A call whose failure is thrown with the provider, server and what it was doing. */
-  private async read<T>(what: string, action: string, params: Record<string, string>, shape: z.ZodType<T, z.ZodTypeDef, unknown>): Promise<T> {
+  private async read<T>(what: string, action: string, params: Record<string, string>, shape: z.ZodType<T, z.ZodTypeDef, unknown>, signal?: AbortSignal): Promise<T> {
     try {
-      return await this.client.call(action, params, shape);
+      return await this.client.call(action, params, shape, signal);
     } catch (e) {
       const code = e instanceof AlidnsApiError ? e.code : 'Error';
       throw new AlidnsProviderError(`${this.name} ${this.client.host}: ${what}: ${this.words(e)}`, code, e);
