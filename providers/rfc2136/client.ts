@@ -1,11 +1,12 @@
 // One DNS request as the provider sends it: signed with TSIG, to the first server that
 // answers (the next only when one cannot be reached or times out, never after a DNS error),
 // over UDP when it fits 512 octets and TCP otherwise or on TC, the reply's TSIG verified,
-// and observed once per message sent.
+// and observed once per message sent. A caller's AbortSignal closes the exchange in flight
+// and tries no other server.
 import { randomInt } from 'node:crypto';
 import type { Clock } from '../../src/kernel/index.js';
 import type { ProviderCallObserver } from '../provider.js';
-import { NetworkError, tcpExchange, udpExchange, type ServerAddress } from './transport.js';
+import { AbortedError, NetworkError, tcpExchange, udpExchange, type ServerAddress } from './transport.js';
 import { signMessage, TsigError, TsigReplyVerifier, type TsigKey } from './tsig.js';
 import { rcodeName, walkMessage, WireError, type MessageView } from './wire.js';
 
@@ -81,15 +82,17 @@ export class DnsClient {
    * Sends a request built by `build(id)` and returns the (last) reply, whatever its rcode:
    * the caller decides what a rcode means. `stream` receives every verified reply of a
    * TCP stream (AXFR) and says when it is complete. Throws Rfc2136Error when no server
-   * answers, or when the reply cannot be trusted (bad TSIG) or parsed.
+   * answers, or when the reply cannot be trusted (bad TSIG) or parsed; with code 'ABORTED'
+   * once `signal` aborts (the exchange in flight is closed, no other server is tried).
    */
-  async request(operation: string, what: string, build: (id: number) => Buffer, stream?: (reply: Buffer, view: MessageView) => 'more' | 'done'): Promise<Reply> {
+  async request(operation: string, what: string, build: (id: number) => Buffer, stream?: (reply: Buffer, view: MessageView) => 'more' | 'done', signal?: AbortSignal): Promise<Reply> {
     const failures: string[] = [];
     for (const server of this.o.servers) {
       const prefix = `${this.o.label} ${server.label}: ${what}`;
       try {
-        return await this.once(operation, server, build, stream, prefix);
+        return await this.once(operation, server, build, stream, prefix, signal);
       } catch (e) {
+        if (e instanceof AbortedError) throw new Rfc2136Error(`${prefix}: ${e.message}`, 'ABORTED', undefined, server.label);
         if (!(e instanceof NetworkError)) throw e;
         failures.push(`${server.label}: ${e.message}`);
       }
@@ -98,7 +101,7 @@ export class DnsClient {
     throw new Rfc2136Error(`${this.o.label}: ${what}: ${where}`, 'NETWORK');
   }
 
-  private async once(operation: string, server: ServerAddress, build: (id: number) => Buffer, stream: ((reply: Buffer, view: MessageView) => 'more' | 'done') | undefined, prefix: string): Promise<Reply> {
+  private async once(operation: string, server: ServerAddress, build: (id: number) => Buffer, stream: ((reply: Buffer, view: MessageView) => 'more' | 'done') | undefined, prefix: string, signal: AbortSignal | undefined): Promise<Reply> {
     const started = performance.now();
     let outcome: 'ok' | 'error' = 'error';
     try {
@@ -106,7 +109,7 @@ export class DnsClient {
       let reply: Reply | undefined;
       const udp = !stream && first.message.length <= UDP_LIMIT;
       if (udp) {
-        const message = await udpExchange(server, first.message, this.o.timeoutMs, (m) => m.length >= 12 && m.readUInt16BE(0) === first.id && (m[2] & 0x80) !== 0, this.o.clock);
+        const message = await udpExchange(server, first.message, this.o.timeoutMs, (m) => m.length >= 12 && m.readUInt16BE(0) === first.id && (m[2] & 0x80) !== 0, this.o.clock, signal);
         // Too big for UDP: ask again over TCP. A truncated reply is not used, so its signature is not checked.
         if (message.length >= 12 && (message[2] & 0x02) === 0) reply = this.check(message, first, server, prefix, operation);
       }
@@ -118,7 +121,7 @@ export class DnsClient {
           last = this.check(message, req, server, prefix, operation);
           if (!stream || last.view.rcode !== 0) return 'done';
           return stream(message, last.view);
-        });
+        }, signal);
         if (!last) throw new NetworkError('no reply over TCP');
         req.verifier?.finish();
         reply = last;

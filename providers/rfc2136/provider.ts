@@ -106,9 +106,9 @@ export class Rfc2136Provider implements DnsProvider {
   /**
    * The zone by AXFR (signed, every signed reply verified). A transfer the server refuses
    * (REFUSED, NOTAUTH without a TSIG error) or one disabled by `transfer: false` throws
-   * ZoneNotListableError: the zone is then written upsert-only.
+   * ZoneNotListableError: the zone is then written upsert-only. `signal` closes the transfer.
    */
-  async records(zone: Zone): Promise<RecordSet[]> {
+  async records(zone: Zone, signal?: AbortSignal): Promise<RecordSet[]> {
     if (this.o.transfer === false) {
       this.notListable.add(zone.name);
       throw new ZoneNotListableError(`${this.label}: AXFR ${zone.name}: zone transfers are off (transfer: false); written upsert-only, nothing is deleted`);
@@ -139,9 +139,9 @@ export class Rfc2136Provider implements DnsProvider {
     };
     let reply;
     try {
-      reply = await this.client.request('AXFR', `AXFR ${zone.name}`, (id) => encodeMessage({ id, opcode: OPCODE.QUERY, question: [{ name: zone.name, type: TYPE.AXFR, class: CLASS.IN }] }), collect);
+      reply = await this.client.request('AXFR', `AXFR ${zone.name}`, (id) => encodeMessage({ id, opcode: OPCODE.QUERY, question: [{ name: zone.name, type: TYPE.AXFR, class: CLASS.IN }] }), collect, signal);
     } catch (e) {
-      if (e instanceof Rfc2136Error && e.code === 'BADKEY' && (await this.keyWorks(zone))) {
+      if (e instanceof Rfc2136Error && e.code === 'BADKEY' && (await this.keyWorks(zone, signal))) {
         this.notListable.add(zone.name);
         throw new ZoneNotListableError(`${this.label} ${e.server}: AXFR ${zone.name}: ${keyNotAllowed('transfer')}; written upsert-only, nothing is deleted`);
       }
@@ -161,9 +161,11 @@ export class Rfc2136Provider implements DnsProvider {
   /**
    * The plan as UPDATE messages: deletes, then updates, then creates, as many changes per
    * message as fit; a message the server refuses because of one change's prerequisite or
-   * data is split in halves until that change stands alone, so the others still apply.
+   * data is split in halves until that change stands alone, so the others still apply. Once
+   * `signal` aborts, the message in flight is abandoned (its socket closed) and the changes
+   * not applied fail with `... aborted: the controller stopped`.
    */
-  async apply(zone: Zone, plan: Plan): Promise<ApplyResult> {
+  async apply(zone: Zone, plan: Plan, signal?: AbortSignal): Promise<ApplyResult> {
     const changes = planChanges(plan);
     const results: ChangeResult[] = changes.map((change) => ({ change, ok: false }));
     const units: Unit[] = [];
@@ -189,7 +191,7 @@ export class Rfc2136Provider implements DnsProvider {
     for (const u of units) {
       if (u.size > this.maxMessageBytes) { for (const i of u.indexes) fail(i, `${this.label}: ${u.what}: larger than one UPDATE message may be (${u.size} octets)`); }
     }
-    const state: SendState = { results, changes, fatal: undefined, replaces: [] };
+    const state: SendState = { results, changes, fatal: undefined, replaces: [], signal };
     for (const phase of [0, 1, 2] as const) {
       const inPhase = units.filter((u) => u.phase === phase && u.size <= this.maxMessageBytes).sort((a, b) => a.indexes[0] - b.indexes[0]);
       for (const batch of this.pack(inPhase)) await this.send(zone, batch, state, true);
@@ -203,9 +205,9 @@ export class Rfc2136Provider implements DnsProvider {
    * Knot answers NOTAUTH/BADKEY both for a key it does not know and for a known key its ACL
    * does not allow. A signed SOA query tells them apart: a known key gets a signed answer.
    */
-  private async keyWorks(zone: Zone): Promise<boolean> {
+  private async keyWorks(zone: Zone, signal: AbortSignal | undefined): Promise<boolean> {
     try {
-      const reply = await this.client.request('QUERY', `SOA ${zone.name}`, (id) => encodeMessage({ id, opcode: OPCODE.QUERY, question: [{ name: zone.name, type: TYPE.SOA, class: CLASS.IN }] }));
+      const reply = await this.client.request('QUERY', `SOA ${zone.name}`, (id) => encodeMessage({ id, opcode: OPCODE.QUERY, question: [{ name: zone.name, type: TYPE.SOA, class: CLASS.IN }] }), undefined, signal);
       return reply.view.rcode === 0 && !reply.unsigned;
     } catch {
       return false;
@@ -239,17 +241,24 @@ export class Rfc2136Provider implements DnsProvider {
     const what = batch.length === 1 ? `UPDATE ${zone.name}: ${batch[0].what}` : `UPDATE ${zone.name} (${batch.reduce((n, u) => n + u.indexes.length, 0)} changes)`;
     let reply;
     try {
-      reply = await this.client.request('UPDATE', what, (id) =>
-        encodeMessage({
-          id,
-          opcode: OPCODE.UPDATE,
-          question: [{ name: zone.name, type: TYPE.SOA, class: CLASS.IN }],
-          answer: batch.flatMap((u) => u.prereqs),
-          authority: batch.flatMap((u) => u.updates),
-        }));
+      reply = await this.client.request(
+        'UPDATE',
+        what,
+        (id) =>
+          encodeMessage({
+            id,
+            opcode: OPCODE.UPDATE,
+            question: [{ name: zone.name, type: TYPE.SOA, class: CLASS.IN }],
+            answer: batch.flatMap((u) => u.prereqs),
+            authority: batch.flatMap((u) => u.updates),
+          }),
+        undefined,
+        state.signal,
+      );
     } catch (e) {
+      // An abort is fatal too: no later message is sent.
       state.fatal = (e as Error).message;
-      if (e instanceof Rfc2136Error && e.code === 'BADKEY' && (await this.keyWorks(zone))) state.fatal = `${this.label} ${e.server}: UPDATE ${zone.name}: ${keyNotAllowed('update')}`;
+      if (e instanceof Rfc2136Error && e.code === 'BADKEY' && (await this.keyWorks(zone, state.signal))) state.fatal = `${this.label} ${e.server}: UPDATE ${zone.name}: ${keyNotAllowed('update')}`;
       return mark(false, state.fatal);
     }
     const rcode = rcodeName(reply.view.rcode);
@@ -284,4 +293,6 @@ interface SendState {
   fatal: string | undefined;
   /** upsert-only replaces to send after the phase's creates */
   replaces: Unit[];
+  /** the caller's: aborts the message in flight, and its error ends the apply */
+  signal: AbortSignal | undefined;
 }

@@ -1,6 +1,7 @@
 // Sending one DNS message to one server and reading its reply: UDP (one datagram back) or
 // TCP (length-framed, one or many messages back, as AXFR sends). Failures to reach the
-// server are NetworkErrors, the one kind of failure that moves on to the next server.
+// server are NetworkErrors, the one kind of failure that moves on to the next server. A
+// caller's AbortSignal closes the exchange in flight (its socket) with an AbortedError.
 import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
@@ -42,6 +43,14 @@ export class NetworkError extends Error {
   override readonly name = 'NetworkError';
 }
 
+/** The caller's signal aborted the exchange: no other server is tried. */
+export class AbortedError extends Error {
+  override readonly name = 'AbortedError';
+  constructor() {
+    super('aborted: the controller stopped');
+  }
+}
+
 async function resolve(server: ServerAddress): Promise<{ address: string; family: 4 | 6 }> {
   const ip = net.isIP(server.host);
   if (ip !== 0) return { address: server.host, family: ip as 4 | 6 };
@@ -56,22 +65,28 @@ async function resolve(server: ServerAddress): Promise<{ address: string; family
 /**
  * One datagram out, the first datagram back that `accept` takes (a reply with our id from
  * that address); others are ignored, as a stray or spoofed reply must not end the wait. The
- * wait is timed on `clock` (default systemClock; kept alive, the request awaits it).
+ * wait is timed on `clock` (default systemClock; kept alive, the request awaits it). `signal`
+ * closes the socket and rejects with an AbortedError.
  */
-export async function udpExchange(server: ServerAddress, message: Buffer, timeoutMs: number, accept: (reply: Buffer) => boolean, clock: Clock = systemClock): Promise<Buffer> {
+export async function udpExchange(server: ServerAddress, message: Buffer, timeoutMs: number, accept: (reply: Buffer) => boolean, clock: Clock = systemClock, signal?: AbortSignal): Promise<Buffer> {
+  if (signal?.aborted) throw new AbortedError();
   const { address, family } = await resolve(server);
+  if (signal?.aborted) throw new AbortedError();
   return new Promise((resolvePromise, reject) => {
     const sock = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
     let done = false;
+    const onAbort = () => finish(new AbortedError());
     const finish = (err: Error | undefined, reply?: Buffer) => {
       if (done) return;
       done = true;
       timer.cancel();
+      signal?.removeEventListener('abort', onAbort);
       sock.close();
       if (err) reject(err);
       else resolvePromise(reply!);
     };
     const timer = clock.setTimeout(() => finish(new NetworkError(`no reply over UDP within ${timeoutMs} ms (timed out)`)), timeoutMs, { keepAlive: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
     sock.on('message', (msg, rinfo) => {
       if (rinfo.address === address && rinfo.port === server.port && accept(msg)) finish(undefined, msg);
     });
@@ -87,18 +102,24 @@ export async function udpExchange(server: ServerAddress, message: Buffer, timeou
  * One framed message out over a new TCP connection; every framed reply goes to `onReply`
  * until it returns 'done'. `timeoutMs` bounds the connect and each wait for more bytes, so a
  * long zone transfer that keeps flowing is not cut off: the socket's own inactivity timer
- * (`socket.setTimeout`, reset by Node on every byte), not a kernel clock timer.
+ * (`socket.setTimeout`, reset by Node on every byte), not a kernel clock timer. `signal`
+ * destroys the connection and rejects with an AbortedError.
  */
-export async function tcpExchange(server: ServerAddress, message: Buffer, timeoutMs: number, onReply: (reply: Buffer) => 'more' | 'done'): Promise<void> {
+export async function tcpExchange(server: ServerAddress, message: Buffer, timeoutMs: number, onReply: (reply: Buffer) => 'more' | 'done', signal?: AbortSignal): Promise<void> {
   if (message.length > 0xffff) throw new Error(`message of ${message.length} bytes is larger than TCP allows (65535)`);
+  if (signal?.aborted) throw new AbortedError();
   const { address } = await resolve(server);
+  if (signal?.aborted) throw new AbortedError();
   return new Promise((resolvePromise, reject) => {
     const sock = net.connect({ host: address, port: server.port });
     let buf = Buffer.alloc(0);
     let done = false;
+    const onAbort = () => finish(new AbortedError());
+    signal?.addEventListener('abort', onAbort, { once: true });
     const finish = (err?: Error) => {
       if (done) return;
       done = true;
+      signal?.removeEventListener('abort', onAbort);
       sock.destroy();
       if (err) reject(err);
       else resolvePromise();
