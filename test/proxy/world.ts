@@ -167,6 +167,8 @@ export interface WorldOptions {
   logLevel?: string;
   /** node flags for the globaldns process */
   nodeArgs?: string[];
+  /** extra `globaldns serve` flags */
+  args?: string[];
 }
 
 /**
@@ -204,6 +206,7 @@ export async function startWorld(o: WorldOptions = {}): Promise<ProxyWorld> {
     configYaml: config,
     ipv6: false,
     nodeArgs: o.nodeArgs,
+    args: o.args,
     files: {
       'clusters/east/shop.yaml': ingressYaml({ name: 'shop', hostname: 'shop.example.test', ips: ['127.0.0.2'] }),
       'clusters/west/shop.yaml': ingressYaml({ name: 'shop', hostname: 'shop.example.test', ips: ['127.0.0.3'] }),
