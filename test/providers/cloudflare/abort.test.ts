@@ -2,6 +2,7 @@
 // flight is cancelled, and no retry, backoff or Retry-After wait is sat out.
 import test from 'ava';
 import { EMPTY, provider, rr, withSim, ZONE } from './fixture.js';
+import { waitFor } from '../../support/wait.js';
 
 const zone = (id: string) => ({ id, name: ZONE });
 const abortAfter = (ms: number) => AbortSignal.timeout(ms);
@@ -32,9 +33,15 @@ test('a batch throttled with a long Retry-After: the wait ends at the abort, the
   await withSim({}, async (sim, id) => {
     // The zone's read passes; the batch is told to come back in 300 s.
     sim.script({ kind: 'pass' }, { kind: 'throttle', retryAfterSeconds: 300 });
+    // Aborted once the batch has been throttled (not after a fixed delay: on a loaded machine
+    // the zone read alone may take longer than any delay picked here).
+    const abort = new AbortController();
+    const applying = provider(sim).apply(zone(id), { ...EMPTY, creates: [rr('a.example.org 600 A 192.0.2.1')] }, abort.signal);
+    await waitFor(() => (sim.calls.some((c) => c.op === 'Batch') ? true : undefined), 10_000, 'the batch reaches the simulator');
     const t0 = Date.now();
-    const r = await provider(sim).apply(zone(id), { ...EMPTY, creates: [rr('a.example.org 600 A 192.0.2.1')] }, abortAfter(200));
-    t.true(Date.now() - t0 < 1500, `apply returned in ${Date.now() - t0} ms`);
+    abort.abort();
+    const r = await applying;
+    t.true(Date.now() - t0 < 1000, `apply returned ${Date.now() - t0} ms after the abort`);
     t.is(r.failed, 1);
     t.regex(r.results[0].error ?? '', /POST dns_records\/batch: aborted: the controller stopped/);
     t.is(sim.calls.filter((c) => c.op === 'Batch').length, 1, 'no retry after the abort');
