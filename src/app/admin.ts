@@ -1,6 +1,6 @@
 // The admin listener's wiring: the inputs of /metrics, /api/v1/status and the dashboard.
 import { readFileSync } from 'node:fs';
-import type { Config, ListenAddress } from '../config/index.js';
+import type { ListenAddress } from '../config/index.js';
 import type { ProviderRuntime } from '../controller/index.js';
 import type { DesiredState } from '../desired/index.js';
 import { AdminServer, buildStatus } from '../observe/index.js';
@@ -42,7 +42,6 @@ export function packageVersion(): string {
 export async function startAdmin(
   listen: AdminListen | undefined,
   parts: {
-    config: Config;
     store: EndpointStore;
     desired: DesiredState;
     sources: readonly RunningSource[];
@@ -53,10 +52,11 @@ export async function startAdmin(
     log: Logger;
   },
 ): Promise<AdminServer | undefined> {
-  const { config, store, desired, sources, management, providers, metrics, readiness, log } = parts;
+  const { store, desired, sources, management, providers, metrics, readiness, log } = parts;
   if (!listen) return undefined;
   const { at, text } = listen;
-  const entries = () => management?.runtime.entries() ?? config.entries;
+  // The entries in force (YAML, merged with the resources' in management mode) are the stage's.
+  const entries = () => desired.entries();
   const inputs: StatusInputs = {
     version: packageVersion(),
     clusters: () => sources.flatMap((s) => s.views?.() ?? [s.view()]),

@@ -112,7 +112,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
   const management = config.management && managementKube ? await startManagement(config, { kc: managementKube, desired, controller, zones, log, sources, leading: (yes) => lateProxy.tls?.setOrdering(yes), metrics, calls }) : undefined;
   // One owner of the external providers in both modes: management's writes as the leader.
   const providers = management?.providers ?? (await providerRuntime(config, { desired, log, metrics, calls }));
-  const admin = await startAdmin(o.admin, { config, store, desired, sources, management, providers, metrics, readiness, log });
+  const admin = await startAdmin(o.admin, { store, desired, sources, management, providers, metrics, readiness, log });
   const proxy = config.proxy ? await startProxy(config, config.proxy, { desired, stateDir, log, logLevel: o.logLevel, metrics, managementKube }) : undefined;
   if (management) {
     // The resources' entries, merged with the YAML's, are the desired state's entries; the

@@ -145,12 +145,6 @@ export class ManagementRuntime {
     this.statusTimer = undefined;
   }
 
-  /** Every entry: the YAML ones, then the resources' (a name the YAML has stays the YAML's). */
-  /** Read-only, for metrics and the status page: every entry (YAML and resources) as merged now. */
-  entries(): GlobalDnsEntry[] {
-    return this.allEntries();
-  }
-
   /**
    * Calls `listener` with every entry now, and again whenever the merged entries change (the
    * bundled proxy's routes and certificates follow the resources). Returns the unsubscribe.

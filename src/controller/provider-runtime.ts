@@ -4,6 +4,7 @@ import type { DesiredState } from '../desired/index.js';
 import type { ManagedProvider } from '../sources/index.js';
 import { ZoneNotListableError, type ApplyResult, type DnsProvider, type Zone } from '../../providers/provider.js';
 import { decorate } from '../../providers/decorate.js';
+import { FACTORY_TYPES } from '../../providers/registry.js';
 import { ExternalController } from './external.js';
 import type { EntrySyncStatus, ProviderBinding, ProviderSyncState } from './external.js';
 import type { LeaderElector } from './leader/index.js';
@@ -19,8 +20,8 @@ export interface ZoneReport {
   notes?: Record<string, string>;
 }
 
-/** Types written through a DnsProvider (everything but the embedded server). */
-export const EXTERNAL_TYPES = new Set(['route53', 'rfc2136', 'powerdns', 'cloudflare', 'alidns']);
+/** Types written through a DnsProvider (everything but the embedded server): the registry's factories. */
+export const EXTERNAL_TYPES: ReadonlySet<string> = new Set(FACTORY_TYPES);
 
 export interface ProviderRuntimeOptions {
   desired: DesiredState;

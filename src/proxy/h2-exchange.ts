@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import { BodyTooLargeError } from './h1/index.js';
+import { bodyChunks } from './body-stream.js';
 import type { BodySink, ClientExchange, RequestBody } from './h1/index.js';
 
 /**
@@ -76,20 +76,13 @@ export class H2Exchange implements ClientExchange, RequestBody {
 
   attach(sink: BodySink): void {
     const req = this.req;
-    let seen = 0;
-    req.on('data', (chunk: Buffer) => {
-      seen += chunk.length;
-      if (this.bodyLength < 0 && seen > this.maxBody) {
+    req.on(
+      'data',
+      bodyChunks(req, sink, this.bodyLength, this.maxBody, () => {
         req.removeAllListeners('data');
         req.resume();
-        sink.fail(new BodyTooLargeError(`request body over the limit of ${this.maxBody} bytes`));
-        return;
-      }
-      if (!sink.write(chunk)) {
-        req.pause();
-        sink.onDrain(() => req.resume());
-      }
-    });
+      }),
+    );
     req.once('end', () => sink.end());
     req.once('aborted', () => sink.fail(new Error('the client reset the stream before sending the whole body')));
   }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { BodyTooLargeError } from '../h1/index.js';
+import { bodyChunks } from '../body-stream.js';
 import type { BodySink, ClientExchange, RequestBody } from '../h1/index.js';
 
 /**
@@ -115,19 +115,7 @@ export class NodeExchange implements ClientExchange, RequestBody {
       this.continueSent = true;
       this.res.writeContinue();
     }
-    let seen = 0;
-    const onData = (chunk: Buffer): void => {
-      seen += chunk.length;
-      if (this.bodyLength < 0 && seen > this.maxBody) {
-        this.detach();
-        sink.fail(new BodyTooLargeError(`request body over the limit of ${this.maxBody} bytes`));
-        return;
-      }
-      if (!sink.write(chunk)) {
-        req.pause();
-        sink.onDrain(() => req.resume());
-      }
-    };
+    const onData = bodyChunks(req, sink, this.bodyLength, this.maxBody, () => this.detach());
     const onEnd = (): void => sink.end();
     const onClose = (): void => {
       if (!req.complete) sink.fail(new Error('the client closed the connection before sending the whole body'));
