@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isValidHostname, normalizeName } from '../model/index.js';
 import type { EntryProxy, EntryTarget, GlobalDnsEntry } from '../model/index.js';
 import { formatPath } from './errors.js';
+import { healthCheckSchema, prioritySchema, resolveHealthCheck, resolveRouting, routingSchema } from './health.js';
 import { entryProxiedProblem } from './proxied.js';
 import { errorMap } from './schema.js';
 import { parseLabelSelector } from './selector.js';
@@ -256,6 +257,7 @@ const targetSchema = z
     cluster: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'not a cluster name').optional(),
     projects: z.array(projectId).min(1, 'an empty list selects nothing; leave it out to select the whole cluster').optional(),
     namespaceSelector: namespaceSelectorSchema.optional(),
+    priority: prioritySchema,
   })
   .strict()
   .superRefine((t, ctx) => {
@@ -302,6 +304,8 @@ export const globalDnsSpecSchema = z
     /** Cloudflare's proxy for the entry's records; absent: the provider's settings decide. */
     proxied: z.boolean().optional(),
     proxy: entryProxySpecSchema.optional(),
+    healthCheck: healthCheckSchema.optional(),
+    routing: routingSchema.optional(),
   })
   .strict();
 
@@ -380,7 +384,7 @@ export function parseGlobalDns(obj: unknown): CrdResult<CrdEntry> {
   const targets: CrdEntryTarget[] = [];
   for (const t of spec.targets) {
     if (t.cluster !== undefined) {
-      targets.push(target(t.cluster, t.projects, t.namespaceSelector));
+      targets.push(target(t.cluster, t.projects, t.namespaceSelector, t.priority));
       continue;
     }
     // No cluster: the Rancher cluster ids in the project ids are the clusters, one target each.
@@ -389,7 +393,7 @@ export function parseGlobalDns(obj: unknown): CrdResult<CrdEntry> {
       const cluster = p.slice(0, p.indexOf(':'));
       byCluster.set(cluster, [...(byCluster.get(cluster) ?? []), p]);
     }
-    for (const [cluster, projects] of byCluster) targets.push(target(cluster, projects, t.namespaceSelector));
+    for (const [cluster, projects] of byCluster) targets.push(target(cluster, projects, t.namespaceSelector, t.priority));
   }
   return {
     ok: true,
@@ -400,6 +404,8 @@ export function parseGlobalDns(obj: unknown): CrdResult<CrdEntry> {
       targets,
       ...(spec.proxied !== undefined ? { proxied: spec.proxied } : {}),
       ...(spec.proxy ? { proxy: entryProxy(spec.proxy, namespace) } : {}),
+      ...(spec.healthCheck ? { healthCheck: resolveHealthCheck(spec.healthCheck, spec.proxy) } : {}),
+      ...(spec.routing ? { routing: resolveRouting(spec.routing) } : {}),
       namespace,
       name: meta.name,
       resource: `${namespace}/${meta.name}`,
@@ -422,8 +428,9 @@ function entryProxy(p: z.output<typeof entryProxySpecSchema>, namespace: string)
   return out;
 }
 
-function target(cluster: string, projects: string[] | undefined, namespaceSelector: LabelSelector | undefined): CrdEntryTarget {
+function target(cluster: string, projects: string[] | undefined, namespaceSelector: LabelSelector | undefined, priority: number | undefined): CrdEntryTarget {
   const t: CrdEntryTarget = { cluster };
+  if (priority !== undefined) t.priority = priority;
   if (projects) t.projects = projects;
   if (namespaceSelector) t.namespaceSelector = namespaceSelector;
   return t;

@@ -5,7 +5,7 @@ export { parseListenAddress } from './listen.js';
 export type { ListenAddress } from './listen.js';
 export { parseRecordLine, groupRecordLines, DEFAULT_RECORD_TTL } from './records.js';
 export type { RecordLine } from './records.js';
-export type { Config, ClusterConfig, ClusterSecretsConfig, DnsConfig, HostnameSources, KubeClusterConfig, KubeConnection, LogLevel, ManagementConfig, ManifestClusterConfig, ProviderConfig, EmbeddedProviderConfig, FactoryProviderConfig, SyncConfig, ResolverConfig, SoaSettings, SourcesConfig, ZoneConfig } from './types.js';
+export type { Config, ClusterConfig, ClusterSecretsConfig, DnsConfig, HostnameSources, KubeClusterConfig, KubeConnection, LogLevel, ManagementConfig, ManifestClusterConfig, ProviderConfig, EmbeddedProviderConfig, HealthConfig, FactoryProviderConfig, SyncConfig, ResolverConfig, SoaSettings, SourcesConfig, ZoneConfig } from './types.js';
 export { isKubeCluster } from './types.js';
 export { parseLabelSelector, matchesLabels } from './selector.js';
 export type { LabelSelector, LabelRequirement } from './selector.js';
@@ -14,3 +14,4 @@ export { CRD_API_VERSION, CRD_GROUP, CRD_VERSION, DEFAULT_ENTRY_TTL, ENTRY_CONDI
 export type { Condition, CrdEntry, CrdEntryTarget, CrdResult, GlobalDnsProviderStatus, GlobalDnsStatus, ProviderPolicy, ProviderSpec, ProviderType, RejectedClaim, SecretRef } from './crd.js';
 export { addressBytes, cidrContains, parseCidr } from './proxy.js';
 export type { Cidr, ProxyAcme, ProxyConfig, ProxyHealthCheck, ProxyListen, ProxyTimeouts } from './proxy.js';
+export { DEFAULT_ROUTING, parseStatusRanges } from './health.js';

@@ -13,7 +13,7 @@ import { entryProxiedProblem } from './proxied.js';
 import { groupRecordLines, parseRecordLine } from './records.js';
 import { parseZoneFile, type ZoneFile } from './zonefile.js';
 import type { RecordLine } from './records.js';
-import { clusterNameSchema, clusterSecretsSchema, dnsSchema, entrySchema, errorMap, inClusterSchema, kubeconfigClusterSchema, kubeconfigDirClusterSchema, logLevelSchema, managementSchema, manifestClusterSchema, providerSchema, rootSchema, sourcesSchema, syncSchema, resolverSchema, zoneSchema } from './schema.js';
+import { clusterNameSchema, clusterSecretsSchema, dnsSchema, entrySchema, errorMap, inClusterSchema, kubeconfigClusterSchema, kubeconfigDirClusterSchema, healthServiceSchema, logLevelSchema, managementSchema, manifestClusterSchema, providerSchema, rootSchema, sourcesSchema, syncSchema, resolverSchema, zoneSchema } from './schema.js';
 import type { LabelSelector } from './selector.js';
 import type { ClusterConfig, ClusterSecretsConfig, Config, HostnameSources, KubeClusterConfig, KubeConnection, ManagementConfig, ProviderConfig, SourcesConfig, ZoneConfig } from './types.js';
 
@@ -62,12 +62,13 @@ export function parseConfig(text: string, opts: ParseOptions): Config {
 
   const sync = check(syncSchema, root.sync, ['sync'], problems);
   const resolver = check(resolverSchema, root.resolver, ['resolver'], problems);
+  const health = check(healthServiceSchema, root.health, ['health'], problems);
   const management = root.management === undefined ? undefined : checkManagement(root.management, opts.baseDir, problems);
   const clusterSecrets = root.clusterSecrets === undefined ? undefined : checkClusterSecrets(root.clusterSecrets, sources, root.management !== undefined, problems);
   const proxySection = root.proxy === undefined ? undefined : check(proxySchema, root.proxy, ['proxy'], problems);
   const proxy = proxySection?.enabled ? resolveProxyConfig(proxySection, availableParallelism(), opts.baseDir) : undefined;
 
-  if (problems.length > 0 || !dns || !logLevel || !sync || !resolver) throw new ConfigError(problems, opts.source);
+  if (problems.length > 0 || !dns || !logLevel || !sync || !resolver || !health) throw new ConfigError(problems, opts.source);
   return {
     source: opts.source,
     dns,
@@ -80,6 +81,7 @@ export function parseConfig(text: string, opts: ParseOptions): Config {
     entries: entries.map((e) => resolveEntryProxyFiles(e, opts.baseDir)),
     sync: { debounceMs: sync.debounce, maxDelayMs: sync.maxDelay, resync: sync.resync },
     resolver: { ...(resolver.servers ? { servers: resolver.servers } : {}), minRefreshMs: resolver.minRefresh, maxRefreshMs: resolver.maxRefresh },
+    health: { ...(health.sourceAddress !== undefined ? { sourceAddress: health.sourceAddress } : {}), concurrency: health.concurrency },
     ...(management ? { management } : {}),
     ...(clusterSecrets ? { clusterSecrets } : {}),
     ...(proxy ? { proxy } : {}),

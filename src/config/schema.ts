@@ -5,6 +5,12 @@ import { isValidHostname, normalizeName } from '../model/index.js';
 import { parseListenAddress } from './listen.js';
 import { parseLabelSelector } from './selector.js';
 import { entryProxySchema } from './proxy.js';
+import { durationSchema } from './durations.js';
+import { healthCheckSchema, healthServiceSchema, prioritySchema, resolveHealthCheck, resolveRouting, routingSchema } from './health.js';
+import type { GlobalDnsEntry } from '../model/index.js';
+
+export { durationSchema, parseDuration } from './durations.js';
+export { healthServiceSchema };
 
 /**
  * The shape of each part of the config file. Sections and list items are parsed one by one
@@ -76,30 +82,6 @@ export const zoneSchema = z
     file: z.string().min(1).optional(),
   })
   .strict();
-
-/**
- * A duration: seconds as a number, or text like "300s", "5m", "1h30m", "500ms".
- * Output in milliseconds.
- */
-export const durationSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const ms = typeof v === 'number' ? (Number.isFinite(v) && v >= 0 ? v * 1000 : NaN) : parseDuration(v);
-  if (Number.isNaN(ms)) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not a duration ${JSON.stringify(v)} (seconds, or like "300s", "5m", "1h30m")` });
-    return z.NEVER;
-  }
-  return Math.round(ms);
-});
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Milliseconds of "1h30m"-style text; NaN when it is not one. */
-export function parseDuration(text: string): number {
-  const t = text.trim();
-  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(t)) return NaN;
-  let total = 0;
-  for (const m of t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(m[1]) * UNIT_MS[m[2]];
-  return total;
-}
 
 const labelSelectorSchema = z.string().transform((s, ctx) => {
   try {
@@ -283,6 +265,7 @@ export const targetSchema = z
   .object({
     cluster: z.string().min(1),
     projects: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9:_-]*$/, 'not a Rancher project id (like c-abc12:p-xyz34)')).min(1).optional(),
+    priority: prioritySchema,
   })
   .strict();
 
@@ -295,8 +278,15 @@ export const entrySchema = z
     proxy: entryProxySchema.optional(),
     /** Cloudflare's proxy for the entry's records; absent: the provider's settings decide. */
     proxied: z.boolean().optional(),
+    healthCheck: healthCheckSchema.optional(),
+    routing: routingSchema.optional(),
   })
-  .strict();
+  .strict()
+  .transform(({ healthCheck, routing, ...e }): GlobalDnsEntry => ({
+    ...e,
+    ...(healthCheck ? { healthCheck: resolveHealthCheck(healthCheck, e.proxy) } : {}),
+    ...(routing ? { routing: resolveRouting(routing) } : {}),
+  }));
 
 /**
  * The management cluster: where GlobalDNS / GlobalDNSProvider resources are read, statuses
@@ -344,6 +334,7 @@ export const rootSchema = z
     management: z.unknown(),
     proxy: z.unknown(),
     clusterSecrets: z.unknown(),
+    health: z.unknown(),
   })
   .strict();
 

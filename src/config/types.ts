@@ -2,6 +2,9 @@ import type { GlobalDnsEntry, RecordSet, Soa } from '../model/index.js';
 import type { ListenAddress } from './listen.js';
 import type { LabelSelector } from './selector.js';
 import type { ProxyConfig } from './proxy.js';
+import type { HealthConfig } from './health.js';
+
+export type { HealthConfig };
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -159,6 +162,8 @@ export interface Config {
   entries: GlobalDnsEntry[];
   sync: SyncConfig;
   resolver: ResolverConfig;
+  /** How endpoints are probed (entries say whether and what). */
+  health: HealthConfig;
   /** Present in management-cluster mode. */
   management?: ManagementConfig;
   /** Clusters from kubeconfig Secrets; needs `management`. */

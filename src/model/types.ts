@@ -75,6 +75,44 @@ export interface ZoneContent {
 export interface EntryTarget {
   cluster: string;
   projects?: string[];
+  /**
+   * Failover group: with `routing.policy: failover` the lowest number that has a healthy
+   * endpoint is answered. Absent: 1.
+   */
+  priority?: number;
+}
+
+/** How an entry's endpoints are probed (src/health). */
+export interface HealthCheck {
+  type: 'http' | 'https' | 'tcp';
+  /** Absent: the entry's proxy upstream port, else 80 (443 for https). */
+  port?: number;
+  /** http(s): the path requested. */
+  path: string;
+  /** http(s): Host header and SNI; absent: the name being checked. */
+  host?: string;
+  /** http(s): inclusive status ranges that pass, from "200-399,418". */
+  expectStatus: [number, number][];
+  /** http(s): the first 5,120 bytes of the body must contain it. */
+  bodyMatch?: string;
+  intervalMs: number;
+  timeoutMs: number;
+  /** Consecutive failures before an endpoint is down. */
+  failureThreshold: number;
+  /** Consecutive successes before it is up again. */
+  successThreshold: number;
+  /** https: verify the certificate chain and name (off by default: clusters often serve self-signed ones). */
+  verifyCertificate: boolean;
+}
+
+/** Which of a name's endpoints are answered. */
+export interface EntryRouting {
+  /** `all`: every healthy endpoint; `failover`: the healthy endpoints of the lowest priority group. */
+  policy: 'all' | 'failover';
+  /** A recovered higher-priority group gets traffic back only after it has been healthy this long. */
+  failbackMs: number;
+  /** When every endpoint is down: answer all of them, or SERVFAIL (embedded server only). */
+  whenAllDown: 'serve-all' | 'servfail';
 }
 
 /** Certificate of a proxied name: a Secret (cluster mode), files (standalone), or ACME. */
@@ -110,6 +148,10 @@ export interface GlobalDnsEntry {
    * the provider's settings decide. `true` on another provider type is a config problem.
    */
   proxied?: boolean;
+  /** Active health checks of the entry's endpoints; absent: every endpoint counts as healthy. */
+  healthCheck?: HealthCheck;
+  /** Absent: the defaults (`all`, failback 60 s, `serve-all`). */
+  routing?: EntryRouting;
 }
 
 export interface Plan {
