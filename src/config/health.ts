@@ -76,8 +76,6 @@ export const routingSchema = z
 /** `targets[].priority`: the failover group of the target. */
 export const prioritySchema = z.number().int().min(1, 'must be at least 1').max(1000).optional();
 
-export const DEFAULT_ROUTING: EntryRouting = { policy: 'all', failbackMs: 60_000, whenAllDown: 'serve-all' };
-
 /**
  * The model's check: the port defaults to the entry's proxy upstream port, else 80 (443 for
  * https); the path to "/"; the status to 200-399. The Host header stays open (the checked name).

@@ -14,4 +14,4 @@ export { CRD_API_VERSION, CRD_GROUP, CRD_VERSION, DEFAULT_ENTRY_TTL, ENTRY_CONDI
 export type { Condition, CrdEntry, CrdEntryTarget, CrdResult, GlobalDnsProviderStatus, GlobalDnsStatus, ProviderPolicy, ProviderSpec, ProviderType, RejectedClaim, SecretRef } from './crd.js';
 export { addressBytes, cidrContains, parseCidr } from './proxy.js';
 export type { Cidr, ProxyAcme, ProxyConfig, ProxyHealthCheck, ProxyListen, ProxyTimeouts } from './proxy.js';
-export { DEFAULT_ROUTING, parseStatusRanges } from './health.js';
+export { parseStatusRanges } from './health.js';

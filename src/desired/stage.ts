@@ -1,7 +1,9 @@
 import { addressType } from '../model/index.js';
-import type { Endpoint, GlobalDnsEntry, RecordSet } from '../model/index.js';
-import { claimRejection, findEntry, indexEntries, planName, targetHostnames } from '../planner/index.js';
-import type { AliasHostnames, EntryIndex, RejectedClaim, ResolvedHostnames } from '../planner/index.js';
+import type { AddressHealth, Endpoint, GlobalDnsEntry, RecordSet } from '../model/index.js';
+import { canonicalAddress, claimRejection, findEntry, indexEntries, planName, targetHostnames } from '../planner/index.js';
+import type { AliasHostnames, EntryIndex, HealthInput, NameHealth, RejectedClaim, ResolvedHostnames } from '../planner/index.js';
+import { probeTarget } from '../health/index.js';
+import type { HealthVerdicts, Verdict } from '../health/index.js';
 import { systemClock } from '../kernel/index.js';
 import type { Clock, Logger, TimerHandle } from '../kernel/index.js';
 
@@ -31,6 +33,8 @@ export interface NameState {
   readonly rejected: readonly RejectedClaim[];
   /** The records with load-balancer hostnames flattened to addresses (embedded server, most providers). */
   readonly records: readonly RecordSet[];
+  /** How health and routing chose the answer; absent when the entry has neither a health check nor failover. */
+  readonly health?: NameHealth;
 }
 
 export interface DesiredStateOptions {
@@ -41,6 +45,8 @@ export interface DesiredStateOptions {
   clock?: Clock;
   /** Coalescing window for store events: a folder re-read or a cluster re-list is one batch. */
   debounceMs?: number;
+  /** Endpoint health (src/health): entries with a health check are planned with its verdicts. */
+  health?: HealthVerdicts;
 }
 
 /**
@@ -64,6 +70,14 @@ export class DesiredState {
   /** Which load-balancer hostnames each name uses, and the reverse, for resolver refreshes. */
   private readonly lbByName = new Map<string, Set<string>>();
   private readonly namesByLb = new Map<string, Set<string>>();
+  /** Which probes each name reads, and the reverse, for health transitions. */
+  private readonly probesByName = new Map<string, Map<string, string>>();
+  private readonly namesByProbe = new Map<string, Set<string>>();
+  /** The verdicts each checked name was planned with (alias plans reuse them). */
+  private readonly healthInputs = new Map<string, HealthInput>();
+  /** Names whose answer changes at a known time (failback), and the one timer for the earliest. */
+  private readonly rechecks = new Map<string, number>();
+  private recheckTimer: { at: number; handle: TimerHandle } | undefined;
   /** Rejections already logged, so each is logged once while it lasts. */
   private readonly loggedRejections = new Map<string, Map<string, string>>();
   private readonly listeners = new Set<(names: ReadonlySet<string>) => void>();
@@ -83,6 +97,7 @@ export class DesiredState {
   start(): Promise<void> {
     this.unsubscribe.push(this.opts.store.onChange((names) => this.enqueue(names)));
     this.unsubscribe.push(this.opts.resolver.onChange((hosts) => this.enqueue(this.namesUsing(hosts))));
+    if (this.opts.health) this.unsubscribe.push(this.opts.health.onChange((keys) => this.enqueue(this.namesProbing(keys))));
     this.enqueue(this.opts.store.names());
     return this.flush();
   }
@@ -92,6 +107,8 @@ export class DesiredState {
     this.unsubscribe = [];
     this.timer?.cancel();
     this.timer = undefined;
+    this.recheckTimer?.handle.cancel();
+    this.recheckTimer = undefined;
   }
 
   /** Replaces the entries (management mode: GlobalDNS resources come and go) and re-plans every name. */
@@ -133,7 +150,8 @@ export class DesiredState {
     if (!plans) this.aliasPlans.set(fqdn, plans = new Map<AliasHostnames, RecordSet[]>());
     let records = plans.get(alias);
     if (!records) {
-      records = planName(fqdn, state.entry, state.accepted, this.opts.resolver.resolved, { aliasHostnames: alias }).records;
+      const health = this.healthInputs.get(fqdn);
+      records = planName(fqdn, state.entry, state.accepted, this.opts.resolver.resolved, { aliasHostnames: alias, ...(health ? { health } : {}) }).records;
       plans.set(alias, records);
     }
     return records;
@@ -147,6 +165,26 @@ export class DesiredState {
       const r = resolved.get(t);
       return r ? [...r.v4, ...r.v6] : [];
     });
+  }
+
+  /**
+   * The addresses of `endpoint` that `fqdn`'s answer holds: all of them for a name without
+   * health or failover, else only those health and routing chose (what the proxy may send to).
+   */
+  servedAddresses(fqdn: string, endpoint: Endpoint): string[] {
+    const all = this.addresses(endpoint);
+    const health = this.states.get(fqdn)?.health;
+    if (!health) return all;
+    if (health.servfail) return [];
+    if (health.allDown) return all;
+    const served = new Set(health.units.filter((u) => u.served && u.cluster === endpoint.cluster).map((u) => u.target));
+    return all.filter((a) => served.has(canonicalAddress(a)));
+  }
+
+  /** The verdict (with the last probe) of one address of a checked name; undefined when it is not probed. */
+  verdictOf(fqdn: string, address: string): Verdict | undefined {
+    const key = this.probesByName.get(fqdn)?.get(canonicalAddress(address));
+    return key === undefined ? undefined : this.opts.health?.verdict(key);
   }
 
   /** The answers of the load-balancer hostname resolver now (for planners that need them, like the proxy's routes). */
@@ -209,6 +247,7 @@ export class DesiredState {
       await resolver.ensure(targetHostnames([...endpoints.values()].flat()));
       for (const [name, eps] of endpoints) this.planOne(name, eps);
       resolver.retain(new Set(this.namesByLb.keys()));
+      this.scheduleRecheck();
       this.opts.logger.debug({ names: names.size, durationMs: Math.round((performance.now() - started) * 1000) / 1000 }, 'desired state planned');
     } catch (e) {
       // A bug here must not stop the next batch, nor the process.
@@ -228,13 +267,89 @@ export class DesiredState {
     this.indexLbHostnames(name, endpoints.length === 0 ? new Set() : targetHostnames(endpoints));
     if (endpoints.length === 0) {
       this.states.delete(name);
+      this.watchHealth(name, undefined, []);
       this.logRejections(name, []);
       return;
     }
     const entry = findEntry(name, this.index);
-    const plan = planName(name, entry, endpoints, this.opts.resolver.resolved);
-    this.states.set(name, { fqdn: name, entry, accepted: plan.accepted, rejected: plan.rejected, records: plan.records });
+    const health = this.watchHealth(name, entry, endpoints);
+    const plan = planName(name, entry, endpoints, this.opts.resolver.resolved, health ? { health } : {});
+    this.states.set(name, { fqdn: name, entry, accepted: plan.accepted, rejected: plan.rejected, records: plan.records, ...(plan.health ? { health: plan.health } : {}) });
+    if (plan.health?.recheckAt !== undefined) this.rechecks.set(name, plan.health.recheckAt);
+    else this.rechecks.delete(name);
     this.logRejections(name, plan.rejected);
+  }
+
+  /**
+   * Asks the health checker for the probes `name` needs (one per address of its accepted
+   * endpoints, under the entry's check) and returns their verdicts now, the plan's input;
+   * undefined when the name is not checked.
+   */
+  private watchHealth(name: string, entry: GlobalDnsEntry | undefined, endpoints: readonly Endpoint[]): HealthInput | undefined {
+    const checker = this.opts.health;
+    const check = entry?.healthCheck;
+    const probes = new Map<string, string>();
+    if (checker && check && entry) {
+      for (const e of endpoints) {
+        if (claimRejection(entry, e) !== undefined) continue;
+        for (const a of this.addresses(e)) {
+          const address = canonicalAddress(a);
+          if (!probes.has(address)) probes.set(address, probeTarget(check, address, name).key);
+        }
+      }
+    }
+    const before = this.probesByName.get(name);
+    for (const key of before?.values() ?? []) {
+      const names = this.namesByProbe.get(key);
+      names?.delete(name);
+      if (names?.size === 0) this.namesByProbe.delete(key);
+    }
+    for (const key of probes.values()) {
+      let names = this.namesByProbe.get(key);
+      if (!names) this.namesByProbe.set(key, names = new Set());
+      names.add(name);
+    }
+    if (probes.size > 0) this.probesByName.set(name, probes);
+    else this.probesByName.delete(name);
+    if (!checker || !check || !entry) {
+      if (before) checker?.want(name, []);
+      this.healthInputs.delete(name);
+      return undefined;
+    }
+    checker.want(name, [...probes].map(([address]) => probeTarget(check, address, name)));
+    const verdicts = new Map<string, AddressHealth>();
+    for (const [address, key] of probes) {
+      const v = checker.verdict(key);
+      if (v) verdicts.set(address, { health: v.health, since: v.since, ...(v.recovered ? { recovered: true } : {}) });
+    }
+    const input: HealthInput = { of: (a) => verdicts.get(canonicalAddress(a)), now: this.clock.now() };
+    this.healthInputs.set(name, input);
+    return input;
+  }
+
+  private namesProbing(keys: ReadonlySet<string>): Set<string> {
+    const names = new Set<string>();
+    for (const k of keys) for (const n of this.namesByProbe.get(k) ?? []) names.add(n);
+    return names;
+  }
+
+  /** One timer for the earliest failback running out; it re-plans the names due. */
+  private scheduleRecheck(): void {
+    let at = Infinity;
+    for (const t of this.rechecks.values()) at = Math.min(at, t);
+    if (this.recheckTimer && this.recheckTimer.at === at) return;
+    this.recheckTimer?.handle.cancel();
+    this.recheckTimer = undefined;
+    if (at === Infinity) return;
+    const handle = this.clock.setTimeout(() => {
+      this.recheckTimer = undefined;
+      const now = this.clock.now();
+      const due = [...this.rechecks].filter(([, t]) => t <= now).map(([n]) => n);
+      for (const n of due) this.rechecks.delete(n);
+      this.enqueue(due);
+      this.scheduleRecheck();
+    }, Math.max(0, at - this.clock.now()));
+    this.recheckTimer = { at, handle };
   }
 
   private namesUsing(hostnames: ReadonlySet<string>): Set<string> {

@@ -1,3 +1,7 @@
-// Public surface of the health probes (the scheduler and verdicts merge in here too).
+// Public surface of src/health: probes, verdicts (hysteresis), the checker (schedule).
 export { probe, formatDuration, MAX_HEADER_BYTES, MAX_BODY_BYTES } from './probe.js';
 export type { ProbeType, ProbeSpec, ProbeResult, ProbeOptions, Prober } from './probe.js';
+export { initialVerdict, nextVerdict } from './verdict.js';
+export type { ProbeOutcome, Thresholds, Verdict } from './verdict.js';
+export { HealthChecker, probeTarget } from './checker.js';
+export type { HealthCheckerOptions, HealthVerdicts, ProbeTarget } from './checker.js';

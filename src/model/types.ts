@@ -85,8 +85,8 @@ export interface EntryTarget {
 /** How an entry's endpoints are probed (src/health). */
 export interface HealthCheck {
   type: 'http' | 'https' | 'tcp';
-  /** Absent: the entry's proxy upstream port, else 80 (443 for https). */
-  port?: number;
+  /** Written or not, resolved by the config: the entry's proxy upstream port, else 80 (443 for https). */
+  port: number;
   /** http(s): the path requested. */
   path: string;
   /** http(s): Host header and SNI; absent: the name being checked. */
@@ -103,6 +103,20 @@ export interface HealthCheck {
   successThreshold: number;
   /** https: verify the certificate chain and name (off by default: clusters often serve self-signed ones). */
   verifyCertificate: boolean;
+}
+
+/**
+ * An endpoint address's health: `unknown` until its first verdict (a new endpoint of a
+ * checked entry, or an entry's check that changed).
+ */
+export type EndpointHealth = 'healthy' | 'unhealthy' | 'unknown';
+
+/** A verdict as the planner reads it: the health, and since when (clock milliseconds). */
+export interface AddressHealth {
+  health: EndpointHealth;
+  since: number;
+  /** Healthy again after being down (not a first verdict): a failback counts from `since`. */
+  recovered?: boolean;
 }
 
 /** Which of a name's endpoints are answered. */

@@ -14,3 +14,5 @@ export { plan, sameContent } from './plan.js';
 export type { PlanConflict, PlanOptions, PlanResult } from './plan.js';
 export { POLICIES, applyPolicy, createOnlyPolicy, syncPolicy, upsertOnlyPolicy } from './policy.js';
 export type { Policy } from './policy.js';
+export { DEFAULT_PRIORITY, DEFAULT_ROUTING, clusterPriority, selectByHealth } from './health.js';
+export type { Candidate, HealthInput, NameHealth, UnitHealth } from './health.js';

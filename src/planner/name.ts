@@ -1,6 +1,8 @@
 import { addressType, endpointKey } from '../model/index.js';
 import type { Endpoint, GlobalDnsEntry, RecordSet } from '../model/index.js';
-import { uniqueSortedAddresses } from './addresses.js';
+import { canonicalAddress, uniqueSortedAddresses } from './addresses.js';
+import { selectByHealth } from './health.js';
+import type { Candidate, HealthInput, NameHealth, UnitHealth } from './health.js';
 import { canonicalAliasTarget, type AliasHostnames } from './alias.js';
 import { claimRejection } from './entries.js';
 import type { RejectedClaim, ResolvedHostnames } from './types.js';
@@ -15,11 +17,15 @@ export interface NamePlan {
   /** The endpoints the entry accepts (what the proxy routes to and status lists). */
   accepted: Endpoint[];
   rejected: RejectedClaim[];
+  /** How health and routing chose the answer; absent when the entry has neither a check nor failover. */
+  health?: NameHealth;
 }
 
 export interface PlanNameOptions {
   /** The provider's alias capability; absent (embedded server, most providers): flatten. */
   aliasHostnames?: AliasHostnames;
+  /** The verdicts of the entry's health check; absent: every endpoint is healthy. */
+  health?: HealthInput;
 }
 
 /** What one cluster contributes to a name: addresses, and alias-capable load balancers. */
@@ -96,11 +102,41 @@ export function planName(
     if (contributed && e.ttl !== undefined) ttl = Math.min(ttl, e.ttl);
   }
   rejected.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  let health: NameHealth | undefined;
+  if (entry.healthCheck || entry.routing?.policy === 'failover') {
+    health = selectByHealth(entry, candidates(parts, resolved), entry.healthCheck ? opts.health : undefined);
+    if (!health.allDown) keepServed(parts, health.units);
+  }
   const anyAlias = [...parts.values()].some((p) => p.lbs.size > 0);
   const records = anyAlias ? aliasRecords(fqdn, ttl, parts, resolved) : flatRecords(fqdn, ttl, parts);
   // Only the entry's own address sets: ownership TXT records are made from these later, never proxied.
   if (entry.proxied !== undefined) { for (const r of records) r.proxied = entry.proxied; }
-  return { fqdn, records, accepted, rejected };
+  return { fqdn, records, accepted, rejected, ...(health ? { health } : {}) };
+}
+
+/** One candidate per distinct address and per load balancer of each cluster. */
+function candidates(parts: ReadonlyMap<string, ClusterPart>, resolved: ResolvedHostnames): Candidate[] {
+  const out: Candidate[] = [];
+  for (const [cluster, part] of parts) {
+    for (const a of uniqueSortedAddresses([...part.v4, ...part.v6])) out.push({ cluster, target: a, addresses: [a] });
+    for (const lb of [...part.lbs].sort()) {
+      const r = resolved.get(lb);
+      out.push({ cluster, target: lb, addresses: r ? [...r.v4, ...r.v6] : [] });
+    }
+  }
+  return out;
+}
+
+/** Drops from `parts` what the answer does not hold. */
+function keepServed(parts: Map<string, ClusterPart>, units: readonly UnitHealth[]): void {
+  const served = new Set(units.filter((u) => u.served).map((u) => `${u.cluster}\0${u.target}`));
+  for (const [cluster, part] of parts) {
+    const keep = (t: string) => served.has(`${cluster}\0${t}`);
+    part.v4 = part.v4.filter((a) => keep(canonicalAddress(a)));
+    part.v6 = part.v6.filter((a) => keep(canonicalAddress(a)));
+    part.lbs = new Set([...part.lbs].filter(keep));
+    if (part.v4.length + part.v6.length + part.lbs.size === 0) parts.delete(cluster);
+  }
 }
 
 function flatRecords(fqdn: string, ttl: number, parts: ReadonlyMap<string, ClusterPart>): RecordSet[] {
