@@ -20,6 +20,7 @@ import { ClusterFleet, EndpointStore, StoreSnapshot } from '../sources/index.js'
 import type { AdminListen } from './admin.js';
 import { packageVersion, startAdmin } from './admin.js';
 import { FatalError } from './errors.js';
+import { buildHealth } from './health.js';
 import { loadManagementKube, startManagement } from './management.js';
 import { providerRuntime } from './providers.js';
 import { buildSources, lbResolver, withTimeout } from './sources.js';
@@ -68,7 +69,9 @@ export async function buildApp(o: AppOptions): Promise<App> {
   // snapshot zones still wait for it (`ready()`) rather than drop the names it governs.
   const followAtOnce = storeRestored && !config.management;
   const resolver = lbResolver(config, log);
-  const desired = new DesiredState({ store, resolver, entries: config.entries, logger: log.child({ module: 'desired' }) });
+  // One vantage: this replica's probes (entries without a health check cost nothing).
+  const health = buildHealth(config, { log, metrics });
+  const desired = new DesiredState({ store, resolver, entries: config.entries, logger: log.child({ module: 'desired' }), health });
   void desired.start();
   const controller = new Controller({
     zones: config.zones,
@@ -172,6 +175,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
       for (const s of sources) s.stop();
       controller.stop();
       desired.stop();
+      health.stop();
       resolver.stop();
       await providers.stop();
       await server.stop();

@@ -12,6 +12,8 @@ export interface ZoneSink {
   patchZone?(apex: string, changes: ReadonlyMap<string, readonly RecordSet[]>): boolean;
   removeZone(apex: string): void;
   apexes(): string[];
+  /** Answers SERVFAIL for the address queries of a name (all endpoints down, `whenAllDown: servfail`); optional. */
+  setServfail?(name: string, on: boolean): void;
 }
 
 export interface ControllerOptions {
@@ -138,6 +140,7 @@ export class Controller {
     if (apex === undefined) return undefined; // not served here
     const state = this.opts.desired.get(name);
     const records = state?.entry && this.mine.has(state.entry.fqdn) ? state.records : [];
+    this.opts.sink.setServfail?.(name, records.length > 0 && state?.health?.servfail === true);
     let zone = this.planned.get(apex);
     if (!zone) this.planned.set(apex, zone = new Map<string, RecordSet[]>());
     const before = zone.get(name);

@@ -60,6 +60,10 @@ export class Responder {
       }
       const zone = this.zones.find(q.name);
       if (!zone) return this.errorResponse(msg, q.id, q.flags, RCODE.REFUSED, q.questionEnd, edns);
+      // Every endpoint down and the entry asks for SERVFAIL (a miss only: marking clears the zone's cache).
+      if ((q.qtype === TYPE.A || q.qtype === TYPE.AAAA || q.qtype === TYPE.ANY) && this.zones.isServfail(q.name)) {
+        return this.errorResponse(msg, q.id, q.flags, RCODE.SERVFAIL, q.questionEnd, edns);
+      }
       cached = this.build(zone.lookup(q.name, q.qtype), msg.subarray(12, q.questionEnd), q.name, edns);
       // Escaped names (a '.' inside a label) are rare and never worth a cache slot.
       if (!q.name.includes('\\')) this.cache.set(zone.apex, q.name, q.qtype, mode, cached);

@@ -25,6 +25,7 @@ export type ZoneChangeListener = (apex: string, structural: boolean) => void;
 export class ZoneStore {
   private readonly zones = new Map<string, ZoneSnapshot>();
   private readonly listeners: ZoneChangeListener[] = [];
+  private readonly servfail = new Set<string>();
   private readonly clock: Clock;
   private persistTimer: TimerHandle | undefined;
   private persisting: Promise<void> = Promise.resolve();
@@ -117,6 +118,25 @@ export class ZoneStore {
       const dot = n.indexOf('.');
       n = dot < 0 ? '' : n.slice(dot + 1);
     }
+  }
+
+  /**
+   * Marks a name whose endpoints are all down and whose entry asks for SERVFAIL: its address
+   * queries are answered SERVFAIL while the zone keeps its records (secondaries, which cannot
+   * say SERVFAIL for one name, serve them all). Not persisted: it is re-derived from health.
+   */
+  setServfail(name: string, on: boolean): void {
+    const n = normalizeName(name);
+    if (on === this.servfail.has(n)) return;
+    if (on) this.servfail.add(n);
+    else this.servfail.delete(n);
+    const zone = this.find(n);
+    this.emit(zone?.apex ?? '', zone === undefined);
+  }
+
+  /** Whether address queries for canonical `name` get SERVFAIL. */
+  isServfail(name: string): boolean {
+    return this.servfail.size > 0 && this.servfail.has(name);
   }
 
   onChange(listener: ZoneChangeListener): void {

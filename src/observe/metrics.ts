@@ -77,6 +77,8 @@ export interface MetricsOptions {
 const CLUSTER_PHASES = ['Syncing', 'Synced', 'Degraded', 'Lost', 'Failed', 'Ignored'] as const;
 /** Seconds; DNS answers from the cache take microseconds, a miss builds in well under a millisecond. */
 const DNS_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.05];
+/** Seconds; a loopback probe takes well under a millisecond, a timed-out one its timeout (2 s by default). */
+const PROBE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const API_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export class Metrics {
@@ -88,6 +90,8 @@ export class Metrics {
   private readonly apiDuration: Histogram<'provider' | 'operation'>;
   private readonly syncFailures: Counter<'provider' | 'reason'>;
   private readonly dnsLatency: Histogram<string>;
+  private readonly probeDuration: Histogram<'type' | 'outcome'>;
+  private readonly healthTransitions: Counter<'to'>;
   private dns: DnsQueryCounters | undefined;
 
   constructor(opts: MetricsOptions) {
@@ -132,6 +136,8 @@ export class Metrics {
 
     this.apiCalls = new Counter({ name: 'globaldns_provider_api_calls_total', help: 'Requests sent to a DNS provider, by operation and outcome (ok, error, throttled)', labelNames: ['provider', 'operation', 'outcome'], registers });
     this.apiDuration = new Histogram({ name: 'globaldns_provider_api_call_duration_seconds', help: 'Duration of provider API requests', labelNames: ['provider', 'operation'], buckets: API_BUCKETS, registers });
+    this.probeDuration = new Histogram({ name: 'globaldns_probe_duration_seconds', help: 'Endpoint health probes by type (http, https, tcp) and outcome (success, failure)', labelNames: ['type', 'outcome'], buckets: PROBE_BUCKETS, registers });
+    this.healthTransitions = new Counter({ name: 'globaldns_health_transitions_total', help: 'Endpoint health changes, by the health reached (healthy, unhealthy)', labelNames: ['to'], registers });
     this.syncFailures = new Counter({ name: 'globaldns_provider_sync_errors_total', help: 'Entry syncs that did not complete, by reason (ApplyFailed, ProviderError, Conflict, NoZone)', labelNames: ['provider', 'reason'], registers });
     new Gauge({
       name: 'globaldns_provider_pending_changes',
@@ -256,6 +262,16 @@ export class Metrics {
         // A metric must never fail a provider call (prom-client throws only on bad labels).
       }
     };
+  }
+
+  /** Times one health probe. */
+  observeProbe(type: string, ok: boolean, ms: number): void {
+    this.probeDuration.observe({ type, outcome: ok ? 'success' : 'failure' }, ms / 1000);
+  }
+
+  /** Counts one endpoint health transition. */
+  countHealthTransition(to: string): void {
+    this.healthTransitions.inc({ to });
   }
 
   /** Counts an entry's failed sync report (a sync that succeeded counts nothing). */

@@ -20,7 +20,7 @@ import type { AlpnChallenges, CertificateStore } from './tls/index.js';
 /** What the proxy reads of the rest of the service. */
 export interface ProxySources {
   /** The desired-state stage: each claimed name's entry, accepted claims and their addresses. */
-  desired: Pick<DesiredState, 'onChange' | 'names' | 'get' | 'addresses' | 'flush'>;
+  desired: Pick<DesiredState, 'onChange' | 'names' | 'get' | 'servedAddresses' | 'flush'>;
 }
 
 export interface StartProxyOptions extends ProxySources {
@@ -68,7 +68,8 @@ export async function startProxy(o: StartProxyOptions): Promise<RunningProxy> {
   const routes = new Map<string, HostRoute>();
   const routeOf = (host: string): HostRoute | undefined => {
     const state = desired.get(host);
-    return state && hostRoute(host, state.entry, state.accepted, (e) => desired.addresses(e));
+    // Health and failover decide which addresses the answer holds: the proxy sends only there.
+    return state && hostRoute(host, state.entry, state.accepted, (e) => desired.servedAddresses(host, e));
   };
   const table = (): RouteTable => sortedTable(routes.values());
   await desired.flush();
