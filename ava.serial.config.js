@@ -49,6 +49,7 @@ export const serial = {
     'test/integration/kube-lb-hostnames.test.ts',
     'test/integration/kube-outage.test.ts',
     'test/integration/kube-restart.test.ts',
+    'test/integration/health-dns.test.ts',
     'test/integration/lb-hostname-refresh.test.ts',
     'test/integration/management-finalizer.test.ts',
     'test/integration/management-ha.test.ts',
