@@ -76,3 +76,23 @@ test('a settings block is checked by its provider schema, named the same way in 
   t.regex(r.stderr, /^providers\[0\]\.route53\.region: not an AWS region/m);
   t.regex(r.stderr, /^providers\[0\]\.route53\.hostedZoneIds\[0\]: not a Route53 hosted zone id/m);
 });
+
+test('health checks: thresholds below 1, a timeout not shorter than the interval and bad status ranges are named, in the config and in a GlobalDNS', async (t) => {
+  const cfg = join(dir, 'health.yaml');
+  writeFileSync(
+    cfg,
+    'zones: [{ apex: example.test }]\nclusters: [{ name: east, manifests: east }]\nentries:\n  - fqdn: shop.example.test\n    targets: [{ cluster: east, priority: 0 }]\n    healthCheck: { failureThreshold: 0, interval: 2s, timeout: 5s, expectStatus: "2xx" }\n',
+  );
+  const r = await validate('--config', cfg);
+  t.is(r.code, 1);
+  t.regex(r.stderr, /^entries\[0\]\.targets\[0\]\.priority: must be at least 1/m);
+  t.regex(r.stderr, /^entries\[0\]\.healthCheck\.failureThreshold: must be at least 1/m);
+  t.regex(r.stderr, /^entries\[0\]\.healthCheck\.timeout: must be above 0 and shorter than interval/m);
+  t.regex(r.stderr, /^entries\[0\]\.healthCheck\.expectStatus: not a list of status codes or ranges/m);
+  const res = join(dir, 'health-res.yaml');
+  writeFileSync(res, 'apiVersion: globaldns.io/v1alpha1\nkind: GlobalDNS\nmetadata: { name: shop, namespace: web }\nspec: { fqdn: shop.example.test, providerRef: r53, targets: [{ cluster: east }], healthCheck: { type: tcp, path: /x }, routing: { policy: random } }');
+  const rr = await validate('--resources', res);
+  t.is(rr.code, 1);
+  t.regex(rr.stderr, /spec\.healthCheck\.path: only for http and https checks/);
+  t.regex(rr.stderr, /spec\.routing\.policy: /);
+});
