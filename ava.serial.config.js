@@ -15,6 +15,7 @@ export const serial = {
   'a real daemon (knotd, named, pdns_server, pebble) or a browser (chromium)': [
     'test/controller/external-unlistable.test.ts',
     'test/controller/management-independent.test.ts',
+    'test/integration/health-providers.test.ts',
     'test/integration/providers-standalone.test.ts',
     'test/observe/dashboard.test.ts',
     'test/providers/powerdns/apply.test.ts',
