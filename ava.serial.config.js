@@ -15,6 +15,7 @@ export const serial = {
   'a real daemon (knotd, named, pdns_server, pebble) or a browser (chromium)': [
     'test/controller/external-unlistable.test.ts',
     'test/controller/management-independent.test.ts',
+    'test/integration/health-providers.test.ts',
     'test/integration/providers-standalone.test.ts',
     'test/observe/dashboard.test.ts',
     'test/providers/powerdns/apply.test.ts',
@@ -43,6 +44,7 @@ export const serial = {
     'test/dns/snapshot.test.ts',
     'test/dns/zone-changes.test.ts',
     'test/integration/cluster-secrets.test.ts',
+    'test/integration/health-proxy.test.ts',
     'test/integration/kube-api-errors.test.ts',
     'test/integration/kube-clusters.test.ts',
     'test/integration/kube-faults.test.ts',
