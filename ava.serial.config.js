@@ -73,6 +73,9 @@ export const serial = {
     'test/proxy/standalone.test.ts',
     'test/proxy/swap.test.ts',
   ],
+  "the demo as `npm start` runs it (examples/demo.ts): the proxy on its fixed ports 8080 and 8443, upstreams on 127.0.0.11 and 127.0.0.12 at 8081, health verdicts awaited within time bounds": [
+    'test/cli/demo.test.ts',
+  ],
   'an upper bound on wall-clock time over real timers (lease takeover, status latency, shutdown of watches)': [
     'test/controller/leader-kube.test.ts',
     'test/controller/management-relead.test.ts',
