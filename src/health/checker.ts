@@ -67,16 +67,15 @@ interface Scheduled {
   timer: TimerHandle | undefined;
   /** Clock milliseconds of the next tick: ticks keep their phase, spread over the interval. */
   nextAt: number;
+  /** The first tick has not come yet. */
+  first: boolean;
   busy: boolean;
 }
 
-/** The first probe of a new target comes within this long (jittered): a new endpoint waits for it. */
-const FIRST_PROBE_SPREAD_MS = 1000;
-
 /**
- * Runs the probes the stage asks for, one per distinct target, each on its own phase of its
- * interval (jitter, so thousands of targets do not fire together), at most `concurrency` at
- * once, and keeps each target's verdict (hysteresis: `nextVerdict`). A tick that finds the
+ * Runs the probes the stage asks for, one per distinct target: the first at once, then each on
+ * its own random phase of its interval (so thousands of targets do not fire together), at most
+ * `concurrency` at once, and keeps each target's verdict (hysteresis: `nextVerdict`). A tick that finds the
  * previous probe still waiting or running is skipped: a slow endpoint never piles up probes.
  * Nothing here runs on the DNS or proxy paths; they read the planned state.
  */
@@ -105,7 +104,7 @@ export class HealthChecker implements HealthVerdicts {
       let s = this.targets.get(t.key);
       if (!s) {
         const at = this.clock.now();
-        s = { target: t, owners: new Set(), verdict: initialVerdict(at), timer: undefined, nextAt: at + this.random() * Math.min(t.thresholds.intervalMs, FIRST_PROBE_SPREAD_MS), busy: false };
+        s = { target: t, owners: new Set(), verdict: initialVerdict(at), timer: undefined, nextAt: at, first: true, busy: false };
         this.targets.set(t.key, s);
         this.schedule(s);
       }
@@ -169,7 +168,12 @@ export class HealthChecker implements HealthVerdicts {
   private tick(s: Scheduled): void {
     if (this.stopped || this.targets.get(s.target.key) !== s) return;
     const interval = s.target.thresholds.intervalMs;
-    s.nextAt += interval;
+    // A new target is probed at once (a new endpoint waits for its verdict, and the endpoints
+    // of a name are judged together); after that its phase is random, so targets added
+    // together (a start, a re-list) do not fire together ever after.
+    if (s.first) s.nextAt += this.random() * interval;
+    else s.nextAt += interval;
+    s.first = false;
     // Behind by more than an interval (a stalled loop, a suspended machine): start a new phase.
     if (s.nextAt <= this.clock.now()) s.nextAt = this.clock.now() + interval;
     this.schedule(s);

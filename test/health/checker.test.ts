@@ -36,14 +36,16 @@ function world(o: { concurrency?: number; answerAfterMs?: number; random?: () =>
   return { clock, checker, started, max: () => maxInFlight };
 }
 
-test('probes of many targets are spread over the first second, then keep their phase', async (t) => {
+test('new targets are probed at once, then each on its own random phase of the interval', async (t) => {
   let i = 0;
   const w = world({ random: () => (i++ % 10) / 10 });
   w.checker.want('a.example.test', Array.from({ length: 10 }, (_, n) => probeTarget(check, `127.0.1.${n}`, 'a.example.test')));
+  await w.clock.advance(0);
+  t.deepEqual(w.started.map((s) => s.at), Array<number>(10).fill(0), 'a new endpoint does not wait for its verdict');
   await w.clock.advance(999);
-  t.deepEqual(w.started.map((s) => s.at), [0, 100, 200, 300, 400, 500, 600, 700, 800, 900]);
+  t.deepEqual(w.started.slice(10).map((s) => s.at), [100, 200, 300, 400, 500, 600, 700, 800, 900], 'then spread (the one at phase 0 waits a whole interval)');
   await w.clock.advance(1000);
-  t.deepEqual(w.started.slice(10).map((s) => s.at), [1000, 1100, 1200, 1300, 1400, 1500, 1600, 1700, 1800, 1900]);
+  t.deepEqual(w.started.slice(19).map((s) => s.at), [1000, 1100, 1200, 1300, 1400, 1500, 1600, 1700, 1800, 1900], 'and they keep their phase');
   t.true(w.started.every((s) => s.source === '127.0.0.9'), 'every probe leaves from the source address');
   w.checker.stop();
 });
