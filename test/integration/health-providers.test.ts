@@ -21,8 +21,10 @@ import { sleep, waitFor } from '../support/wait.js';
 import { buildQuery, decode, udpExchange } from '../support/wire.js';
 import { startRfc2136World } from '../providers/rfc2136/backend.js';
 import type { Rfc2136World } from '../providers/rfc2136/backend.js';
-import { HEALTH_PATH, healthUpstream, tail, transitions } from './health-world.js';
-import type { HealthUpstream, Transition } from './health-world.js';
+import { FAIL_503, OK, startHealthUpstream } from '../support/health-upstream.js';
+import { HEALTH_PATH, tail, transitions } from './health-world.js';
+import type { HealthUpstream } from '../support/health-upstream.js';
+import type { Transition } from './health-world.js';
 
 const EAST = '127.0.0.2';
 const WEST = '127.0.0.3';
@@ -64,12 +66,10 @@ async function startWorld(t: ExecutionContext, o: { debounce: string; failback: 
   const zoneId = sim.createZone('aws.test');
 
   const port = await freePort({ ipv6: false });
-  const east = healthUpstream('east', EAST, port);
-  const west = healthUpstream('west', WEST, port);
-  for (const u of [east, west]) {
-    await u.start();
-    t.teardown(() => u.stop());
-  }
+  const east = await startHealthUpstream({ name: 'east', address: EAST, port, healthPath: HEALTH_PATH });
+  t.teardown(() => east.stop());
+  const west = await startHealthUpstream({ name: 'west', address: WEST, port, healthPath: HEALTH_PATH });
+  t.teardown(() => west.stop());
 
   // The same check on both entries: one probe per address serves both names.
   const healthCheck = { type: 'http', port, path: HEALTH_PATH, host: 'shop.test', interval: `${INTERVAL_MS}ms`, timeout: '200ms', failureThreshold: FAILURE_THRESHOLD, successThreshold: o.successThreshold ?? 2 };
@@ -158,9 +158,9 @@ test.serial('failover at Route53 and RFC 2136 (knot) within one debounce of the 
 
     // East's health endpoint starts answering 503.
     const broken = Date.now();
-    w.east.health = 'fail';
+    await w.east.set(FAIL_503);
     const down = await transitionOf(w, EAST, 'unhealthy', broken, FAILURE_THRESHOLD * INTERVAL_MS + 200 + 5_000);
-    const failed = w.east.probes.filter((p) => p.at >= broken && p.at <= down.at && p.status === 503).length;
+    const failed = w.east.requests.filter((p) => p.at >= broken && p.at <= down.at && p.status === 503).length;
     t.true(failed >= FAILURE_THRESHOLD, `down after ${failed} failed probes`);
     const writesBefore = w.r53Writes().length;
     const moved = await bothHold(w, WEST, DEBOUNCE_MS + MARGIN_MS + 5_000);
@@ -174,7 +174,7 @@ test.serial('failover at Route53 and RFC 2136 (knot) within one debounce of the 
 
     // East recovers: it is judged healthy again, but gets the name back only after failback.
     const fixed = Date.now();
-    w.east.health = 'ok';
+    await w.east.set(OK);
     const up = await transitionOf(w, EAST, 'healthy', fixed, 2 * INTERVAL_MS + FAILURE_THRESHOLD * INTERVAL_MS + 5_000);
     const writesAtUp = w.r53Writes().length;
     const back = await bothHold(w, EAST, FAILBACK_MS + DEBOUNCE_MS + MARGIN_MS + 5_000);
@@ -228,12 +228,11 @@ test.serial('an endpoint flapping in bursts for 20 s causes at most ceil(duratio
     // Thresholds alone would let this through as two transitions every three intervals.
     const cycle = ['fail', 'fail', 'ok'] as const;
     let answered = 0;
-    w.east.script = () => cycle[answered++ % cycle.length];
+    await w.east.set({ kind: 'script', next: () => (cycle[answered++ % cycle.length] === 'ok' ? { kind: 'ok' } : { kind: 'status', status: 503 }) });
     const start = Date.now();
     // The flapping lasts a fixed time: nothing to await but the clock.
     await sleep(FLAP_MS);
-    w.east.script = undefined;
-    w.east.health = 'ok';
+    await w.east.set(OK);
     const flapEnd = Date.now();
     // East is back at both providers and the writes have stopped.
     await bothHold(w, EAST, 4 * INTERVAL_MS + MARGIN_MS + 5_000);
@@ -246,7 +245,7 @@ test.serial('an endpoint flapping in bursts for 20 s causes at most ceil(duratio
     const bound = Math.ceil(duration / (FAILURE_THRESHOLD * INTERVAL_MS)) + 1;
     // What the same probe answers would have caused with thresholds alone (down after 2
     // failures, up after 1 success), without the damping: shows the flapping is fast enough to matter.
-    const probes = w.east.probes.filter((p) => p.at >= start && p.at <= flapEnd);
+    const probes = w.east.requests.filter((p) => p.at >= start && p.at <= flapEnd);
     let undamped = 0;
     let up = true;
     let failures = 0;

@@ -14,8 +14,10 @@ import test from 'ava';
 import { ingressYaml, startGlobaldns } from '../support/globaldns.js';
 import { freePort } from '../support/ports.js';
 import { waitFor } from '../support/wait.js';
-import { HEALTH_PATH, healthUpstream, tail, transitions } from './health-world.js';
-import type { HealthUpstream, Transition } from './health-world.js';
+import { FAIL_503, OK, startHealthUpstream } from '../support/health-upstream.js';
+import type { HealthUpstream } from '../support/health-upstream.js';
+import { HEALTH_PATH, tail, transitions } from './health-world.js';
+import type { Transition } from './health-world.js';
 
 const NAME = 'shop.local.test';
 const INTERVAL_MS = 300;
@@ -54,14 +56,11 @@ async function burst(port: number, n: number): Promise<Record<string, number>> {
 test('the proxy sends nothing to an endpoint whose verdict is down, and only to the active failover group', async (t) => {
   t.timeout(120_000);
   const port = await freePort({ ipv6: false });
-  const ups: Record<string, HealthUpstream> = {
-    east: healthUpstream('east', '127.0.0.2', port),
-    west: healthUpstream('west', '127.0.0.3', port),
-    central: healthUpstream('central', '127.0.0.4', port),
-  };
-  for (const u of Object.values(ups)) {
-    await u.start();
+  const ups: Record<string, HealthUpstream> = {};
+  for (const [name, address] of [['east', '127.0.0.2'], ['west', '127.0.0.3'], ['central', '127.0.0.4']]) {
+    const u = await startHealthUpstream({ name, address, port, healthPath: HEALTH_PATH });
     t.teardown(() => u.stop());
+    ups[name] = u;
   }
   const { east, west, central } = ups;
   const proxyPort = await freePort({ ipv6: false });
@@ -82,7 +81,7 @@ test('the proxy sends nothing to an endpoint whose verdict is down, and only to 
     },
     ipv6: false,
     startTimeoutMs: 30_000,
-    files: Object.fromEntries(Object.values(ups).map((u) => [`clusters/${u.name}/shop.yaml`, ingressYaml({ name: 'shop', hostname: NAME, ips: [u.host] })])),
+    files: Object.fromEntries(Object.values(ups).map((u) => [`clusters/${u.name}/shop.yaml`, ingressYaml({ name: 'shop', hostname: NAME, ips: [u.address] })])),
   });
   t.teardown(() => g.cleanup());
   const transitionOf = (address: string, to: string, after: number): Promise<Transition> => waitFor(() => transitions(g.logs()).find((x) => x.address === address && x.to === to && x.at >= after - 5), 10_000, `${address} logged ${to}`, { intervalMs: 25 });
@@ -91,14 +90,14 @@ test('the proxy sends nothing to an endpoint whose verdict is down, and only to 
   try {
     // Every endpoint judged healthy (the health check's port is the entry's upstream port), then
     // only the primary group answers.
-    for (const u of Object.values(ups)) await transitionOf(u.host, 'healthy', 0);
+    for (const u of Object.values(ups)) await transitionOf(u.address, 'healthy', 0);
     await waitFor(async () => ((await get(proxyPort).catch(() => undefined))?.upstream === 'east' ? true : undefined), 15_000, 'the proxy routes to east');
     t.deepEqual(await burst(proxyPort, 30), { east: 30 }, 'all healthy: only the primary group');
 
     // East's health endpoint breaks; `/` still answers, so only the verdict can keep traffic away.
     const broke = Date.now();
-    east.health = 'fail';
-    const down = await transitionOf(east.host, 'unhealthy', broke);
+    await east.set(FAIL_503);
+    const down = await transitionOf(east.address, 'unhealthy', broke);
     // Requests from the verdict on: the last one east answered, and when the route moved.
     const sent: Sent[] = [];
     await waitFor(
@@ -124,7 +123,7 @@ test('the proxy sends nothing to an endpoint whose verdict is down, and only to 
     // Central's load balancer dies (connections refused): west alone.
     const centralBroke = Date.now();
     await central.stop();
-    const centralDown = await transitionOf(central.host, 'unhealthy', centralBroke);
+    const centralDown = await transitionOf(central.address, 'unhealthy', centralBroke);
     await waitFor(async () => ((await get(proxyPort)).upstream === 'west' && (await burst(proxyPort, 5)).west === 5 ? true : undefined), ROUTE_MS + 5_000, 'west alone');
     t.log(`central down; west alone ${Date.now() - centralDown.at} ms after the verdict (upper bound)`);
     const before = hits();
@@ -133,8 +132,8 @@ test('the proxy sends nothing to an endpoint whose verdict is down, and only to 
 
     // East recovers: west keeps the traffic until failback has run out.
     const fixed = Date.now();
-    east.health = 'ok';
-    const up = await transitionOf(east.host, 'healthy', fixed);
+    await east.set(OK);
+    const up = await transitionOf(east.address, 'healthy', fixed);
     const after: Sent[] = [];
     await waitFor(
       async () => {
