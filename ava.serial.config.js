@@ -45,6 +45,7 @@ export const serial = {
     'test/dns/zone-changes.test.ts',
     'test/integration/cluster-secrets.test.ts',
     'test/integration/health-proxy.test.ts',
+    'test/integration/health-quorum.test.ts',
     'test/integration/kube-api-errors.test.ts',
     'test/integration/kube-clusters.test.ts',
     'test/integration/kube-faults.test.ts',

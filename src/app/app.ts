@@ -23,6 +23,7 @@ import { FatalError } from './errors.js';
 import { buildHealth } from './health.js';
 import { loadManagementKube, startManagement } from './management.js';
 import { providerRuntime } from './providers.js';
+import { healthView } from './vantages.js';
 import { buildSources, lbResolver, withTimeout } from './sources.js';
 
 export interface AppOptions {
@@ -69,9 +70,12 @@ export async function buildApp(o: AppOptions): Promise<App> {
   // snapshot zones still wait for it (`ready()`) rather than drop the names it governs.
   const followAtOnce = storeRestored && !config.management;
   const resolver = lbResolver(config, log);
-  // One vantage: this replica's probes (entries without a health check cost nothing).
-  const health = buildHealth(config, { log, metrics });
-  const desired = new DesiredState({ store, resolver, entries: config.entries, logger: log.child({ module: 'desired' }), health });
+  // Loaded once: the management source, the Lease, the health reports, the Secret clusters and the proxy's Secrets use it.
+  const managementKube = loadManagementKube(config, log);
+  // This replica's probes (entries without a health check cost nothing); in management mode
+  // combined with the other replicas' by quorum (src/app/vantages.ts).
+  const health = healthView(config, buildHealth(config, { log, metrics }), managementKube, log);
+  const desired = new DesiredState({ store, resolver, entries: config.entries, logger: log.child({ module: 'desired' }), health: health.verdicts });
   void desired.start();
   const controller = new Controller({
     zones: config.zones,
@@ -104,8 +108,6 @@ export async function buildApp(o: AppOptions): Promise<App> {
   const fleet = new ClusterFleet(store);
   // Only claims an entry accepts keep a name served (a lost cluster's endpoints go only then).
   fleet.setClaimFilter((e, hostname) => desired.accepts(e, hostname));
-  // Loaded once: the management source, the Lease, the Secret clusters and the proxy's Secrets use it.
-  const managementKube = loadManagementKube(config, log);
   const sources = buildSources(config, store, fleet, log.child({ module: 'sources' }), (cluster, e) => {
     log.fatal({ cluster, err: e.message }, `cluster ${cluster}: ${e.message}`);
     throw new FatalError(`cluster ${cluster}: ${e.message}`);
@@ -175,7 +177,7 @@ export async function buildApp(o: AppOptions): Promise<App> {
       for (const s of sources) s.stop();
       controller.stop();
       desired.stop();
-      health.stop();
+      await health.stop();
       resolver.stop();
       await providers.stop();
       await server.stop();

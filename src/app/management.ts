@@ -1,6 +1,5 @@
 // Management-cluster mode's wiring: the resources' source, leader election on the Lease, and
 // the runtime joining them to the controllers.
-import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/index.js';
 import { kubeLeaseApi, LeaderElector, ManagementRuntime } from '../controller/index.js';
@@ -16,6 +15,7 @@ import type { ProviderCallObserver } from '../../providers/provider.js';
 import { FatalError } from './errors.js';
 import { providerRuntime } from './providers.js';
 import { clusterNamesOf, withTimeout } from './sources.js';
+import { replicaIdentity } from './vantages.js';
 import type { RunningSource } from './sources.js';
 
 export interface ManagementParts {
@@ -62,7 +62,7 @@ export async function startManagement(
   const m = config.management;
   if (!m) throw new Error('management: not configured');
   const { log, zones, kc } = parts;
-  const identity = m.identity ?? `${hostname()}-${process.pid}`;
+  const identity = replicaIdentity(config);
   const holder: { runtime?: ManagementRuntime } = {};
   const source = new ManagementSource({
     kubeConfig: kc,

@@ -2,6 +2,7 @@ import type { HealthCheck } from '../model/index.js';
 import { systemClock } from '../kernel/index.js';
 import type { Clock, Logger, Random, TimerHandle } from '../kernel/index.js';
 import type { ProbeSpec, Prober } from './probe.js';
+import type { QuorumVerdict } from './quorum.js';
 import { initialVerdict, nextVerdict } from './verdict.js';
 import type { ProbeOutcome, Thresholds, Verdict } from './verdict.js';
 
@@ -43,6 +44,8 @@ export interface HealthVerdicts {
   verdict(key: string): Verdict | undefined;
   /** Keys whose health changed; returns the unsubscribe. */
   onChange(listener: (keys: ReadonlySet<string>) => void): () => void;
+  /** Which vantages agree on a key's verdict (several vantages only). */
+  vantages?(key: string): QuorumVerdict | undefined;
 }
 
 export interface HealthCheckerOptions {

@@ -230,6 +230,10 @@ for (const overlay of OVERLAYS) {
     const lease = loadMountedConfig(objects).management?.leaseNamespace as string;
     for (const verb of ['get', 'create', 'update']) t.true(can(verb, 'coordination.k8s.io', 'leases', lease, 'globaldns'), `${verb} the Lease in ${lease}`);
     t.false(can('update', 'coordination.k8s.io', 'leases', 'kube-system', 'kube-scheduler'), "no other namespace's Leases");
+    // The health reports of the vantages (src/health/exchange.ts): one ConfigMap per replica beside the Lease.
+    for (const verb of ['list', 'watch']) t.true(can(verb, '', 'configmaps', lease), `${verb} the health reports in ${lease}`);
+    for (const verb of ['create', 'update', 'delete']) t.true(can(verb, '', 'configmaps', lease, 'globaldns-health-globaldns-7d9f-abcde'), `${verb} its own health report in ${lease}`);
+    t.false(can('update', '', 'configmaps', 'kube-system', 'coredns') || can('list', '', 'configmaps'), "no other namespace's ConfigMaps");
     // Kubeconfig and provider Secrets: in the own namespace only.
     t.true(can('list', '', 'secrets', ns) && can('watch', '', 'secrets', ns) && can('get', '', 'secrets', ns, 'route53-credentials'), `read Secrets in ${ns}`);
     t.false(can('list', '', 'secrets'), 'no Secrets across namespaces');

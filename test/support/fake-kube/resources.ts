@@ -56,6 +56,7 @@ export const RESOURCES: readonly ResourceDef[] = [
   def('Ingress', 'ingresses', 'networking.k8s.io', true, true, ['ing']),
   def('Lease', 'leases', 'coordination.k8s.io', true, false, []),
   def('Secret', 'secrets', '', true, false, []),
+  def('ConfigMap', 'configmaps', '', true, false, ['cm']),
   def('Event', 'events', '', true, false, ['ev']),
   def('GlobalDNS', 'globaldnses', 'globaldns.io', true, true, ['gdns'], 'v1alpha1'),
   def('GlobalDNSProvider', 'globaldnsproviders', 'globaldns.io', false, true, ['gdnsp'], 'v1alpha1'),
