@@ -18,6 +18,7 @@ export const serial = {
     'test/integration/health-providers.test.ts',
     'test/integration/providers-standalone.test.ts',
     'test/observe/dashboard.test.ts',
+    'test/observe/health-admin.test.ts',
     'test/providers/powerdns/apply.test.ts',
     'test/providers/powerdns/contract.test.ts',
     'test/providers/powerdns/faults.test.ts',

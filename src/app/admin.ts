@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { ListenAddress } from '../config/index.js';
 import type { ProviderRuntime } from '../controller/index.js';
+import { nameHealthReport } from '../desired/index.js';
 import type { DesiredState } from '../desired/index.js';
 import { AdminServer, buildStatus } from '../observe/index.js';
 import type { Metrics, Readiness, StatusInputs, StatusReport } from '../observe/index.js';
@@ -66,6 +67,7 @@ export async function startAdmin(
     rejected: () => desired.rejected(),
     providers: () => providers.providerStates(),
     syncs: () => providers.syncStatuses(),
+    health: (fqdn) => nameHealthReport(desired, fqdn),
     leader: () => (management ? { identity: management.elector.identity, isLeader: management.elector.isLeader(), leader: management.elector.currentLeader() } : undefined),
     readiness: () => ({ ...readiness }),
   };

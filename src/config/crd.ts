@@ -94,9 +94,39 @@ export interface RejectedClaim {
   reason: string;
 }
 
+/** One endpoint address of a name in a GlobalDNS status (`status.health[].endpoints`). */
+export interface EndpointHealthStatus {
+  cluster: string;
+  address: string;
+  priority: number;
+  health: 'healthy' | 'unhealthy' | 'unknown';
+  /** RFC 3339: since when the health holds. */
+  since?: string;
+  /** Whether the name's answer holds it. */
+  served: boolean;
+  /** The reason of the latest probe (`status 503`, `connect ECONNREFUSED`), as of the status write. */
+  lastProbe?: string;
+  /** Replicas whose verdicts agree and disagree (where a quorum over replicas runs). */
+  vantages?: { agree: string[]; disagree: string[] };
+}
+
+/** How health shaped the answer of one name the entry governs. */
+export interface NameHealthStatus {
+  name: string;
+  /** Failover: the priority group answered. */
+  activeGroup?: number;
+  allDown: boolean;
+  /** What an all-down name answers: serve-all or servfail (only when `allDown`). */
+  whenAllDown?: 'serve-all' | 'servfail';
+  endpoints: EndpointHealthStatus[];
+}
+
 export interface GlobalDnsStatus {
   clusterEndpoints?: Record<string, string[]>;
   endpoints?: string[];
+  /** Healthy of all endpoint addresses, like "2/3"; only for entries with a health check or failover. */
+  healthyEndpoints?: string;
+  health?: NameHealthStatus[];
   rejectedClaims?: RejectedClaim[];
   conditions?: Condition[];
   observedGeneration?: number;

@@ -11,7 +11,7 @@ export { parseLabelSelector, matchesLabels } from './selector.js';
 export type { LabelSelector, LabelRequirement } from './selector.js';
 export { parseDuration } from './schema.js';
 export { CRD_API_VERSION, CRD_GROUP, CRD_VERSION, DEFAULT_ENTRY_TTL, ENTRY_CONDITIONS, PROVIDER_POLICIES, PROVIDER_TYPES, entryProviderProblem, globalDnsProviderSpecSchema, globalDnsSpecSchema, parseGlobalDns, parseGlobalDnsProvider, setCondition, timestamp } from './crd.js';
-export type { Condition, CrdEntry, CrdEntryTarget, CrdResult, GlobalDnsProviderStatus, GlobalDnsStatus, ProviderPolicy, ProviderSpec, ProviderType, RejectedClaim, SecretRef } from './crd.js';
+export type { Condition, CrdEntry, CrdEntryTarget, CrdResult, EndpointHealthStatus, GlobalDnsProviderStatus, GlobalDnsStatus, NameHealthStatus, ProviderPolicy, ProviderSpec, ProviderType, RejectedClaim, SecretRef } from './crd.js';
 export { addressBytes, cidrContains, parseCidr } from './proxy.js';
 export type { Cidr, ProxyAcme, ProxyConfig, ProxyHealthCheck, ProxyListen, ProxyTimeouts } from './proxy.js';
 export { parseStatusRanges } from './health.js';

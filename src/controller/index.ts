@@ -8,3 +8,5 @@ export type { ManagementRuntimeOptions } from './management.js';
 export { EXTERNAL_TYPES, ProviderRuntime } from './provider-runtime.js';
 export type { Leadership, ProviderRuntimeOptions, ZoneReport } from './provider-runtime.js';
 export { yamlBindings, yamlProvider, yamlProviderProblems, yamlSecrets, managedProvider, secretEnvName, ROUTE53_ENDPOINT_ENV, STS_ENDPOINT_ENV } from './bindings.js';
+export { healthEvent } from './health-events.js';
+export type { HealthEvent } from './health-events.js';

@@ -3,9 +3,11 @@ import type { GlobalDnsEntry } from '../model/index.js';
 import { PROVIDER_FINALIZER } from '../sources/index.js';
 import type { ManagementView, ManagementWriter } from '../sources/index.js';
 import { findEntry, indexEntries, mergeEntries } from '../planner/index.js';
+import type { NameHealth } from '../planner/index.js';
 import type { DesiredState } from '../desired/index.js';
 import type { Controller } from './controller.js';
 import type { EntrySyncStatus } from './external.js';
+import { healthEvent } from './health-events.js';
 import type { Leadership, ProviderRuntime } from './provider-runtime.js';
 import { resourceStatuses } from './resource-status.js';
 import type { StatusFacts } from './resource-status.js';
@@ -64,6 +66,8 @@ export class ManagementRuntime {
   private statusTimer?: TimerHandle;
   private statusRunning: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void)[] = [];
+  /** Each checked name's health as last planned: the baseline of its next health Event. */
+  private readonly lastHealth = new Map<string, NameHealth>();
   private readonly entryListeners = new Set<(entries: GlobalDnsEntry[]) => void>();
   private entriesSent = '';
 
@@ -90,7 +94,15 @@ export class ManagementRuntime {
    */
   async start(): Promise<void> {
     this.started = true;
-    this.unsubscribe.push(this.opts.desired.onChange(() => this.statusSoon()));
+    // Health changes from here on are news; what was planned before is the baseline.
+    for (const n of this.opts.desired.names()) {
+      const h = this.opts.desired.get(n)?.health;
+      if (h) this.lastHealth.set(n, h);
+    }
+    this.unsubscribe.push(this.opts.desired.onChange((names) => {
+      this.healthEvents(names);
+      this.statusSoon();
+    }));
     this.unsubscribe.push(this.opts.providers.onChange((st) => {
       if (st) this.warn(st);
       this.statusSoon();
@@ -261,6 +273,32 @@ export class ManagementRuntime {
       st.reason === 'Conflict' ? 'RecordConflict' : 'ChangeFailed',
       `${st.fqdn} at ${st.provider}: ${st.message}`,
     );
+  }
+
+  // ---- health Events ----
+
+  /**
+   * One Event per re-planned name whose answer changed with its endpoints' health
+   * (`healthEvent`), on the GlobalDNS resource governing it; the leader records them. Every
+   * replica keeps the baseline, so a new leader reports changes from its first plan on,
+   * not what happened before it led.
+   */
+  private healthEvents(names: ReadonlySet<string>): void {
+    const { desired } = this.opts;
+    for (const n of names) {
+      const state = desired.get(n);
+      const next = state?.health;
+      const prev = this.lastHealth.get(n);
+      if (next) this.lastHealth.set(n, next);
+      else this.lastHealth.delete(n);
+      const ev = healthEvent(n, prev, next, (a) => desired.verdictOf(n, a)?.last?.reason);
+      if (!ev || !this.opts.leadership.isLeader() || this.stopped) continue;
+      this.opts.logger.info({ fqdn: n, reason: ev.reason }, `management: ${ev.message}`);
+      const resource = this.view.entries.find((e) => e.fqdn === state?.entry?.fqdn);
+      // A YAML entry has no resource to hang the Event on: the log line and the metrics say it.
+      if (!resource) continue;
+      void this.opts.writer.recordEvent({ kind: 'GlobalDNS', namespace: resource.namespace, name: resource.name }, ev.type, ev.reason, ev.message);
+    }
   }
 
   // ---- statuses ----

@@ -1,5 +1,7 @@
-import type { CrdEntry } from '../config/index.js';
-import type { DesiredState } from '../desired/index.js';
+import { timestamp } from '../config/index.js';
+import type { CrdEntry, NameHealthStatus } from '../config/index.js';
+import { nameHealthReport } from '../desired/index.js';
+import type { DesiredState, HealthReportSource } from '../desired/index.js';
 import { projectMatches } from '../planner/index.js';
 import type { ConditionUpdate, EntryStatusUpdate, ManagedProvider, ManagementView, ProviderStatusUpdate, ResourceProblem } from '../sources/index.js';
 import type { EntrySyncStatus } from './external.js';
@@ -14,7 +16,8 @@ import type { ProviderRuntime } from './provider-runtime.js';
  */
 export interface StatusFacts {
   view: ManagementView;
-  desired: Pick<DesiredState, 'get' | 'names' | 'addresses'>;
+  /** The health part reads `verdictOf` (and `vantagesOf`, once a quorum over replicas provides it). */
+  desired: Pick<DesiredState, 'get' | 'names' | 'addresses'> & HealthReportSource;
   providers: Pick<ProviderRuntime, 'zoneReport' | 'isBound' | 'awaitingPass' | 'syncsOf'>;
   /** Apexes of the embedded zones. */
   zones: readonly string[];
@@ -136,6 +139,7 @@ function entryStatus(f: StatusFacts, entry: CrdEntry, names: readonly string[]):
     if (state.records.length > 0) published.push(name);
     for (const r of state.rejected) rejectedClaims.push({ ...parseEndpointKey(r.key), reason: r.reason });
   }
+  const health = healthStatus(f, names);
 
   const provider = f.view.providers.find((p) => p.name === entry.provider);
   let providerReady: ConditionUpdate;
@@ -213,11 +217,49 @@ function entryStatus(f: StatusFacts, entry: CrdEntry, names: readonly string[]):
     status: {
       clusterEndpoints,
       endpoints: sorted(endpoints),
+      ...health,
       rejectedClaims: rejectedClaims.sort((a, b) => `${a.cluster}/${a.namespace}/${a.kind}/${a.name}`.localeCompare(`${b.cluster}/${b.namespace}/${b.kind}/${b.name}`)),
       conditions: [ready, providerReady, synced],
       observedGeneration: gen,
     },
   };
+}
+
+/**
+ * The health part of an entry's status: per name it governs, per endpoint address, the health,
+ * since when, whether it is answered and the latest probe's reason; and healthy/total over
+ * them all (the `Healthy` printer column). Nothing for entries without a check or failover.
+ * Probe times and durations are left out on purpose: they change with every probe, and a
+ * status must change only when something does.
+ */
+function healthStatus(f: StatusFacts, names: readonly string[]): { healthyEndpoints?: string; health?: NameHealthStatus[] } {
+  const health: NameHealthStatus[] = [];
+  let healthy = 0;
+  let total = 0;
+  for (const name of [...names].sort()) {
+    const report = nameHealthReport(f.desired, name);
+    if (!report) continue;
+    healthy += report.healthy;
+    total += report.total;
+    const whenAllDown = report.servfail ? 'servfail' : 'serve-all';
+    health.push({
+      name,
+      ...(report.activeGroup !== undefined ? { activeGroup: report.activeGroup } : {}),
+      allDown: report.allDown,
+      ...(report.allDown ? { whenAllDown } : {}),
+      endpoints: report.endpoints.map((e) => ({
+        cluster: e.cluster,
+        address: e.address,
+        priority: e.priority,
+        health: e.health,
+        ...(e.since !== undefined ? { since: timestamp(new Date(e.since)) } : {}),
+        served: e.served,
+        ...(e.lastProbe ? { lastProbe: e.lastProbe.reason } : {}),
+        ...(e.vantages ? { vantages: e.vantages } : {}),
+      })),
+    });
+  }
+  return health.length === 0 ? {} : { healthyEndpoints: `${healthy}/${total}`, health };
 }
 
 function providerStatus(f: StatusFacts, p: ManagedProvider): ProviderStatusUpdate | undefined {

@@ -187,6 +187,13 @@ export class DesiredState {
     return key === undefined ? undefined : this.opts.health?.verdict(key);
   }
 
+  /** Which vantages agree on one address of a checked name (management mode: a quorum of replicas); undefined standalone. */
+  vantagesOf(fqdn: string, address: string): { agree: string[]; disagree: string[] } | undefined {
+    const key = this.probesByName.get(fqdn)?.get(canonicalAddress(address));
+    const q = key === undefined ? undefined : this.opts.health?.vantages?.(key);
+    return q && { agree: q.agree, disagree: q.disagree };
+  }
+
   /** The answers of the load-balancer hostname resolver now (for planners that need them, like the proxy's routes). */
   get resolved(): ResolvedHostnames {
     return this.opts.resolver.resolved;

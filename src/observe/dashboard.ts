@@ -24,6 +24,10 @@ export const DASHBOARD_HTML = `<!doctype html>
   .up, .Synced, .ready { background: var(--ok); }
   .stale, .Syncing, .Degraded, .unclaimed { background: var(--warn); }
   .down, .Lost, .notready, .error { background: var(--bad); }
+  .healthy { background: var(--ok); }
+  .unknown { background: var(--warn); }
+  .unhealthy, .alldown { background: var(--bad); }
+  .probe { margin-bottom: .15rem; }
   .err { color: var(--bad); }
   .muted { color: var(--muted); }
   #conn.error { color: #fff; padding: 0 .4rem; }
@@ -37,7 +41,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <h2>Providers</h2>
 <table id="providers"><thead><tr><th>Provider</th><th>Pending</th><th>Last sync</th><th>Last error</th></tr></thead><tbody></tbody></table>
 <h2>Global names</h2>
-<table id="names"><thead><tr><th>Name</th><th>Health</th><th>Provider</th><th>Clusters</th><th>Endpoints</th><th>Sync</th><th>Last error</th></tr></thead><tbody></tbody></table>
+<table id="names"><thead><tr><th>Name</th><th>Health</th><th>Provider</th><th>Clusters</th><th>Endpoints</th><th>Endpoint health</th><th>Sync</th><th>Last error</th></tr></thead><tbody></tbody></table>
 <script>
 "use strict";
 function el(tag, text, cls) {
@@ -76,6 +80,33 @@ function endpoints(n) {
   }
   return box;
 }
+function ago(ms) {
+  const d = Math.max(0, ms);
+  if (d < 60000) return Math.floor(d / 1000) + ' s';
+  if (d < 3600000) return Math.floor(d / 60000) + ' min';
+  if (d < 86400000) return Math.floor(d / 3600000) + ' h';
+  return Math.floor(d / 86400000) + ' d';
+}
+// Per endpoint address: its health, since when, whether the answer holds it, the last probe.
+function checks(n, now) {
+  const h = n.endpointHealth;
+  if (!h) return '–';
+  const box = document.createElement('div');
+  box.appendChild(el('div', h.healthy + '/' + h.total + ' healthy' + (h.activeGroup !== undefined && !h.allDown ? ' · answering priority ' + h.activeGroup : ''), 'muted summary'));
+  if (h.allDown) box.appendChild(badge(h.servfail ? 'all down: SERVFAIL' : 'all down: answering all', 'alldown'));
+  for (const e of h.endpoints) {
+    const line = el('div', undefined, 'mono probe');
+    line.dataset.address = e.address;
+    line.appendChild(badge(e.health, e.health));
+    let text = ' ' + e.cluster + ' ' + e.address + ' · priority ' + e.priority + ' · ' + (e.served ? 'answered' : 'not answered');
+    if (e.since !== undefined) text += ' · since ' + ago(now - e.since) + ' ago';
+    if (e.lastProbe) text += ' · last probe ' + (e.lastProbe.ok ? 'passed' : 'failed') + ': ' + e.lastProbe.reason;
+    if (e.vantages) text += ' · agree: ' + (e.vantages.agree.join(', ') || 'none') + (e.vantages.disagree.length ? '; disagree: ' + e.vantages.disagree.join(', ') : '');
+    line.appendChild(document.createTextNode(text));
+    box.appendChild(line);
+  }
+  return box;
+}
 function render(r) {
   document.getElementById('version').textContent = r.version;
   const ready = document.getElementById('ready');
@@ -85,7 +116,8 @@ function render(r) {
   document.getElementById('summary').textContent = r.names.length + ' names, ' + r.clusters.length + ' clusters' + leader + ' · updated ' + new Date(r.generatedAt).toLocaleTimeString();
   fill('clusters', r.clusters.map((c) => row([c.cluster, badge(c.phase, c.phase), c.lastEventAgeSeconds === undefined ? '–' : c.lastEventAgeSeconds + ' s ago', c.watchRestarts, el('span', c.lastError || '', 'err')], c.cluster)), 'no clusters');
   fill('providers', r.providers.map((p) => row([p.provider, p.pending, p.lastSyncAt ? new Date(p.lastSyncAt).toLocaleTimeString() : '–', el('span', p.lastError || '', 'err')], p.provider)), 'embedded server only');
-  fill('names', r.names.map((n) => row([el('span', n.fqdn, 'mono'), badge(n.health, n.health), n.provider || '–', n.clusters.join(', ') || '–', endpoints(n), n.sync ? n.sync.reason : '–', el('span', n.lastError || '', 'err')], n.fqdn)), 'no names yet');
+  const now = Date.parse(r.generatedAt);
+  fill('names', r.names.map((n) => row([el('span', n.fqdn, 'mono'), badge(n.health, n.health), n.provider || '–', n.clusters.join(', ') || '–', endpoints(n), checks(n, now), n.sync ? n.sync.reason : '–', el('span', n.lastError || '', 'err')], n.fqdn)), 'no names yet');
 }
 async function poll() {
   const conn = document.getElementById('conn');

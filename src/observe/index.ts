@@ -4,6 +4,6 @@ export { Metrics, PROXY_LATENCY_BUCKETS } from './metrics.js';
 export type { DnsQueryCounters, MetricsInputs, MetricsOptions, ProviderCallEvent, ProxyCounts, ProxyMetrics } from './metrics.js';
 export { AdminServer } from './admin-server.js';
 export type { AdminServerOptions } from './admin-server.js';
-export { buildStatus, formatStatus, isReady } from './status.js';
-export type { ClusterView, EndpointView, EntrySync, LeaderView, NameHealth, NameView, ProviderView, Readiness, RejectedClaim, StatusInputs, StatusReport } from './status.js';
+export { buildStatus, formatStatus, healthSummary, isReady } from './status.js';
+export type { ClusterView, EndpointHealthView, EndpointView, EntrySync, LeaderView, NameHealth, NameHealthView, NameView, ProviderView, Readiness, RejectedClaim, StatusInputs, StatusReport } from './status.js';
 export { DASHBOARD_HTML } from './dashboard.js';

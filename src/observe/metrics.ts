@@ -181,6 +181,29 @@ export class Metrics {
       },
     });
 
+    new Gauge({
+      name: 'globaldns_endpoint_healthy',
+      help: 'Health of each endpoint address of a name with a health check or failover: 1 healthy, 0 unhealthy; absent while unknown (not probed yet)',
+      labelNames: ['name', 'cluster', 'address'],
+      registers,
+      collect() {
+        this.reset();
+        for (const n of self.inputs.names?.() ?? []) {
+          for (const e of n.endpointHealth?.endpoints ?? []) if (e.health !== 'unknown') this.set({ name: n.fqdn, cluster: e.cluster, address: e.address }, e.health === 'healthy' ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: 'globaldns_all_down',
+      help: 'Whether every endpoint of the name is down (answered with all of them, or SERVFAIL): 1 or 0; only names with a health check or failover',
+      labelNames: ['name'],
+      registers,
+      collect() {
+        this.reset();
+        for (const n of self.inputs.names?.() ?? []) if (n.endpointHealth) this.set({ name: n.fqdn }, n.endpointHealth.allDown ? 1 : 0);
+      },
+    });
+
     new Counter({
       name: 'globaldns_dns_queries_total',
       help: 'DNS queries answered by the embedded server, by response code and query type',

@@ -4,7 +4,7 @@
  * needs nothing but the model; serve (src/cli.ts) adapts the sources, controllers and
  * elector to them.
  */
-import type { Endpoint, GlobalDnsEntry } from '../model/index.js';
+import type { Endpoint, EndpointHealth, GlobalDnsEntry } from '../model/index.js';
 
 /** One watched cluster (a Kubernetes source or a manifest folder). */
 export interface ClusterView {
@@ -73,7 +73,40 @@ export interface StatusInputs {
   providers?(): readonly ProviderView[];
   syncs?(): readonly EntrySync[];
   leader?(): LeaderView | undefined;
+  /**
+   * How health and routing shaped a name's answer (the desired-state stage's
+   * `nameHealthReport`); undefined for names whose entry has neither a health check nor failover.
+   */
+  health?(fqdn: string): NameHealthView | undefined;
   readiness(): Readiness;
+}
+
+/** One endpoint address of a checked (or failover) name. Times are wall-clock milliseconds. */
+export interface EndpointHealthView {
+  cluster: string;
+  address: string;
+  /** Failover group (1 when the entry says none). */
+  priority: number;
+  /** `unknown` until the first verdict. */
+  health: EndpointHealth;
+  since?: number;
+  /** Whether the answer holds it. */
+  served: boolean;
+  /** The latest probe: `status 200`, `connect ECONNREFUSED`, `timeout after 2s`, … */
+  lastProbe?: { ok: boolean; reason: string; durationMs: number; at: number };
+  /** The replicas whose verdicts agree and disagree (only where a quorum over replicas runs). */
+  vantages?: { agree: string[]; disagree: string[] };
+}
+
+export interface NameHealthView {
+  endpoints: EndpointHealthView[];
+  /** Failover: the priority group answered. */
+  activeGroup?: number;
+  /** Every endpoint is down: all of them are answered (serve-all), or SERVFAIL (`servfail`). */
+  allDown: boolean;
+  servfail: boolean;
+  healthy: number;
+  total: number;
 }
 
 export interface EndpointView {
@@ -106,6 +139,8 @@ export interface NameView {
   sync?: { synced: boolean; reason: string; message: string };
   /** The latest problem: a failed sync, or a rejection. */
   lastError?: string;
+  /** Per endpoint address: health, since when, the last probe; absent without a health check or failover. */
+  endpointHealth?: NameHealthView;
 }
 
 export interface StatusReport {
@@ -158,6 +193,8 @@ export function buildStatus(inputs: StatusInputs, now = Date.now()): StatusRepor
     if (sync) view.sync = { synced: sync.synced, reason: sync.reason, message: sync.message };
     const lastError = sync && !sync.synced && sync.reason !== 'Pending' ? `${sync.reason}: ${sync.message}` : endpoints.find((e) => e.rejection)?.rejection;
     if (lastError) view.lastError = lastError;
+    const endpointHealth = inputs.health?.(fqdn);
+    if (endpointHealth) view.endpointHealth = endpointHealth;
     return view;
   });
 
@@ -189,19 +226,58 @@ export function formatStatus(r: StatusReport): string {
   out.push('');
   out.push(
     ...table(
-      ['NAME', 'HEALTH', 'PROVIDER', 'CLUSTERS', 'TARGETS', 'SYNC', 'LAST ERROR'],
+      ['NAME', 'HEALTH', 'PROVIDER', 'CLUSTERS', 'TARGETS', 'HEALTHY', 'SYNC', 'LAST ERROR'],
       r.names.map((n) => [
         n.fqdn,
         n.health,
         n.provider ?? '-',
         n.clusters.join(',') || '-',
         [...new Set(n.endpoints.filter((e) => e.accepted).flatMap((e) => e.targets))].join(',') || '-',
+        n.endpointHealth ? healthSummary(n.endpointHealth) : '-',
         n.sync ? n.sync.reason : '-',
         n.lastError ?? '',
       ]),
     ),
   );
+  const checked = r.names.filter((n) => n.endpointHealth && n.endpointHealth.endpoints.length > 0);
+  if (checked.length > 0) {
+    const now = Date.parse(r.generatedAt);
+    out.push('');
+    out.push(
+      ...table(
+        ['NAME', 'CLUSTER', 'ADDRESS', 'PRIORITY', 'HEALTH', 'SINCE', 'ANSWERED', 'LAST PROBE'],
+        checked.flatMap((n) =>
+          (n.endpointHealth?.endpoints ?? []).map((e) => [
+            n.fqdn,
+            e.cluster,
+            e.address,
+            String(e.priority),
+            e.health,
+            e.since === undefined ? '-' : `${age(now - e.since)} ago`,
+            e.served ? 'yes' : 'no',
+            e.lastProbe ? `${e.lastProbe.ok ? 'pass' : 'fail'}: ${e.lastProbe.reason} (${age(now - e.lastProbe.at)} ago)` : '-',
+          ])
+        ),
+      ),
+    );
+  }
   return out.join('\n') + '\n';
+}
+
+/** `2/3`, `2/3 group 1`, `0/2 ALL DOWN (serve-all)`. */
+export function healthSummary(h: NameHealthView): string {
+  const group = h.activeGroup !== undefined && !h.allDown ? ` group ${h.activeGroup}` : '';
+  const down = h.allDown ? ` ALL DOWN (${h.servfail ? 'servfail' : 'serve-all'})` : '';
+  return `${h.healthy}/${h.total}${group}${down}`;
+}
+
+/** A duration for people: 0s, 42s, 5m, 3h, 2d. */
+function age(ms: number): string {
+  const d = Math.max(0, ms);
+  if (d < 60_000) return `${Math.floor(d / 1000)}s`;
+  if (d < 3_600_000) return `${Math.floor(d / 60_000)}m`;
+  if (d < 86_400_000) return `${Math.floor(d / 3_600_000)}h`;
+  return `${Math.floor(d / 86_400_000)}d`;
 }
 
 function notReadyReason(r: Readiness): string {

@@ -4,6 +4,8 @@ import { parseAllDocuments } from 'yaml';
 import { entryProviderProblem, parseGlobalDns, parseGlobalDnsProvider, setCondition } from '../../src/config/index.js';
 import type { CrdResult } from '../../src/config/index.js';
 import { providerSettingsProblems } from '../../src/app/validate.js';
+import { healthCheckSchema, parseStatusRanges, routingSchema } from '../../src/config/health.js';
+import { durationSchema } from '../../src/config/durations.js';
 import { route53Factory, route53Settings, ROUTE53_PATTERNS } from '../../providers/route53/index.js';
 
 function ok<T>(t: { fail(m: string): void }, r: CrdResult<T>): T {
@@ -242,8 +244,8 @@ test('the CRDs declare the fields the schemas read', (t) => {
   const v = gdns.versions[0];
   t.is(v.name, 'v1alpha1');
   t.deepEqual(v.subresources, { status: {} });
-  t.deepEqual(v.additionalPrinterColumns.map((c) => c.name), ['FQDN', 'Provider', 'Endpoints', 'Ready', 'Age']);
-  t.deepEqual(Object.keys(v.schema.openAPIV3Schema.properties.spec.properties).sort(), ['fqdn', 'providerRef', 'proxied', 'proxy', 'targets', 'ttl']);
+  t.deepEqual(v.additionalPrinterColumns.map((c) => c.name), ['FQDN', 'Provider', 'Endpoints', 'Healthy', 'Ready', 'Age']);
+  t.deepEqual(Object.keys(v.schema.openAPIV3Schema.properties.spec.properties).sort(), ['fqdn', 'healthCheck', 'providerRef', 'proxied', 'proxy', 'routing', 'targets', 'ttl']);
   const proxy = v.schema.openAPIV3Schema.properties.spec.properties.proxy as { properties: Record<string, { properties?: Record<string, { pattern?: string }> }>; additionalProperties?: unknown };
   t.deepEqual(Object.keys(proxy.properties).sort(), ['enabled', 'redirectHttps', 'tls', 'upstreamPort', 'upstreamScheme']);
   t.deepEqual(Object.keys(proxy.properties.tls.properties ?? {}).sort(), ['acme', 'secretName']);
@@ -260,7 +262,7 @@ test('the CRDs declare the fields the schemas read', (t) => {
     t.false(pattern.test(name), name);
     t.deepEqual(problems(parseGlobalDns(entry({ fqdn: 'a.example.com', providerRef: 'p', targets: [{ cluster: 'c' }], proxy: { tls: { secretName: name } } }))), ['spec.proxy.tls.secretName: must be a Secret name, or namespace/name (DNS-1123)'], name);
   }
-  t.deepEqual(Object.keys(v.schema.openAPIV3Schema.properties.status.properties).sort(), ['clusterEndpoints', 'conditions', 'endpoints', 'observedGeneration', 'rejectedClaims']);
+  t.deepEqual(Object.keys(v.schema.openAPIV3Schema.properties.status.properties).sort(), ['clusterEndpoints', 'conditions', 'endpoints', 'health', 'healthyEndpoints', 'observedGeneration', 'rejectedClaims']);
   const prov = crd('deploy/crds/globaldnsproviders.globaldns.io.yaml').spec;
   t.is(prov.scope, 'Cluster');
   t.is(prov.names.kind, 'GlobalDNSProvider');
@@ -277,4 +279,82 @@ test('the CRDs declare the fields the schemas read', (t) => {
   t.deepEqual(r53.zoneType.enum, ['public', 'private']);
   t.is(r53.zoneType.default, undefined, 'no zoneType: both kinds, as in the YAML config');
   t.deepEqual(Object.keys(pv.schema.openAPIV3Schema.properties.status.properties).sort(), ['conditions', 'entries', 'observedGeneration', 'zones']);
+});
+
+interface PropSchema {
+  type?: string;
+  enum?: string[];
+  pattern?: string;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  default?: unknown;
+  'x-kubernetes-int-or-string'?: boolean;
+  anyOf?: unknown[];
+  properties?: Record<string, PropSchema>;
+  items?: PropSchema;
+  'x-kubernetes-validations'?: { rule: string; message: string }[];
+}
+
+function entrySpecSchema(): Record<string, PropSchema> {
+  const crd = parseAllDocuments(readFileSync('deploy/crds/globaldnses.globaldns.io.yaml', 'utf8'))[0].toJS() as { spec: { versions: { schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, PropSchema> } } } } }[] } };
+  return crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties;
+}
+
+test('the CRD declares the health fields with the bounds, enums, patterns and defaults of src/config/health.ts', (t) => {
+  const spec = entrySpecSchema();
+  const hc = spec.healthCheck.properties ?? {};
+  const routing = spec.routing.properties ?? {};
+  // Every field globaldns reads, and no other.
+  t.deepEqual(Object.keys(hc).sort(), Object.keys(healthCheckSchema.innerType().shape).sort());
+  t.deepEqual(Object.keys(routing).sort(), Object.keys(routingSchema.shape).sort());
+  t.like(spec.targets.items?.properties?.priority, { type: 'integer', minimum: 1, maximum: 1000 });
+  t.deepEqual(hc.type.enum, healthCheckSchema.innerType().shape.type.removeDefault().options);
+  t.deepEqual(routing.policy.enum, routingSchema.shape.policy.removeDefault().options);
+  t.deepEqual(routing.whenAllDown.enum, routingSchema.shape.whenAllDown.removeDefault().options);
+  t.like(hc.port, { minimum: 1, maximum: 65535 });
+  t.like(hc.failureThreshold, { minimum: 1, maximum: 100 });
+  t.like(hc.successThreshold, { minimum: 1, maximum: 100 });
+  t.like(hc.bodyMatch, { minLength: 1, maxLength: 5120 });
+
+  // The CRD's defaults are globaldns' own: the parsed check is the same with or without them.
+  const crdDefaults = (props: Record<string, PropSchema>) => Object.fromEntries(Object.entries(props).filter(([, p]) => p.default !== undefined).map(([k, p]) => [k, p.default]));
+  t.deepEqual(healthCheckSchema.parse(crdDefaults(hc)), healthCheckSchema.parse({}));
+  t.deepEqual(routingSchema.parse(crdDefaults(routing)), routingSchema.parse({}));
+  t.deepEqual(Object.keys(crdDefaults(hc)).sort(), ['failureThreshold', 'interval', 'successThreshold', 'timeout', 'type', 'verifyCertificate']);
+
+  // Durations: an integer (seconds) or text; the text pattern accepts what globaldns parses.
+  for (const d of [hc.interval, hc.timeout, routing.failback]) {
+    t.true(d['x-kubernetes-int-or-string']);
+    // Exactly the int-or-string form the API server accepts in a structural schema; the pattern sits beside it.
+    t.deepEqual(d.anyOf, [{ type: 'integer' }, { type: 'string' }]);
+    const pattern = new RegExp(d.pattern ?? '');
+    for (const text of ['5s', '500ms', '1m30s', '1.5s', '2h', '0s']) t.true(pattern.test(text) && durationSchema.safeParse(text).success, text);
+    for (const text of ['5', '5 s', '-1s', '5d', 'soon', '1.s', '']) t.false(pattern.test(text) || durationSchema.safeParse(text).success, text);
+  }
+  const status = new RegExp(hc.expectStatus.pattern ?? '');
+  for (const text of ['200', '200-399', '200-399,418', ' 200 - 204 , 301']) t.true(status.test(text) && parseStatusRanges(text) !== undefined, text);
+  for (const text of ['2000', '099', '600', 'abc', '200-', '', '200,,204']) t.false(status.test(text) || parseStatusRanges(text) !== undefined, text);
+  // A reversed range passes the pattern; globaldns refuses it (and says so in the status).
+  t.true(status.test('399-200'));
+  t.is(parseStatusRanges('399-200'), undefined);
+  const path = new RegExp(hc.path.pattern ?? '');
+  for (const text of ['/', '/healthz', '/a/b?x=1']) t.true(path.test(text), text);
+  for (const text of ['healthz', '/a b', '/\t', '']) t.false(path.test(text), text);
+
+  // Rules the API server checks with CEL: timeout < interval (durations compared through
+  // CEL's duration()), interval ≥ 100ms, http-only fields, verifyCertificate for https.
+  const rules = (spec.healthCheck['x-kubernetes-validations'] ?? []).map((r) => r.message);
+  t.deepEqual(rules, ['timeout must be shorter than interval', 'interval must be at least 100ms', 'path, host, expectStatus and bodyMatch are only for http and https checks', 'verifyCertificate is only for https checks']);
+  const spec2 = (healthCheck: unknown, routingSpec?: unknown) => entry({ fqdn: 'a.example.com', providerRef: 'p', targets: [{ cluster: 'c', priority: 2 }], healthCheck, ...(routingSpec ? { routing: routingSpec } : {}) });
+  // The same rules, as globaldns says them for a resource.
+  t.deepEqual(problems(parseGlobalDns(spec2({ interval: '2s', timeout: '2s' }))), ['spec.healthCheck.timeout: must be above 0 and shorter than interval']);
+  t.deepEqual(problems(parseGlobalDns(spec2({ interval: '50ms', timeout: '10ms' }))), ['spec.healthCheck.interval: must be at least 100ms']);
+  t.deepEqual(problems(parseGlobalDns(spec2({ type: 'tcp', path: '/x' }))), ['spec.healthCheck.path: only for http and https checks']);
+  t.deepEqual(problems(parseGlobalDns(spec2({ type: 'http', verifyCertificate: true }))), ['spec.healthCheck.verifyCertificate: only for https checks']);
+  const parsed = ok(t, parseGlobalDns(spec2({ type: 'https', interval: 10, timeout: '1500ms', expectStatus: '200,204' }, { policy: 'failover', failback: '2m', whenAllDown: 'servfail' })));
+  t.like(parsed.healthCheck, { type: 'https', port: 443, intervalMs: 10_000, timeoutMs: 1500, expectStatus: [[200, 200], [204, 204]] });
+  t.deepEqual(parsed.routing, { policy: 'failover', failbackMs: 120_000, whenAllDown: 'servfail' });
+  t.is(parsed.targets[0].priority, 2);
 });

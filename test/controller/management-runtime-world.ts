@@ -15,6 +15,7 @@ import { EndpointStore, ManagementSource, ManagementWriter } from '../../src/sou
 import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
 import { startRoute53Sim, type Route53Sim } from '../support/route53-sim/index.js';
 import { desiredFor } from '../support/desired.js';
+import type { HealthVerdicts } from '../../src/health/index.js';
 
 export const EMBEDDED_APEX = 'internal.test';
 export const LEASE_NS = 'globaldns-system';
@@ -43,6 +44,8 @@ export interface RuntimeWorldOptions {
   /** Where Route53 providers send their requests (default: the simulator). */
   route53Endpoint?: string;
   runtime?: Partial<ManagementRuntimeOptions>;
+  /** Endpoint verdicts for the desired-state stage (default: none, no entry is checked). */
+  health?: HealthVerdicts;
 }
 
 export async function startRuntimeWorld(o: RuntimeWorldOptions = {}): Promise<RuntimeWorld> {
@@ -62,7 +65,7 @@ export async function startRuntimeWorld(o: RuntimeWorldOptions = {}): Promise<Ru
   );
   const zones = new ZoneStore({});
   const store = new EndpointStore();
-  const desired = desiredFor({ entries: [], store, lookup: async (h) => o.lookup?.(h) ?? { v4: [], v6: [] } });
+  const desired = desiredFor({ entries: [], store, lookup: async (h) => o.lookup?.(h) ?? { v4: [], v6: [] }, ...(o.health ? { health: o.health } : {}) });
   const embedded = new Controller({ zones: config.zones, entries: [], desired, sink: zones, logger });
   embedded.start();
 

@@ -260,6 +260,7 @@ test('base: the CRDs have the printer columns `kubectl get` shows, each on a fie
   t.is(entries.get('FQDN'), '.spec.fqdn');
   t.is(entries.get('Provider'), '.spec.providerRef');
   t.is(entries.get('Endpoints'), '.status.endpoints');
+  t.is(entries.get('Healthy'), '.status.healthyEndpoints');
   t.is(entries.get('Ready'), '.status.conditions[?(@.type=="Ready")].status');
   t.is(entries.get('Age'), '.metadata.creationTimestamp');
   const providers = columns('globaldnsproviders.globaldns.io');

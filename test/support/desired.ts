@@ -5,6 +5,7 @@ import { DesiredState } from '../../src/desired/index.js';
 import { LoadBalancerResolver } from '../../src/sources/resolver/index.js';
 import type { LookupBackend } from '../../src/sources/resolver/index.js';
 import type { EndpointStore } from '../../src/sources/index.js';
+import type { HealthVerdicts } from '../../src/health/index.js';
 import { silentLogger, type Clock, type Logger } from '../../src/kernel/index.js';
 
 type Lookup = (hostname: string) => Promise<{ v4: string[]; v6: string[] }>;
@@ -20,9 +21,9 @@ export function lookupBackend(lookup: Lookup = async () => ({ v4: [], v6: [] }))
 }
 
 /** A started stage (its first plan runs in the background; consumers flush it). */
-export function desiredFor(o: { entries: readonly GlobalDnsEntry[]; store: EndpointStore; lookup?: Lookup; clock?: Clock; logger?: Logger; refreshMs?: number }): DesiredState {
+export function desiredFor(o: { entries: readonly GlobalDnsEntry[]; store: EndpointStore; lookup?: Lookup; clock?: Clock; logger?: Logger; refreshMs?: number; health?: HealthVerdicts }): DesiredState {
   const resolver = new LoadBalancerResolver({ backend: lookupBackend(o.lookup), clock: o.clock, minRefreshMs: o.refreshMs, maxRefreshMs: o.refreshMs });
-  const desired = new DesiredState({ store: o.store, resolver, entries: o.entries, logger: o.logger ?? silentLogger, clock: o.clock, debounceMs: 1 });
+  const desired = new DesiredState({ store: o.store, resolver, entries: o.entries, logger: o.logger ?? silentLogger, clock: o.clock, debounceMs: 1, ...(o.health ? { health: o.health } : {}) });
   void desired.start();
   return desired;
 }
