@@ -1,7 +1,6 @@
-import { CoreV1Api } from '@kubernetes/client-node';
 import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
-import { describeFailure, openWatch } from '../sources/kubernetes/index.js';
-import type { KubeApi, KubeObject, ListResult, WatchHandle, WatchParams } from '../sources/kubernetes/index.js';
+import { describeFailure, NamespacedLabelledApi } from '../sources/kubernetes/index.js';
+import type { KubeApi } from '../sources/kubernetes/index.js';
 
 export type ReportKind = 'ConfigMap';
 
@@ -13,40 +12,14 @@ export interface ReportStore extends KubeApi<ReportKind> {
   remove(name: string): Promise<void>;
 }
 
-const LIST_PAGE = 500;
-
 /**
  * The reports as ConfigMaps of one namespace of the management cluster (the Lease's), through
  * client-node and the management mode's kubeconfig; reads only those with the label selector,
  * so a Role on configmaps in that one namespace is all it needs.
  */
-export class ClientNodeReportStore implements ReportStore {
-  private readonly core: CoreV1Api;
-
-  constructor(
-    private readonly kc: KubeConfig,
-    private readonly namespace: string,
-    private readonly labelSelector: string,
-  ) {
-    this.core = kc.makeApiClient(CoreV1Api);
-  }
-
-  async list(): Promise<ListResult> {
-    const items: KubeObject[] = [];
-    let cont: string | undefined;
-    let resourceVersion = '';
-    do {
-      const page = await this.core.listNamespacedConfigMap({ namespace: this.namespace, labelSelector: this.labelSelector, limit: LIST_PAGE, _continue: cont });
-      for (const item of page.items) items.push({ ...(item as object), kind: 'ConfigMap' });
-      resourceVersion = page.metadata?.resourceVersion ?? '';
-      cont = page.metadata?._continue || undefined;
-    } while (cont !== undefined);
-    return { items, resourceVersion };
-  }
-
-  async watch(_kind: ReportKind, params: WatchParams, onEvent: (type: string, object: KubeObject) => void, onDone: (err: unknown) => void): Promise<WatchHandle> {
-    const query = { resourceVersion: params.resourceVersion, timeoutSeconds: params.timeoutSeconds, allowWatchBookmarks: true, labelSelector: this.labelSelector };
-    return openWatch(this.kc, `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/configmaps`, query, onEvent, onDone);
+export class ClientNodeReportStore extends NamespacedLabelledApi<ReportKind> implements ReportStore {
+  constructor(kc: KubeConfig, namespace: string, labelSelector: string) {
+    super(kc, 'ConfigMap', namespace, labelSelector);
   }
 
   async put(name: string, labels: Record<string, string>, data: Record<string, string>): Promise<void> {

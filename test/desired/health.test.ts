@@ -4,7 +4,7 @@
 // and when everything is down. Times are the issue's: interval 5 s, failureThreshold 3,
 // successThreshold 2, failback 60 s.
 import test from 'ava';
-import type { GlobalDnsEntry, HealthCheck } from '../../src/model/index.js';
+import type { GlobalDnsEntry } from '../../src/model/index.js';
 import { EndpointStore } from '../../src/sources/index.js';
 import { DesiredState } from '../../src/desired/index.js';
 import { HealthChecker } from '../../src/health/index.js';
@@ -13,18 +13,9 @@ import { LoadBalancerResolver } from '../../src/sources/resolver/index.js';
 import { silentLogger } from '../../src/kernel/index.js';
 import { ManualClock } from '../support/clock.js';
 import { lookupBackend } from '../support/desired.js';
+import { httpCheck } from '../health/fixtures.js';
 
-const check: HealthCheck = {
-  type: 'http',
-  port: 80,
-  path: '/healthz',
-  expectStatus: [[200, 399]],
-  intervalMs: 5000,
-  timeoutMs: 2000,
-  failureThreshold: 3,
-  successThreshold: 2,
-  verifyCertificate: false,
-};
+const check = httpCheck({ intervalMs: 5000, timeoutMs: 2000 });
 
 const entry = (o: Partial<GlobalDnsEntry> = {}): GlobalDnsEntry => ({
   fqdn: 'shop.example.test',

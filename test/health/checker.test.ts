@@ -4,11 +4,11 @@
 import test from 'ava';
 import { HealthChecker, probeTarget } from '../../src/health/index.js';
 import type { ProbeResult, ProbeSpec } from '../../src/health/index.js';
-import type { HealthCheck } from '../../src/model/index.js';
 import { silentLogger } from '../../src/kernel/index.js';
 import { ManualClock } from '../support/clock.js';
+import { httpCheck } from './fixtures.js';
 
-const check: HealthCheck = { type: 'http', port: 80, path: '/', expectStatus: [[200, 399]], intervalMs: 1000, timeoutMs: 500, failureThreshold: 2, successThreshold: 2, verifyCertificate: false };
+const check = httpCheck({ path: '/', failureThreshold: 2 });
 
 function world(o: { concurrency?: number; answerAfterMs?: number; random?: () => number } = {}) {
   const clock = new ManualClock();

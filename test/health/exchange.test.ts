@@ -3,24 +3,14 @@
 // own checker (scripted probes) and quorum, publishing and reading one another. The real
 // ConfigMaps are covered by test/integration/health-quorum.test.ts.
 import test from 'ava';
-import type { HealthCheck } from '../../src/model/index.js';
 import { hashKey, HealthChecker, probeTarget, QuorumVerdicts, REPORT_KEY, reportName, VANTAGE_LABEL, VantageExchange, parseReport } from '../../src/health/index.js';
 import type { ReportStore } from '../../src/health/index.js';
 import type { KubeObject, WatchHandle } from '../../src/sources/kubernetes/index.js';
 import type { Logger } from '../../src/kernel/index.js';
 import { ManualClock } from '../support/clock.js';
+import { httpCheck } from './fixtures.js';
 
-const check: HealthCheck = {
-  type: 'http',
-  port: 80,
-  path: '/healthz',
-  expectStatus: [[200, 399]],
-  intervalMs: 1000,
-  timeoutMs: 500,
-  failureThreshold: 2,
-  successThreshold: 1,
-  verifyCertificate: false,
-};
+const check = httpCheck({ failureThreshold: 2, successThreshold: 1 });
 const A = probeTarget(check, '127.0.0.2', 'shop.example.test');
 const B = probeTarget(check, '127.0.0.3', 'shop.example.test');
 

@@ -2,23 +2,13 @@
 // replicas' reports. What the stage reads (verdict, since, recovered, onChange) as vantages
 // agree, disagree, go stale or look cut off. Interval 1 s, failureThreshold 3, successThreshold 2.
 import test from 'ava';
-import type { HealthCheck } from '../../src/model/index.js';
 import { hashKey, HealthChecker, probeTarget, QuorumVerdicts } from '../../src/health/index.js';
 import type { ProbeTarget } from '../../src/health/index.js';
 import { silentLogger } from '../../src/kernel/index.js';
 import { ManualClock } from '../support/clock.js';
+import { httpCheck } from './fixtures.js';
 
-const check: HealthCheck = {
-  type: 'http',
-  port: 80,
-  path: '/healthz',
-  expectStatus: [[200, 399]],
-  intervalMs: 1000,
-  timeoutMs: 500,
-  failureThreshold: 3,
-  successThreshold: 2,
-  verifyCertificate: false,
-};
+const check = httpCheck();
 
 type H = 'healthy' | 'unhealthy';
 

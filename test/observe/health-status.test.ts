@@ -3,7 +3,7 @@
 // /api/v1/status, `globaldns status` and /metrics say per name and per endpoint address as
 // endpoints fail, fail over and all go down. The admin server is the real one, on loopback.
 import test from 'ava';
-import type { GlobalDnsEntry, HealthCheck } from '../../src/model/index.js';
+import type { GlobalDnsEntry } from '../../src/model/index.js';
 import { EndpointStore } from '../../src/sources/index.js';
 import { DesiredState, nameHealthReport } from '../../src/desired/index.js';
 import { HealthChecker } from '../../src/health/index.js';
@@ -13,11 +13,12 @@ import { AdminServer, buildStatus, formatStatus, Metrics } from '../../src/obser
 import type { StatusInputs, StatusReport } from '../../src/observe/index.js';
 import { ManualClock } from '../support/clock.js';
 import { lookupBackend } from '../support/desired.js';
+import { httpCheck } from '../health/fixtures.js';
 
 const NAME = 'shop.example.test';
 const T0 = 1_700_000_000_000;
 
-const check: HealthCheck = { type: 'http', port: 80, path: '/healthz', expectStatus: [[200, 399]], intervalMs: 5000, timeoutMs: 2000, failureThreshold: 3, successThreshold: 2, verifyCertificate: false };
+const check = httpCheck({ intervalMs: 5000, timeoutMs: 2000 });
 
 const entries: GlobalDnsEntry[] = [
   { fqdn: NAME, ttl: 60, provider: 'embedded', targets: [{ cluster: 'east', priority: 1 }, { cluster: 'west', priority: 2 }], healthCheck: check, routing: { policy: 'failover', failbackMs: 60_000, whenAllDown: 'serve-all' } },

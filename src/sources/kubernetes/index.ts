@@ -17,5 +17,6 @@ export type { KubeSourceDeps } from './source.js';
 export { ClusterSecretSource, CLUSTER_NAME_LABEL, parseClusterSecret } from './secret-clusters.js';
 export type { ClusterSecretSourceOptions, SecretClusterState } from './secret-clusters.js';
 export { ClientNodeSecretApi } from './secret-api.js';
+export { NamespacedLabelledApi } from './labelled-api.js';
 export type { SecretKind } from './secret-api.js';
 export { kubeConfigFromText } from './kubeconfig.js';
