@@ -25,6 +25,7 @@ import { startFakeKube, type FakeKube } from '../test/support/fake-kube/index.js
 import { startGlobaldns, type Globaldns } from '../test/support/globaldns.js';
 import { freePort } from '../test/support/ports.js';
 import { DnsClient, kubeClusters, logLines, makeLog, memoryMb, pollUntil, round, summary } from './kube-bench.js';
+import { machineFields } from './proc.js';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 500);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 20);
@@ -191,9 +192,7 @@ async function main(): Promise<void> {
       patch_to_answer_p99_ms: ap.p99,
       rss_mb: mem.rss,
       target_p99_ms: 250,
-      cpus: os.cpus().length,
-      loadavg_1m: [round(load0, 2), round(os.loadavg()[0], 2)],
-      elapsed_s: Math.round((Date.now() - tStart) / 1000),
+      ...machineFields(load0, tStart),
     };
     process.stdout.write(JSON.stringify(line) + '\n');
   } finally {

@@ -6,7 +6,7 @@
 //   BENCH_SECONDS=5 npm run bench:dns            (shorter runs)
 //   BENCH_SKIP_GLOBALDNS=1 npm run bench:dns     (knot only: checks the harness itself)
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { startGlobaldns, type Globaldns } from '../test/support/globaldns.js';
 import { startKnot, type Knot } from '../test/support/knot.js';
 import { freePorts } from '../test/support/ports.js';
 import { seededRandom } from '../test/support/random.js';
+import { processTree } from './proc.js';
 
 const NAMES = Number(process.env.BENCH_NAMES ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -93,17 +94,7 @@ function dnsperf(port: number, queries: string, mode: 'udp' | 'tcp', seconds: nu
 
 /** Resident memory of a process and all its descendants, in MiB. */
 function rssMb(pid: number): number {
-  const pids = [pid];
-  for (let i = 0; i < pids.length; i++) {
-    try {
-      for (const task of readdirSync(`/proc/${pids[i]}/task`)) {
-        const kids = readFileSync(`/proc/${pids[i]}/task/${task}/children`, 'utf8').trim();
-        if (kids) pids.push(...kids.split(/\s+/).map(Number));
-      }
-    } catch {
-      /* process gone */
-    }
-  }
+  const pids = processTree(pid);
   let kb = 0;
   for (const p of pids) {
     try {

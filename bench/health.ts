@@ -42,7 +42,7 @@
 // what dnsperf and globaldns share, so dns_qps_ratio carries that cost too, which a real
 // deployment (upstreams on other machines) would not. Traffic goes to 127.0.0.0/8 only.
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,6 +51,7 @@ import { fileURLToPath } from 'node:url';
 import { startGlobaldns, ingressYaml, type Globaldns } from '../test/support/globaldns.js';
 import { freePorts } from '../test/support/ports.js';
 import { DnsClient, logLines, makeLog, round, sameSet, sleep, summary } from './kube-bench.js';
+import { machineFields, processTree } from './proc.js';
 
 function arg(flag: string, env: string): string | undefined {
   const i = process.argv.indexOf(`--${flag}`);
@@ -169,17 +170,7 @@ const CLK_TCK = (() => {
 
 /** utime and stime of `pid` and its live descendants, in seconds. */
 function cpuSeconds(pid: number): { user: number; sys: number } {
-  const pids = [pid];
-  for (let i = 0; i < pids.length; i++) {
-    try {
-      for (const task of readdirSync(`/proc/${pids[i]}/task`)) {
-        const kids = readFileSync(`/proc/${pids[i]}/task/${task}/children`, 'utf8').trim();
-        if (kids) pids.push(...kids.split(/\s+/).map(Number));
-      }
-    } catch {
-      /* process gone */
-    }
-  }
+  const pids = processTree(pid);
   let user = 0;
   let sys = 0;
   for (const p of pids) {
@@ -471,9 +462,7 @@ async function main(): Promise<void> {
       seconds: SECONDS,
       poll_interval_ms: POLL_INTERVAL_MS,
       flip_spacing_ms: FLIP_SPACING_MS,
-      cpus: os.cpus().length,
-      loadavg_1m: [round(load0, 2), round(os.loadavg()[0], 2)],
-      elapsed_s: Math.round((Date.now() - tStart) / 1000),
+      ...machineFields(load0, tStart),
     };
     process.stdout.write(JSON.stringify(line) + '\n');
   } finally {

@@ -38,6 +38,7 @@ import { decorate } from '../providers/decorate.js';
 import { startRoute53Sim, type Route53Sim, type SimCall, type SimFaults } from '../test/support/route53-sim/index.js';
 import { makeLog, round, sleep } from './kube-bench.js';
 import { desiredFor } from '../test/support/desired.js';
+import { machineFields } from './proc.js';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 1000);
 const SPREAD_MS = Number(process.env.BENCH_SPREAD_MS ?? 1000);
@@ -345,9 +346,7 @@ async function main(): Promise<void> {
       provider_rate_per_s: 5,
       targets: { change_calls: 3, list_calls_between_resyncs: 0 },
       controller_warnings: warnings.length,
-      cpus: os.cpus().length,
-      loadavg_1m: [round(load0, 2), round(os.loadavg()[0], 2)],
-      elapsed_s: Math.round((Date.now() - tStart) / 1000),
+      ...machineFields(load0, tStart),
     };
     process.stdout.write(JSON.stringify(line) + '\n');
   } finally {

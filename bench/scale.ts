@@ -59,6 +59,7 @@ import { DnsClient, kubeClusters, logLines, makeLog, memoryMb, pollUntil, round,
 import { seededRandom } from '../test/support/random.js';
 import { DesiredState } from '../src/desired/index.js';
 import { LoadBalancerResolver } from '../src/sources/resolver/index.js';
+import { machineFields } from './proc.js';
 
 const CLUSTERS = Number(process.env.BENCH_CLUSTERS ?? 20);
 const PER_CLUSTER = Number(process.env.BENCH_PER_CLUSTER ?? 1000);
@@ -515,9 +516,7 @@ async function main(): Promise<void> {
       apply_to_patch_p50_ms: tp.p50,
       apply_to_patch_p99_ms: tp.p99,
       targets: { full_sync_s: 30, rss_mb: 500, plan_p99_ms: 5 },
-      cpus: os.cpus().length,
-      loadavg_1m: [round(load0, 2), round(os.loadavg()[0], 2)],
-      elapsed_s: Math.round((Date.now() - tStart) / 1000),
+      ...machineFields(load0, tStart),
     };
     process.stdout.write(JSON.stringify(line) + '\n');
   } finally {
