@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/index.js';
 import { ClientNodeReportStore, QuorumVerdicts, VANTAGE_LABEL, VantageExchange } from '../health/index.js';
-import type { HealthChecker, HealthVerdicts } from '../health/index.js';
+import type { HealthVerdicts, LocalVantage } from '../health/index.js';
 import type { ServiceLogger as Logger } from '../observe/index.js';
 
 /** This replica's name in management mode: the Lease holder identity and the health vantage. */
@@ -23,7 +23,7 @@ export interface HealthView {
  * ConfigMap per replica in the Lease's namespace), and an endpoint's health is the quorum of
  * the fresh vantages (src/health/README.md, "Vantages and quorum").
  */
-export function healthView(config: Config, checker: HealthChecker, kc: KubeConfig | undefined, log: Logger): HealthView {
+export function healthView(config: Config, checker: LocalVantage & { stop(): void }, kc: KubeConfig | undefined, log: Logger): HealthView {
   const m = config.management;
   if (!m || !kc) {
     return {

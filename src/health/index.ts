@@ -15,3 +15,5 @@ export { VantageExchange } from './exchange.js';
 export type { VantageExchangeOptions } from './exchange.js';
 export { ClientNodeReportStore } from './kube-store.js';
 export type { ReportKind, ReportStore } from './kube-store.js';
+export { ProbeThread } from './thread.js';
+export type { ProbeThreadOptions } from './thread.js';

@@ -163,6 +163,8 @@ test('three vantages: one cut off from an endpoint changes nothing; everyone cut
   // replica-3 crashes: its report (east down) stays in the management cluster, frozen. East
   // comes back, except for replica-2: replica-1 says up, replica-2 down, replica-3's stale
   // report down. Only once that report has expired (3 intervals) is it a tie, which is up.
+  // (The quorum of the others can drop east at replica-3 before its own probes do: wait for its report to say so.)
+  await waitFor(() => (published(mgmt, 'replica-3')?.unhealthy === 1 ? true : undefined), 10_000, 'replica-3 publishes east down');
   r3.proc.kill('SIGKILL');
   await waitFor(() => (r3.alive() ? undefined : true), 5000, 'replica-3 gone');
   up.east.refuse = new Set([SOURCES[1]]);
