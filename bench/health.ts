@@ -25,7 +25,8 @@
 //                     from /proc/<pid>/stat utime+stime of globaldns and its descendants;
 //   detect_p99_ms   = p99 over the failing endpoints (target failureThreshold × interval +
 //                     timeout + 500 ms);
-//   dns_qps_ratio   = dnsperf UDP qps with probing / without.
+//   dns_qps_ratio   = dnsperf UDP qps with probing / without (the mean of a baseline run
+//                     before and a third run, again without health checks, after).
 //
 // Prints exactly one JSON line on stdout; progress goes to stderr.
 //
@@ -187,6 +188,17 @@ function cpuSeconds(pid: number): { user: number; sys: number } {
   return { user: user / CLK_TCK, sys: sys / CLK_TCK };
 }
 
+/** utime + stime of one thread (`tid` of `pid`; the main thread's tid is the pid), in seconds. */
+function threadSeconds(pid: number, tid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+
 /** The sum of every sample of a metric family whose line starts with `prefix`. */
 async function metric(g: Globaldns, prefix: string): Promise<number> {
   const res = await fetch(`${g.adminUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
@@ -210,24 +222,28 @@ interface Window {
   sysShare: number;
   /** the upstream process in the same window (its cost is the machine's, not globaldns's) */
   upstreamShare: number;
+  /** globaldns's main thread (DNS answers, planning) alone */
+  mainThreadShare: number;
   probesPerS: number;
 }
 
 /** globaldns's CPU over `seconds`, as a share of one core; probes run in the same window. */
 async function cpuWindow(g: Globaldns, upstream: Upstream, seconds: number): Promise<Window> {
   const p0 = await probesCount(g);
+  const m0 = threadSeconds(g.pid, g.pid);
   const c0 = cpuSeconds(g.pid);
   const u0 = cpuSeconds(upstream.proc.pid!);
   const t0 = performance.now();
   await sleep(seconds * 1000);
   const c1 = cpuSeconds(g.pid);
+  const m1 = threadSeconds(g.pid, g.pid);
   const u1 = cpuSeconds(upstream.proc.pid!);
   const t1 = performance.now();
   const p1 = await probesCount(g);
   const wall = (t1 - t0) / 1000;
   const user = (c1.user - c0.user) / wall;
   const sys = (c1.sys - c0.sys) / wall;
-  return { cpuShare: user + sys, userShare: user, sysShare: sys, upstreamShare: (u1.user + u1.sys - u0.user - u0.sys) / wall, probesPerS: (p1 - p0) / wall };
+  return { cpuShare: user + sys, userShare: user, sysShare: sys, mainThreadShare: (m1 - m0) / wall, upstreamShare: (u1.user + u1.sys - u0.user - u0.sys) / wall, probesPerS: (p1 - p0) / wall };
 }
 
 interface PerfResult {
@@ -420,9 +436,20 @@ async function main(): Promise<void> {
     const healthQps = await dnsperf(dnsPort, queries, SECONDS);
     const upStats = await upstream.stats();
     log('upstreams:', JSON.stringify(upStats));
+    await g.cleanup();
+    g = undefined;
+
+    // 3. The baseline again: the machine's throughput drifts between runs (other tenants,
+    // frequency), so probing is compared with the mean of a baseline before and one after.
+    g = await start(dnsPort, upstreamPort, false);
+    await waitAllAnswered(client, 30_000);
+    await sleep(SETTLE_MS);
+    await dnsperf(dnsPort, queries, DNSPERF_WARMUP_S);
+    const baseQpsAfter = await dnsperf(dnsPort, queries, SECONDS);
+    const baseQpsMean = (baseQps.qps + baseQpsAfter.qps) / 2;
 
     const probeCpuShare = round(withHealth.cpuShare - base.cpuShare, 3);
-    const qpsRatio = baseQps.qps > 0 ? round(healthQps.qps / baseQps.qps, 3) : NaN;
+    const qpsRatio = baseQpsMean > 0 ? round(healthQps.qps / baseQpsMean, 3) : NaN;
     const targets = { probe_cpu_share: 0.15, detect_p99_ms: DETECT_TARGET_MS, dns_qps_ratio: 0.9 };
     const line = {
       bench: 'health',
@@ -445,6 +472,9 @@ async function main(): Promise<void> {
       probe_cpu_user_share: round(withHealth.userShare - base.userShare, 3),
       probe_cpu_sys_share: round(withHealth.sysShare - base.sysShare, 3),
       upstream_cpu_share: round(withHealth.upstreamShare, 3),
+      // The thread that answers DNS: probing runs in a thread of its own.
+      main_thread_cpu_share_with_health: round(withHealth.mainThreadShare, 3),
+      main_thread_cpu_share_without: round(base.mainThreadShare, 3),
       probes_per_s: round(withHealth.probesPerS, 0),
       detect_p50_ms: ds.p50,
       detect_max_ms: ds.max,
@@ -452,7 +482,9 @@ async function main(): Promise<void> {
       death_to_verdict_p50_ms: vs.p50,
       death_to_verdict_p99_ms: vs.p99,
       dns_qps_with_health: Math.round(healthQps.qps),
-      dns_qps_without: Math.round(baseQps.qps),
+      dns_qps_without: Math.round(baseQpsMean),
+      dns_qps_without_before: Math.round(baseQps.qps),
+      dns_qps_without_after: Math.round(baseQpsAfter.qps),
       dns_lost_with_health: healthQps.lost,
       dns_lost_without: baseQps.lost,
       interval_ms: INTERVAL_MS,

@@ -144,7 +144,10 @@ class Probe {
     const { spec, opts } = this;
     const bad = checkSpec(spec, opts);
     if (bad) return this.finish(false, bad);
-    this.timer = setTimeout(() => this.finish(false, `timeout after ${formatDuration(spec.timeoutMs)}`), spec.timeoutMs);
+    // Timers run before pending I/O in each turn of the loop: on a busy thread the answer may
+    // already be waiting when the timer fires. One turn later (setImmediate runs after I/O),
+    // such an answer wins; only a probe with nothing to read times out.
+    this.timer = setTimeout(() => setImmediate(() => this.finish(false, `timeout after ${formatDuration(spec.timeoutMs)}`)), spec.timeoutMs);
     const base = { host: spec.address, port: spec.port, localAddress: opts.sourceAddress, noDelay: true };
     let socket: net.Socket;
     if (spec.type === 'https') {

@@ -1,6 +1,7 @@
 // The probe thread: a HealthChecker with the real probes, off the thread that answers DNS.
 // Health transitions are posted at once (they change answers); the other verdict updates (a
 // newer last probe) and the probe durations are posted in batches.
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Logger } from '../kernel/index.js';
 import { HealthChecker } from './checker.js';
@@ -10,12 +11,22 @@ import type { Verdict } from './verdict.js';
 
 /** Verdict updates without a transition wait at most this long. */
 const BATCH_MS = 500;
+/**
+ * The thread's nice value (Linux sets it per thread): when the CPUs are short, answering DNS
+ * goes first and probes wait a little (their timeouts let a waiting answer win: probe.ts).
+ */
+const PROBE_NICE = 10;
 
 const port = parentPort;
 if (!port) throw new Error('src/health/thread-main.ts runs as a worker thread');
 const data = workerData as ProbeThreadData;
 
 const post = (m: FromProbeThread) => port.postMessage(m);
+try {
+  os.setPriority(PROBE_NICE);
+} catch {
+  // Not allowed here (a container without the capability to renice): probe at the same priority.
+}
 const logAt = (level: 'error' | 'warn') => (fields: object, msg: string) => post({ op: 'log', level, fields: { ...fields }, msg });
 const logger: Logger = { error: logAt('error'), warn: logAt('warn'), info: () => {}, debug: () => {} };
 
