@@ -21,8 +21,8 @@ export interface ProbeThreadOptions extends ProbeThreadData {
  * This replica's checker, run in a worker thread: the probes' sockets, parsing and timers never
  * take time from the thread that answers DNS (and plans). The main side keeps what the stage
  * and the quorum read synchronously: the targets asked for and a mirror of their verdicts,
- * updated by the thread's messages (transitions at once, other updates in batches). A thread
- * that dies is started again with every target; its verdicts start over as unknown.
+ * updated by the thread's messages (transitions at once, other updates in batches). The thread
+ * starts with the first target; one that dies is started again with every target.
  */
 export class ProbeThread implements LocalVantage {
   private readonly opts: ProbeThreadOptions;
@@ -38,7 +38,6 @@ export class ProbeThread implements LocalVantage {
   constructor(opts: ProbeThreadOptions) {
     this.opts = opts;
     this.clock = opts.clock ?? systemClock;
-    this.start();
   }
 
   want(owner: string, targets: readonly ProbeTarget[]): void {
@@ -58,7 +57,9 @@ export class ProbeThread implements LocalVantage {
     }
     if (targets.length > 0) this.byOwner.set(owner, [...targets]);
     else this.byOwner.delete(owner);
-    this.send({ op: 'want', owner, targets: [...targets] });
+    // Started on the first target: a service without health checks runs no thread.
+    if (!this.worker && !this.stopped && !this.restart && targets.length > 0) this.start();
+    else this.send({ op: 'want', owner, targets: [...targets] });
   }
 
   verdict(key: string): Verdict | undefined {
