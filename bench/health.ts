@@ -107,8 +107,22 @@ interface Upstream {
   stop(): Promise<void>;
 }
 
+/**
+ * Pinning (BENCH_PIN, default on with 2 CPUs or more): globaldns on CPU 0, dnsperf and the
+ * upstream process on CPU 1. Unpinned, the scheduler's placement of dnsperf and the DNS
+ * thread alone moved the baseline between 165k and 250k qps within one run on the 2-core
+ * machine; pinned, the ratio measures what probing takes from the DNS thread's own CPU.
+ */
+const PIN = process.env.BENCH_PIN !== '0' && os.cpus().length >= 2;
+
+/** Moves every thread of `pid` (and the threads it starts later) to `cpu`. */
+function pin(pid: number, cpu: number): void {
+  if (PIN) execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+}
+
 async function startUpstream(addresses: string[], port: number): Promise<Upstream> {
   const proc = fork(path.join(here, 'health-upstream.ts'), [], { execArgv: ['--import=tsx'], stdio: ['ignore', 2, 2, 'ipc'] });
+  pin(proc.pid!, 1);
   const waiters = new Map<number, () => void>();
   let statsWaiter: ((s: Record<string, number>) => void) | undefined;
   let nextId = 1;
@@ -252,11 +266,19 @@ interface PerfResult {
   rcodes: string;
 }
 
+/** dnsperf, and how busy globaldns's DNS thread was meanwhile (1: saturated, so qps is its limit). */
+async function measuredDnsperf(g: Globaldns, port: number, queries: string, seconds: number): Promise<PerfResult & { dnsThreadBusy: number }> {
+  const c0 = threadSeconds(g.pid, g.pid);
+  const t0 = performance.now();
+  const r = await dnsperf(port, queries, seconds);
+  return { ...r, dnsThreadBusy: round((threadSeconds(g.pid, g.pid) - c0) / ((performance.now() - t0) / 1000), 3) };
+}
+
 function dnsperf(port: number, queries: string, seconds: number): Promise<PerfResult> {
   // as bench/dns.ts: one thread, 4 sockets, 100 outstanding
   const args = ['-s', '127.0.0.1', '-p', String(port), '-d', queries, '-m', 'udp', '-l', String(seconds), '-c', '4', '-T', '1', '-q', '100', '-t', '2'];
   return new Promise((resolve, reject) => {
-    const p = spawn('dnsperf', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = PIN ? spawn('taskset', ['-c', '1', 'dnsperf', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn('dnsperf', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (out += d));
@@ -309,7 +331,8 @@ async function start(dnsPort: number, upstreamPort: number, withHealth: boolean)
     readyName: APEX,
     startTimeoutMs: 30_000,
   });
-  log(`globaldns up (pid ${g.pid}, ${withHealth ? 'with' : 'without'} health checks) on 127.0.0.1:${dnsPort}`);
+  pin(g.pid, 0);
+  log(`globaldns up (pid ${g.pid}, ${withHealth ? 'with' : 'without'} health checks) on 127.0.0.1:${dnsPort}${PIN ? ', pinned to CPU 0' : ''}`);
   return g;
 }
 
@@ -395,7 +418,7 @@ async function main(): Promise<void> {
     const base = await cpuWindow(g, upstream, SECONDS);
     log(`without health: globaldns CPU ${round(base.cpuShare, 3)} of a core over ${SECONDS} s`);
     await dnsperf(dnsPort, queries, DNSPERF_WARMUP_S);
-    const baseQps = await dnsperf(dnsPort, queries, SECONDS);
+    const baseQps = await measuredDnsperf(g, dnsPort, queries, SECONDS);
     await g.cleanup();
     g = undefined;
 
@@ -433,7 +456,7 @@ async function main(): Promise<void> {
     const withHealth = await cpuWindow(g, upstream, SECONDS);
     log(`with health: globaldns CPU ${round(withHealth.cpuShare, 3)} of a core (user ${round(withHealth.userShare, 3)}, system ${round(withHealth.sysShare, 3)}) over ${SECONDS} s, ${round(withHealth.probesPerS, 0)} probes/s; upstreams ${round(withHealth.upstreamShare, 3)}`);
     await dnsperf(dnsPort, queries, DNSPERF_WARMUP_S);
-    const healthQps = await dnsperf(dnsPort, queries, SECONDS);
+    const healthQps = await measuredDnsperf(g, dnsPort, queries, SECONDS);
     const upStats = await upstream.stats();
     log('upstreams:', JSON.stringify(upStats));
     await g.cleanup();
@@ -445,7 +468,7 @@ async function main(): Promise<void> {
     await waitAllAnswered(client, 30_000);
     await sleep(SETTLE_MS);
     await dnsperf(dnsPort, queries, DNSPERF_WARMUP_S);
-    const baseQpsAfter = await dnsperf(dnsPort, queries, SECONDS);
+    const baseQpsAfter = await measuredDnsperf(g, dnsPort, queries, SECONDS);
     const baseQpsMean = (baseQps.qps + baseQpsAfter.qps) / 2;
 
     const probeCpuShare = round(withHealth.cpuShare - base.cpuShare, 3);
@@ -485,6 +508,8 @@ async function main(): Promise<void> {
       dns_qps_without: Math.round(baseQpsMean),
       dns_qps_without_before: Math.round(baseQps.qps),
       dns_qps_without_after: Math.round(baseQpsAfter.qps),
+      dns_thread_busy_with_health: healthQps.dnsThreadBusy,
+      dns_thread_busy_without: round((baseQps.dnsThreadBusy + baseQpsAfter.dnsThreadBusy) / 2, 3),
       dns_lost_with_health: healthQps.lost,
       dns_lost_without: baseQps.lost,
       interval_ms: INTERVAL_MS,
@@ -492,6 +517,7 @@ async function main(): Promise<void> {
       failure_threshold: FAILURE_THRESHOLD,
       success_threshold: SUCCESS_THRESHOLD,
       seconds: SECONDS,
+      pinned: PIN,
       poll_interval_ms: POLL_INTERVAL_MS,
       flip_spacing_ms: FLIP_SPACING_MS,
       ...machineFields(load0, tStart),
