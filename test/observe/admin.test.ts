@@ -10,6 +10,7 @@ import { startFakeKube } from '../support/fake-kube/index.js';
 import { cliPath, startGlobaldns } from '../support/globaldns.js';
 import { waitFor } from '../support/wait.js';
 import { ingress, namespace } from '../integration/kube-world.js';
+import { sample } from '../support/prom.js';
 
 const APEX = 'example.test';
 
@@ -27,17 +28,6 @@ function status(admin: string, ...extra: string[]): Promise<{ code: number; stdo
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
-}
-
-/** The value of one sample `name{labels} value` of a Prometheus exposition (labels exactly these). */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.keys(have).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
 }
 
 test('readyz 503 until the cluster is read, then 200; metrics count dig queries; status prints and exits by readiness', async (t) => {

@@ -12,6 +12,7 @@ import { dig } from '../support/dig.js';
 import { cliPath, ingressYaml, startGlobaldns } from '../support/globaldns.js';
 import { waitFor } from '../support/wait.js';
 import type { StatusReport } from '../../src/observe/index.js';
+import { sample } from '../support/prom.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const APEX = 'example.test';
@@ -63,16 +64,6 @@ function cliStatus(admin: string): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [cliPath, 'status', '--admin', admin], { timeout: 30_000 }, (err, stdout) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout }));
   });
-}
-
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.keys(have).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
 }
 
 test('health, the last probe, the failover group and all-down on /api/v1/status, globaldns status, /metrics and the dashboard', async (t) => {

@@ -14,6 +14,7 @@ import type { StatusInputs, StatusReport } from '../../src/observe/index.js';
 import { ManualClock } from '../support/clock.js';
 import { lookupBackend } from '../support/desired.js';
 import { httpCheck } from '../health/fixtures.js';
+import { sample } from '../support/prom.js';
 
 const NAME = 'shop.example.test';
 const T0 = 1_700_000_000_000;
@@ -114,17 +115,6 @@ test('the status report: per endpoint address its health, since when, whether it
   t.regex(text, /^shop\.example\.test\s+east\s+127\.0\.0\.2\s+1\s+unhealthy\s+15s ago\s+yes\s+fail: connect ECONNREFUSED \(0s ago\)$/m);
   t.regex(text, /^shop\.example\.test\s+west\s+127\.0\.0\.3\s+2\s+unhealthy\s+0s ago\s+yes\s+fail: timeout after 2s \(0s ago\)$/m);
 });
-
-/** The value of one sample `name{labels} value` (labels exactly these). */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.keys(have).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
 
 test('the admin server: /api/v1/status carries the endpoint health, /metrics globaldns_endpoint_healthy and globaldns_all_down at scrape time', async (t) => {
   const w = await world();

@@ -4,17 +4,7 @@ import test from 'ava';
 import { Metrics, PROXY_LATENCY_BUCKETS } from '../../src/observe/index.js';
 import { QueryStats } from '../../src/dns/index.js';
 import { buildQuery } from '../support/wire.js';
-
-/** The value of one sample line `name{labels} value`, labels in any order. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v) && Object.keys(have).length === Object.keys(labels).length) return Number(m[3]);
-  }
-  return undefined;
-}
+import { sample } from '../support/prom.js';
 
 test('provider calls are counted by outcome and timed; throttles and errors apart', async (t) => {
   const m = new Metrics({ version: '1.2.3' });
