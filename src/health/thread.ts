@@ -15,6 +15,11 @@ export interface ProbeThreadOptions extends ProbeThreadData {
   onTransition?: (target: ProbeTarget, from: Verdict | undefined, to: Verdict) => void;
   /** How long a crashed thread waits before it is started again. */
   restartMs?: number;
+  /**
+   * Starts the thread running `thread-main` with `workerData`; default the compiled
+   * `thread-main.js` next to this file. Tests running the TypeScript source pass their own.
+   */
+  startThread?: (workerData: ProbeThreadData) => Worker;
 }
 
 /**
@@ -99,7 +104,7 @@ export class ProbeThread implements LocalVantage {
 
   private start(): void {
     const data: ProbeThreadData = { concurrency: this.opts.concurrency, ...(this.opts.sourceAddress !== undefined ? { sourceAddress: this.opts.sourceAddress } : {}) };
-    const w = startThread(data);
+    const w = (this.opts.startThread ?? startCompiledThread)(data);
     this.worker = w;
     w.on('message', (m: FromProbeThread) => this.receive(m));
     w.on('error', (e) => this.opts.logger.error({ err: e.stack ?? String(e) }, 'probe thread failed'));
@@ -142,14 +147,7 @@ export class ProbeThread implements LocalVantage {
   }
 }
 
-/**
- * The thread: the compiled entry next to this file, or, where this module runs from its
- * TypeScript source (the tests, through tsx), the source entry after tsx is registered in the
- * thread (Node 20 does not apply `--import` hooks to a worker's first module).
- */
-function startThread(workerData: ProbeThreadData): Worker {
-  const opts = { workerData, stdout: false, stderr: false };
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./thread-main.js', import.meta.url), opts);
-  const entry = JSON.stringify(new URL('./thread-main.ts', import.meta.url).href);
-  return new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${entry}); });`, { ...opts, eval: true });
+/** The compiled thread entry next to this file (dist/src/health/thread-main.js). */
+function startCompiledThread(workerData: ProbeThreadData): Worker {
+  return new Worker(new URL('./thread-main.js', import.meta.url), { workerData, stdout: false, stderr: false });
 }

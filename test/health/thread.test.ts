@@ -10,6 +10,7 @@ import type { Verdict } from '../../src/health/index.js';
 import { silentLogger } from '../../src/kernel/index.js';
 import { waitFor } from '../support/wait.js';
 import { httpCheck } from './fixtures.js';
+import { tsWorker } from '../support/ts-worker.js';
 
 async function server() {
   let status = 200;
@@ -30,6 +31,7 @@ test('verdicts and transitions cross from the probe thread; a dead thread is sta
     logger: silentLogger,
     concurrency: 8,
     restartMs: 50,
+    startThread: (data) => tsWorker(new URL('../../src/health/thread-main.ts', import.meta.url), data),
     onProbe: (_type, ok) => samples.push(ok),
     onTransition: (_t, from: Verdict | undefined, to) => transitions.push(`${from?.health ?? 'unknown'}→${to.health}`),
   });
